@@ -1,0 +1,71 @@
+package cloud
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gophercloud/gophercloud/v2"
+
+	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
+)
+
+// CloudMessage extracts the human message from an OpenStack error body: Keystone's
+// {"error":{"message"}}, Nova's {"itemNotFound":{"message"}}, Octavia's {"faultstring"},
+// Neutron's {"NeutronError":{"message"}}, Trove's and Glance's variants.
+func CloudMessage(body []byte) string {
+	var generic map[string]any
+	if err := json.Unmarshal(body, &generic); err != nil {
+		s := strings.TrimSpace(string(body))
+		if len(s) > 300 {
+			s = s[:300] + "..."
+		}
+		return s
+	}
+	if s, ok := generic["faultstring"].(string); ok {
+		return s
+	}
+	for _, v := range generic {
+		if inner, ok := v.(map[string]any); ok {
+			if s, ok := inner["message"].(string); ok {
+				return s
+			}
+		}
+	}
+	if s, ok := generic["message"].(string); ok {
+		return s
+	}
+	return strings.TrimSpace(string(body))
+}
+
+// StatusCode returns the HTTP status of a gophercloud error, or 0.
+func StatusCode(err error) int {
+	var code gophercloud.ErrUnexpectedResponseCode
+	if errors.As(err, &code) {
+		return code.Actual
+	}
+	return 0
+}
+
+// IsNotFound reports a 404 from any service.
+func IsNotFound(err error) bool {
+	return gophercloud.ResponseCodeIs(err, http.StatusNotFound) || errors.Is(err, scaling.ErrNotFound)
+}
+
+// apiError wraps a gophercloud error with what was being done and the cloud's own message.
+func apiError(action string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var code gophercloud.ErrUnexpectedResponseCode
+	if errors.As(err, &code) {
+		wrapped := fmt.Errorf("%s: HTTP %d from %s %s: %s", action, code.Actual, code.Method, code.URL, CloudMessage(code.Body))
+		if code.Actual == http.StatusNotFound {
+			return errors.Join(wrapped, scaling.ErrNotFound)
+		}
+		return wrapped
+	}
+	return fmt.Errorf("%s: %w", action, err)
+}

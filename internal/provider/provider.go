@@ -1,0 +1,192 @@
+// Package provider is the Terraform glue: schemas, plan modifiers and the translation between
+// Terraform values and the scaling library, which does the work.
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+)
+
+var _ provider.Provider = (*eventscaleProvider)(nil)
+
+type eventscaleProvider struct {
+	version string
+}
+
+// New returns the provider factory that providerserver.Serve and the tests use.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &eventscaleProvider{version: version} }
+}
+
+type providerModel struct {
+	Cloud                       types.String `tfsdk:"cloud"`
+	AuthURL                     types.String `tfsdk:"auth_url"`
+	Region                      types.String `tfsdk:"region"`
+	UserName                    types.String `tfsdk:"user_name"`
+	UserID                      types.String `tfsdk:"user_id"`
+	Password                    types.String `tfsdk:"password"`
+	TenantName                  types.String `tfsdk:"tenant_name"`
+	TenantID                    types.String `tfsdk:"tenant_id"`
+	UserDomainName              types.String `tfsdk:"user_domain_name"`
+	UserDomainID                types.String `tfsdk:"user_domain_id"`
+	ProjectDomainName           types.String `tfsdk:"project_domain_name"`
+	ProjectDomainID             types.String `tfsdk:"project_domain_id"`
+	DomainName                  types.String `tfsdk:"domain_name"`
+	DomainID                    types.String `tfsdk:"domain_id"`
+	ApplicationCredentialID     types.String `tfsdk:"application_credential_id"`
+	ApplicationCredentialName   types.String `tfsdk:"application_credential_name"`
+	ApplicationCredentialSecret types.String `tfsdk:"application_credential_secret"`
+	Token                       types.String `tfsdk:"token"`
+	Insecure                    types.Bool   `tfsdk:"insecure"`
+	CACertFile                  types.String `tfsdk:"cacert_file"`
+	Cert                        types.String `tfsdk:"cert"`
+	Key                         types.String `tfsdk:"key"`
+	EndpointType                types.String `tfsdk:"endpoint_type"`
+	EndpointOverrides           types.Map    `tfsdk:"endpoint_overrides"`
+	MaxRetries                  types.Int64  `tfsdk:"max_retries"`
+}
+
+func (p *eventscaleProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "eventscale"
+	resp.Version = p.version
+}
+
+func (p *eventscaleProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	str := func(desc, env string, sensitive bool) schema.StringAttribute {
+		if env != "" {
+			desc += " Defaults to `" + env + "`."
+		}
+		return schema.StringAttribute{Optional: true, Sensitive: sensitive, MarkdownDescription: desc}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Prepares an OpenStack cloud for a high-traffic event and scales it back safely afterwards. " +
+			"Credentials are taken, in this order, from the attributes below, the `OS_*` environment variables, " +
+			"and the `clouds.yaml` entry named by `cloud` (or `OS_CLOUD`), exactly as the OpenStack CLI and " +
+			"terraform-provider-openstack read them.",
+		Attributes: map[string]schema.Attribute{
+			"cloud":                         str("Name of an entry in `clouds.yaml` (and `secure.yaml`).", "OS_CLOUD", false),
+			"auth_url":                      str("Keystone v3 endpoint, e.g. `https://keystone.example.com:5000/v3`.", "OS_AUTH_URL", false),
+			"region":                        str("Region of the service catalog to use.", "OS_REGION_NAME", false),
+			"user_name":                     str("User name for password authentication.", "OS_USERNAME", false),
+			"user_id":                       str("User ID for password authentication.", "OS_USER_ID", false),
+			"password":                      str("Password.", "OS_PASSWORD", true),
+			"tenant_name":                   str("Project (tenant) name to scope the token to.", "OS_PROJECT_NAME", false),
+			"tenant_id":                     str("Project (tenant) ID to scope the token to.", "OS_PROJECT_ID", false),
+			"user_domain_name":              str("Domain name of the user.", "OS_USER_DOMAIN_NAME", false),
+			"user_domain_id":                str("Domain ID of the user.", "OS_USER_DOMAIN_ID", false),
+			"project_domain_name":           str("Domain name of the project.", "OS_PROJECT_DOMAIN_NAME", false),
+			"project_domain_id":             str("Domain ID of the project.", "OS_PROJECT_DOMAIN_ID", false),
+			"domain_name":                   str("Domain name used for both the user and the project when they are not set.", "OS_DOMAIN_NAME", false),
+			"domain_id":                     str("Domain ID used for both the user and the project when they are not set.", "OS_DOMAIN_ID", false),
+			"application_credential_id":     str("Application credential ID.", "OS_APPLICATION_CREDENTIAL_ID", false),
+			"application_credential_name":   str("Application credential name (with `user_name` or `user_id`).", "OS_APPLICATION_CREDENTIAL_NAME", false),
+			"application_credential_secret": str("Application credential secret.", "OS_APPLICATION_CREDENTIAL_SECRET", true),
+			"token":                         str("An existing Keystone token to use instead of credentials.", "OS_TOKEN", true),
+			"insecure": schema.BoolAttribute{Optional: true,
+				MarkdownDescription: "Skip TLS certificate verification. For test clouds only. Defaults to `OS_INSECURE`."},
+			"cacert_file": str("PEM file of the CA that signed the cloud's certificates.", "OS_CACERT", false),
+			"cert":        str("PEM client certificate file for mutual TLS.", "OS_CERT", false),
+			"key":         str("PEM client key file for mutual TLS.", "OS_KEY", false),
+			"endpoint_type": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "Catalog interface to use: `public` (default), `internal` or `admin`. Defaults to `OS_INTERFACE`.",
+				Validators:          []validator.String{stringvalidator.OneOfCaseInsensitive("public", "internal", "admin", "publicURL", "internalURL", "adminURL")}},
+			"endpoint_overrides": schema.MapAttribute{Optional: true, ElementType: types.StringType,
+				MarkdownDescription: "Service type (`compute`, `image`, `network`, `load-balancer`, `database`) to endpoint URL, " +
+					"used instead of the catalog's."},
+			"max_retries": schema.Int64Attribute{Optional: true,
+				MarkdownDescription: fmt.Sprintf("How many times a request is retried after a connection error or a 429/502/503/504 "+
+					"(honouring `Retry-After`, with capped exponential backoff). Requests that create objects are never re-sent once "+
+					"the cloud may have acted on them. Defaults to `OS_MAX_RETRIES`, then %d.", cloud.DefaultMaxRetries),
+				Validators: []validator.Int64{int64validator.Between(0, 50)}},
+		},
+	}
+}
+
+// providerData is what resources and data sources receive from Configure.
+type providerData struct {
+	client *cloud.Client
+}
+
+func (p *eventscaleProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cfg := cloud.Config{
+		Cloud:                       m.Cloud.ValueString(),
+		AuthURL:                     m.AuthURL.ValueString(),
+		Region:                      m.Region.ValueString(),
+		UserName:                    m.UserName.ValueString(),
+		UserID:                      m.UserID.ValueString(),
+		Password:                    m.Password.ValueString(),
+		ProjectName:                 m.TenantName.ValueString(),
+		ProjectID:                   m.TenantID.ValueString(),
+		UserDomainName:              m.UserDomainName.ValueString(),
+		UserDomainID:                m.UserDomainID.ValueString(),
+		ProjectDomainName:           m.ProjectDomainName.ValueString(),
+		ProjectDomainID:             m.ProjectDomainID.ValueString(),
+		DomainName:                  m.DomainName.ValueString(),
+		DomainID:                    m.DomainID.ValueString(),
+		ApplicationCredentialID:     m.ApplicationCredentialID.ValueString(),
+		ApplicationCredentialName:   m.ApplicationCredentialName.ValueString(),
+		ApplicationCredentialSecret: m.ApplicationCredentialSecret.ValueString(),
+		Token:                       m.Token.ValueString(),
+		CACertFile:                  m.CACertFile.ValueString(),
+		ClientCertFile:              m.Cert.ValueString(),
+		ClientKeyFile:               m.Key.ValueString(),
+		EndpointType:                m.EndpointType.ValueString(),
+	}
+	if !m.Insecure.IsNull() && !m.Insecure.IsUnknown() {
+		v := m.Insecure.ValueBool()
+		cfg.Insecure = &v
+	}
+	if !m.MaxRetries.IsNull() && !m.MaxRetries.IsUnknown() {
+		v := int(m.MaxRetries.ValueInt64())
+		cfg.MaxRetries = &v
+	}
+	if !m.EndpointOverrides.IsNull() && !m.EndpointOverrides.IsUnknown() {
+		cfg.EndpointOverrides = map[string]string{}
+		resp.Diagnostics.Append(m.EndpointOverrides.ElementsAs(ctx, &cfg.EndpointOverrides, false)...)
+	}
+	resolved, err := cfg.Resolve()
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid OpenStack configuration", err.Error())
+		return
+	}
+	ua := []string{"terraform-provider-eventscale/" + p.version}
+	if req.TerraformVersion != "" {
+		ua = append(ua, "Terraform/"+req.TerraformVersion)
+	}
+	logf := func(format string, args ...any) { tflog.Debug(ctx, fmt.Sprintf(format, args...)) }
+	client, err := cloud.NewClient(resolved, logf, strings.Join(ua, " "))
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("auth_url"), "Invalid OpenStack configuration", err.Error())
+		return
+	}
+	data := &providerData{client: client}
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
+
+func (p *eventscaleProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{}
+}
+
+func (p *eventscaleProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{}
+}

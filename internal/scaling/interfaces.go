@@ -1,0 +1,153 @@
+package scaling
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned (possibly wrapped) by adapters when the object does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ServerFaultError reports a server that ended in ERROR, carrying Nova's fault message.
+type ServerFaultError struct {
+	ServerID string
+	Name     string
+	Message  string
+}
+
+func (e *ServerFaultError) Error() string {
+	return "server " + e.Name + " (" + e.ServerID + ") went to ERROR: " + e.Message
+}
+
+// Server is a Nova server as the scaling library sees it.
+type Server struct {
+	ID       string
+	Name     string
+	Status   string // BUILD, ACTIVE, ERROR, REBOOT, DELETED, ...
+	ImageID  string
+	Address  string // the fixed address on the pool's network ("" while building)
+	Metadata map[string]string
+	Created  time.Time
+	Fault    string
+}
+
+// ServerSpec is one server to create.
+type ServerSpec struct {
+	Name             string
+	ImageID          string
+	FlavorID         string
+	Networks         []string // network UUIDs, first one carries the member address
+	KeyPair          string
+	SecurityGroups   []string
+	UserData         string
+	AvailabilityZone string
+	ServerGroupID    string
+	Metadata         map[string]string
+	Tags             []string
+}
+
+// Compute is the part of Nova the library needs. Implementations wait with their own
+// poll intervals; every method honours ctx.
+type Compute interface {
+	// CreateServer sends ONE create request (never retried blindly) and returns as soon
+	// as Nova answers with the server's id.
+	CreateServer(ctx context.Context, spec ServerSpec) (Server, error)
+	// ListServers returns, in one list call, the servers whose metadata has every
+	// key/value in match (the pool's managed-by and pool keys).
+	ListServers(ctx context.Context, match map[string]string) ([]Server, error)
+	GetServer(ctx context.Context, id string) (Server, error)
+	// DeleteServer asks Nova to delete; a server already gone is not an error.
+	DeleteServer(ctx context.Context, id string) error
+	RebootServer(ctx context.Context, id string) error
+	// WaitServerActive waits for ACTIVE; ERROR gives a *ServerFaultError.
+	WaitServerActive(ctx context.Context, id string) (Server, error)
+	// WaitServerGone waits until GET answers 404.
+	WaitServerGone(ctx context.Context, id string) error
+}
+
+// Member is an Octavia pool member.
+type Member struct {
+	ID                 string
+	Name               string
+	Address            string
+	ProtocolPort       int
+	SubnetID           string
+	Weight             int
+	AdminStateUp       bool
+	OperatingStatus    string // ONLINE, DRAINING, OFFLINE, ERROR, NO_MONITOR
+	ProvisioningStatus string
+	Tags               []string
+}
+
+// MemberSpec is one entry of a batch member update (Octavia's PUT /pools/{id}/members).
+type MemberSpec struct {
+	Name         string
+	Address      string
+	ProtocolPort int
+	SubnetID     string
+	Weight       int
+	AdminStateUp bool
+	Tags         []string
+}
+
+// LoadBalancer is the part of Octavia the library needs. Mutating calls retry Octavia's
+// 409 "immutable" (LB PENDING_*) by waiting for ACTIVE and trying again, until ctx ends;
+// they do not wait for the change itself to finish: callers call WaitActive.
+type LoadBalancer interface {
+	ListMembers(ctx context.Context, poolID string) ([]Member, error)
+	// BatchUpdateMembers replaces the pool's whole member list in one update cycle:
+	// members missing from the list are deleted by Octavia.
+	BatchUpdateMembers(ctx context.Context, poolID string, members []MemberSpec) error
+	// UpdateMember changes weight and/or admin_state_up (nil leaves it as is).
+	UpdateMember(ctx context.Context, poolID, memberID string, weight *int, adminStateUp *bool) error
+	// DeleteMember removes one member; a member already gone is not an error.
+	DeleteMember(ctx context.Context, poolID, memberID string) error
+	// WaitActive waits until the load balancer's provisioning_status is ACTIVE.
+	WaitActive(ctx context.Context, loadBalancerID string) error
+	// MemberOperatingStatuses reads the LB status tree: member id -> operating_status.
+	MemberOperatingStatuses(ctx context.Context, loadBalancerID, poolID string) (map[string]string, error)
+}
+
+// Instance is a Trove database instance.
+type Instance struct {
+	ID        string
+	Name      string
+	Status    string // BUILD, ACTIVE, ERROR, ...
+	ReplicaOf string // primary's id, "" for a primary
+	FlavorID  string
+	VolumeGB  int
+	Datastore string
+	Version   string
+	Hostname  string
+	Fault     string
+}
+
+// ReplicaSpec is one replica to create.
+type ReplicaSpec struct {
+	Name      string
+	PrimaryID string
+	FlavorID  string
+	VolumeGB  int
+}
+
+// Database is the part of Trove the library needs.
+type Database interface {
+	// CreateReplica sends one create request with replica_of; never retried blindly.
+	CreateReplica(ctx context.Context, spec ReplicaSpec) (Instance, error)
+	GetInstance(ctx context.Context, id string) (Instance, error)
+	// ListInstances lists the project's instances (one call) so a lost create can be adopted by name.
+	ListInstances(ctx context.Context) ([]Instance, error)
+	WaitInstanceActive(ctx context.Context, id string) (Instance, error)
+	// DetachReplica promotes a replica to a standalone instance (PATCH replica_of: null).
+	DetachReplica(ctx context.Context, id string) error
+	DeleteInstance(ctx context.Context, id string) error
+	WaitInstanceGone(ctx context.Context, id string) error
+}
+
+// Clock lets tests run drain timeouts in model time.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d or until ctx ends (then it returns ctx.Err()).
+	Sleep(ctx context.Context, d time.Duration) error
+}
