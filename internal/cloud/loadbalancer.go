@@ -1,0 +1,167 @@
+package cloud
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/pools"
+
+	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
+)
+
+// LoadBalancer implements scaling.LoadBalancer with Octavia.
+type LoadBalancer struct {
+	Client *gophercloud.ServiceClient
+	Poll   Poll
+	// LoadBalancerID is the LB that owns the pools this adapter changes: a 409 while it is
+	// PENDING_* is answered by waiting for it to be ACTIVE and trying again.
+	LoadBalancerID string
+}
+
+var _ scaling.LoadBalancer = (*LoadBalancer)(nil)
+
+func (l *LoadBalancer) ListMembers(ctx context.Context, poolID string) ([]scaling.Member, error) {
+	pages, err := pools.ListMembers(l.Client, poolID, pools.ListMembersOpts{}).AllPages(ctx)
+	if err != nil {
+		return nil, apiError("listing members of pool "+poolID, err)
+	}
+	all, err := pools.ExtractMembers(pages)
+	if err != nil {
+		return nil, apiError("reading members of pool "+poolID, err)
+	}
+	out := make([]scaling.Member, 0, len(all))
+	for _, m := range all {
+		out = append(out, toMember(m))
+	}
+	return out, nil
+}
+
+func toMember(m pools.Member) scaling.Member {
+	return scaling.Member{
+		ID: m.ID, Name: m.Name, Address: m.Address, ProtocolPort: m.ProtocolPort, SubnetID: m.SubnetID,
+		Weight: m.Weight, AdminStateUp: m.AdminStateUp, OperatingStatus: m.OperatingStatus,
+		ProvisioningStatus: m.ProvisioningStatus, Tags: m.Tags,
+	}
+}
+
+func (l *LoadBalancer) BatchUpdateMembers(ctx context.Context, poolID string, members []scaling.MemberSpec) error {
+	opts := make([]pools.BatchUpdateMemberOpts, 0, len(members))
+	for _, m := range members {
+		name, weight, admin := m.Name, m.Weight, m.AdminStateUp
+		o := pools.BatchUpdateMemberOpts{Address: m.Address, ProtocolPort: m.ProtocolPort, Name: &name,
+			Weight: &weight, AdminStateUp: &admin, Tags: m.Tags}
+		if m.SubnetID != "" {
+			subnet := m.SubnetID
+			o.SubnetID = &subnet
+		}
+		opts = append(opts, o)
+	}
+	return l.retryImmutable(ctx, "updating the members of pool "+poolID, func(ctx context.Context) error {
+		return pools.BatchUpdateMembers(ctx, l.Client, poolID, opts).ExtractErr()
+	})
+}
+
+func (l *LoadBalancer) UpdateMember(ctx context.Context, poolID, memberID string, weight *int, adminStateUp *bool) error {
+	opts := pools.UpdateMemberOpts{Weight: weight, AdminStateUp: adminStateUp}
+	return l.retryImmutable(ctx, fmt.Sprintf("updating member %s of pool %s", memberID, poolID), func(ctx context.Context) error {
+		_, err := pools.UpdateMember(ctx, l.Client, poolID, memberID, opts).Extract()
+		return err
+	})
+}
+
+func (l *LoadBalancer) DeleteMember(ctx context.Context, poolID, memberID string) error {
+	err := l.retryImmutable(ctx, fmt.Sprintf("removing member %s from pool %s", memberID, poolID), func(ctx context.Context) error {
+		return pools.DeleteMember(ctx, l.Client, poolID, memberID).ExtractErr()
+	})
+	if IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// retryImmutable sends a mutating call and, while Octavia answers 409 because the load
+// balancer is PENDING_*, waits for ACTIVE and sends it again. Any other error is returned.
+func (l *LoadBalancer) retryImmutable(ctx context.Context, action string, call func(context.Context) error) error {
+	for {
+		err := call(ctx)
+		if err == nil {
+			return nil
+		}
+		if !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
+			return apiError(action, err)
+		}
+		// Another change (ours or someone else's) is in flight: Octavia applies one at a time.
+		if l.LoadBalancerID == "" {
+			if werr := sleepCtx(ctx, l.Poll.interval()); werr != nil {
+				return fmt.Errorf("%s: %w", action, werr)
+			}
+			continue
+		}
+		if werr := l.WaitActive(ctx, l.LoadBalancerID); werr != nil {
+			return fmt.Errorf("%s: the load balancer stayed immutable: %w", action, werr)
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (l *LoadBalancer) WaitActive(ctx context.Context, loadBalancerID string) error {
+	_, err := WaitLoadBalancer(ctx, l.Client, l.Poll, loadBalancerID, "ACTIVE")
+	return err
+}
+
+// WaitLoadBalancer waits for the LB's provisioning_status to reach target; ERROR fails.
+func WaitLoadBalancer(ctx context.Context, client *gophercloud.ServiceClient, p Poll, id, target string) (*loadbalancers.LoadBalancer, error) {
+	return waitFor(ctx, p, "load balancer "+id, func(ctx context.Context) (*loadbalancers.LoadBalancer, string, error) {
+		lb, err := loadbalancers.Get(ctx, client, id).Extract()
+		if err != nil {
+			return nil, "", apiError("reading load balancer "+id, err)
+		}
+		return lb, lb.ProvisioningStatus, nil
+	}, []string{"PENDING_CREATE", "PENDING_UPDATE", "PENDING_DELETE", "ACTIVE"}, []string{target}, []string{"ERROR"})
+}
+
+func (l *LoadBalancer) MemberOperatingStatuses(ctx context.Context, loadBalancerID, poolID string) (map[string]string, error) {
+	tree, err := loadbalancers.GetStatuses(ctx, l.Client, loadBalancerID).Extract()
+	if err != nil {
+		return nil, apiError("reading the status tree of load balancer "+loadBalancerID, err)
+	}
+	out := map[string]string{}
+	if tree.Loadbalancer == nil {
+		return out, nil
+	}
+	collect := func(ps []pools.Pool) {
+		for _, p := range ps {
+			if p.ID != poolID {
+				continue
+			}
+			for _, m := range p.Members {
+				out[m.ID] = m.OperatingStatus
+			}
+		}
+	}
+	collect(tree.Loadbalancer.Pools)
+	for _, lis := range tree.Loadbalancer.Listeners {
+		collect(lis.Pools)
+	}
+	return out, nil
+}
+
+// IsImmutable reports Octavia's 409 "... is immutable and cannot be updated".
+func IsImmutable(err error) bool {
+	return gophercloud.ResponseCodeIs(err, http.StatusConflict) && strings.Contains(strings.ToLower(err.Error()), "immutable")
+}

@@ -1,0 +1,67 @@
+package cloud
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Poll is how often waiters look at an object. Real clouds want seconds; devcloud with a
+// small time scale wants milliseconds, hence a field rather than a constant.
+type Poll struct {
+	Interval time.Duration
+}
+
+// DefaultPoll suits real clouds: a change of Nova or Octavia state takes seconds.
+var DefaultPoll = Poll{Interval: 2 * time.Second}
+
+func (p Poll) interval() time.Duration {
+	if p.Interval <= 0 {
+		return DefaultPoll.Interval
+	}
+	return p.Interval
+}
+
+// waitFor calls refresh until it reports one of target, fails on one of failed or on a
+// status outside pending (when pending is non-empty), or ctx ends. It returns the last
+// value read so callers can report it.
+func waitFor[T any](ctx context.Context, p Poll, what string, refresh func(context.Context) (T, string, error),
+	pending, target, failed []string) (T, error) {
+	var last T
+	lastStatus := ""
+	for {
+		v, status, err := refresh(ctx)
+		if err != nil {
+			return v, err
+		}
+		last, lastStatus = v, status
+		switch {
+		case slices.Contains(target, status):
+			return v, nil
+		case slices.Contains(failed, status):
+			return v, fmt.Errorf("%s went to %s", what, status)
+		case len(pending) > 0 && !slices.Contains(pending, status):
+			return v, fmt.Errorf("%s is in unexpected status %q while waiting for %v", what, status, target)
+		}
+		timer := time.NewTimer(p.interval())
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return last, fmt.Errorf("waiting for %s to reach %v (last status %q): %w", what, target, lastStatus, ctx.Err())
+		case <-timer.C:
+		}
+	}
+}
+
+// waitGone polls get until it answers 404.
+func waitGone(ctx context.Context, p Poll, what string, get func(context.Context) (string, error)) error {
+	_, err := waitFor(ctx, p, what, func(ctx context.Context) (struct{}, string, error) {
+		status, err := get(ctx)
+		if IsNotFound(err) {
+			return struct{}{}, "GONE", nil
+		}
+		return struct{}{}, status, err
+	}, nil, []string{"GONE"}, []string{"ERROR"})
+	return err
+}
