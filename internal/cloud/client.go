@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
@@ -164,4 +166,42 @@ func describeTransportError(service, endpoint string, err error) error {
 		return fmt.Errorf("cannot reach the %s service at %s: %w", service, endpoint, err)
 	}
 	return fmt.Errorf("%s service at %s: %w", service, endpoint, err)
+}
+
+// Poll returns the waiters' poll interval: EVENTSCALE_POLL_INTERVAL (a Go duration) when set,
+// which the devcloud-based tests use to follow a time-scaled cloud, else DefaultPoll.
+func (c *Client) Poll() Poll {
+	if v := os.Getenv("EVENTSCALE_POLL_INTERVAL"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			return Poll{Interval: d}
+		}
+	}
+	return DefaultPoll
+}
+
+// Compute returns the Nova adapter.
+func (c *Client) Compute(ctx context.Context) (*Compute, error) {
+	sc, err := c.ServiceClient(ctx, ServiceCompute)
+	if err != nil {
+		return nil, err
+	}
+	return &Compute{Client: sc, Poll: c.Poll()}, nil
+}
+
+// LoadBalancer returns the Octavia adapter for one load balancer.
+func (c *Client) LoadBalancer(ctx context.Context, loadBalancerID string) (*LoadBalancer, error) {
+	sc, err := c.ServiceClient(ctx, ServiceLoadBalancer)
+	if err != nil {
+		return nil, err
+	}
+	return &LoadBalancer{Client: sc, Poll: c.Poll(), LoadBalancerID: loadBalancerID}, nil
+}
+
+// Database returns the Trove adapter.
+func (c *Client) Database(ctx context.Context) (*Database, error) {
+	sc, err := c.ServiceClient(ctx, ServiceDatabase)
+	if err != nil {
+		return nil, err
+	}
+	return &Database{Client: sc, Poll: c.Poll()}, nil
 }

@@ -45,7 +45,8 @@ func toMember(m pools.Member) scaling.Member {
 	return scaling.Member{
 		ID: m.ID, Name: m.Name, Address: m.Address, ProtocolPort: m.ProtocolPort, SubnetID: m.SubnetID,
 		Weight: m.Weight, AdminStateUp: m.AdminStateUp, OperatingStatus: m.OperatingStatus,
-		ProvisioningStatus: m.ProvisioningStatus, Tags: m.Tags,
+		ProvisioningStatus: m.ProvisioningStatus, Tags: m.Tags, Backup: m.Backup,
+		MonitorAddress: m.MonitorAddress, MonitorPort: m.MonitorPort,
 	}
 }
 
@@ -58,6 +59,18 @@ func (l *LoadBalancer) BatchUpdateMembers(ctx context.Context, poolID string, me
 		if m.SubnetID != "" {
 			subnet := m.SubnetID
 			o.SubnetID = &subnet
+		}
+		if m.Backup {
+			backup := true
+			o.Backup = &backup
+		}
+		if m.MonitorAddress != "" {
+			addr := m.MonitorAddress
+			o.MonitorAddress = &addr
+		}
+		if m.MonitorPort != 0 {
+			port := m.MonitorPort
+			o.MonitorPort = &port
 		}
 		opts = append(opts, o)
 	}

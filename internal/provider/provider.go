@@ -184,9 +184,17 @@ func (p *eventscaleProvider) Configure(ctx context.Context, req provider.Configu
 }
 
 func (p *eventscaleProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{}
+	return []func() resource.Resource{
+		NewWebPoolResource,
+		NewDatabaseReplicaResource,
+		NewSeedImageResource, NewLoadBalancerResource, NewEventResource,
+		NewLoadTestResource,
+	}
 }
 
 func (p *eventscaleProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{}
+	return []func() datasource.DataSource{
+		NewPoolDataSource,
+		NewCapacityPlanDataSource,
+	}
 }

@@ -78,6 +78,9 @@ type Member struct {
 	OperatingStatus    string // ONLINE, DRAINING, OFFLINE, ERROR, NO_MONITOR
 	ProvisioningStatus string
 	Tags               []string
+	Backup             bool
+	MonitorAddress     string
+	MonitorPort        int
 }
 
 // MemberSpec is one entry of a batch member update (Octavia's PUT /pools/{id}/members).
@@ -89,6 +92,11 @@ type MemberSpec struct {
 	Weight       int
 	AdminStateUp bool
 	Tags         []string
+	// A batch update resets any field it omits, so a member this pool does not manage is
+	// re-sent with every field it had.
+	Backup         bool
+	MonitorAddress string
+	MonitorPort    int
 }
 
 // LoadBalancer is the part of Octavia the library needs. Mutating calls retry Octavia's

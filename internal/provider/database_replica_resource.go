@@ -1,0 +1,357 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
+)
+
+var (
+	_ resource.Resource                = (*replicaResource)(nil)
+	_ resource.ResourceWithImportState = (*replicaResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*replicaResource)(nil)
+	_ resource.ResourceWithConfigure   = (*replicaResource)(nil)
+)
+
+// NewDatabaseReplicaResource is the eventscale_database_replica factory.
+func NewDatabaseReplicaResource() resource.Resource { return &replicaResource{} }
+
+type replicaResource struct{ data *providerData }
+
+type replicaModel struct {
+	ID               types.String   `tfsdk:"id"`
+	Name             types.String   `tfsdk:"name"`
+	PrimaryID        types.String   `tfsdk:"primary_id"`
+	ReplicaCount     types.Int64    `tfsdk:"replica_count"`
+	FlavorID         types.String   `tfsdk:"flavor_id"`
+	VolumeSize       types.Int64    `tfsdk:"volume_size"`
+	EventID          types.String   `tfsdk:"event_id"`
+	AllowDuringEvent types.Bool     `tfsdk:"allow_during_event"`
+	Instances        types.List     `tfsdk:"instances"`
+	Timeouts         timeouts.Value `tfsdk:"timeouts"`
+}
+
+var instanceAttrTypes = map[string]attr.Type{
+	"id": types.StringType, "name": types.StringType, "status": types.StringType, "hostname": types.StringType,
+}
+
+var instanceObjectType = types.ObjectType{AttrTypes: instanceAttrTypes}
+
+func (r *replicaResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_database_replica"
+}
+
+func (r *replicaResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Trove read replicas of a primary database instance (`replica_of`), to take the event's extra " +
+			"read load. Replicas are named `<name>-01`, `<name>-02`, ... so a create whose response was lost is adopted. " +
+			"Removing a replica detaches it from the primary first, then deletes it; the primary is never modified.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "`<primary_id>/<name>`.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Name prefix of the replicas.",
+				Validators:    []validator.String{stringvalidator.RegexMatches(poolNamePattern, "must be 1-49 letters, digits, '.', '_' or '-'")},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+			"primary_id": schema.StringAttribute{Required: true, MarkdownDescription: "Trove instance id of the primary.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+			"replica_count": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(1),
+				MarkdownDescription: "Number of replicas (default 1).", Validators: []validator.Int64{int64validator.Between(0, 20)}},
+			"flavor_id": schema.StringAttribute{Required: true, MarkdownDescription: "Trove flavor of the replicas.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+			"volume_size": schema.Int64Attribute{Required: true, MarkdownDescription: "Volume size in GB; it must hold the primary's data.",
+				Validators: []validator.Int64{int64validator.AtLeast(1)}},
+			"event_id": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "An `eventscale_event` id: during its window the replicas refuse to shrink or be destroyed."},
+			"allow_during_event": schema.BoolAttribute{Optional: true, MarkdownDescription: "Allow shrinking or destroying during the event."},
+			"instances": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "The replicas as they exist.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"id":       schema.StringAttribute{Computed: true, MarkdownDescription: "Trove instance id."},
+					"name":     schema.StringAttribute{Computed: true, MarkdownDescription: "Instance name."},
+					"status":   schema.StringAttribute{Computed: true, MarkdownDescription: "Trove status."},
+					"hostname": schema.StringAttribute{Computed: true, MarkdownDescription: "Hostname or address to send reads to."},
+				}}},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *replicaResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	data, ok := req.ProviderData.(*providerData)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T", req.ProviderData))
+		return
+	}
+	r.data = data
+}
+
+func (r *replicaResource) set(ctx context.Context, m *replicaModel, known []scaling.Instance, diags *diag.Diagnostics) *scaling.Replicas {
+	if r.data == nil {
+		diags.AddError("Provider not configured", "the eventscale provider was not configured before eventscale_database_replica was used")
+		return nil
+	}
+	db, err := r.data.client.Database(ctx)
+	if err != nil {
+		diags.AddError("Cannot use the database service", err.Error())
+		return nil
+	}
+	set, err := scaling.NewReplicas(scaling.ReplicasConfig{
+		Spec: scaling.ReplicaSetSpec{PrimaryID: m.PrimaryID.ValueString(), NamePrefix: m.Name.ValueString(),
+			FlavorID: m.FlavorID.ValueString(), VolumeGB: int(m.VolumeSize.ValueInt64())},
+		DB:    db,
+		Known: known,
+		Progress: func(p scaling.Progress) {
+			tflog.Info(ctx, p.Message, map[string]any{"replicas": m.Name.ValueString()})
+		},
+	})
+	if err != nil {
+		diags.AddError("Invalid database replica", err.Error())
+		return nil
+	}
+	return set
+}
+
+func instancesFromState(ctx context.Context, l types.List, diags *diag.Diagnostics) []scaling.Instance {
+	if l.IsNull() || l.IsUnknown() {
+		return nil
+	}
+	var objs []struct {
+		ID       types.String `tfsdk:"id"`
+		Name     types.String `tfsdk:"name"`
+		Status   types.String `tfsdk:"status"`
+		Hostname types.String `tfsdk:"hostname"`
+	}
+	diags.Append(l.ElementsAs(ctx, &objs, false)...)
+	out := make([]scaling.Instance, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, scaling.Instance{ID: o.ID.ValueString(), Name: o.Name.ValueString(), Status: o.Status.ValueString(),
+			Hostname: o.Hostname.ValueString()})
+	}
+	return out
+}
+
+func instancesToState(in []scaling.Instance) types.List {
+	vals := make([]attr.Value, 0, len(in))
+	for _, i := range in {
+		vals = append(vals, types.ObjectValueMust(instanceAttrTypes, map[string]attr.Value{
+			"id": types.StringValue(i.ID), "name": types.StringValue(i.Name), "status": types.StringValue(i.Status),
+			"hostname": types.StringValue(i.Hostname),
+		}))
+	}
+	return types.ListValueMust(instanceObjectType, vals)
+}
+
+func activeReplicas(in []scaling.Instance, primary string) int {
+	n := 0
+	for _, i := range in {
+		if i.Status == "ACTIVE" && i.ReplicaOf == primary {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *replicaResource) apply(ctx context.Context, m *replicaModel, known []scaling.Instance, state interface {
+	Set(context.Context, any) diag.Diagnostics
+}, diags *diag.Diagnostics) {
+	set := r.set(ctx, m, known, diags)
+	if set == nil {
+		return
+	}
+	desired := int(m.ReplicaCount.ValueInt64())
+	got, err := set.Apply(ctx, desired)
+	m.Instances = instancesToState(got)
+	if err != nil {
+		m.ReplicaCount = types.Int64Value(int64(activeReplicas(got, m.PrimaryID.ValueString())))
+		diags.AddError(fmt.Sprintf("Bringing replicas %q of %s to %d failed", m.Name.ValueString(), m.PrimaryID.ValueString(), desired),
+			err.Error()+"\n\nThe state lists exactly the replicas that exist now; run apply again to resume.")
+	}
+	diags.Append(state.Set(ctx, m)...)
+}
+
+func (r *replicaResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan replicaModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Create(ctx, 60*time.Minute)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	plan.ID = types.StringValue(plan.PrimaryID.ValueString() + "/" + plan.Name.ValueString())
+	r.apply(ctx, &plan, nil, &resp.State, &resp.Diagnostics)
+}
+
+func (r *replicaResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state replicaModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	db, err := r.data.client.Database(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot use the database service", err.Error())
+		return
+	}
+	all, err := db.ListInstances(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Reading database replicas", err.Error())
+		return
+	}
+	var mine []scaling.Instance
+	for _, in := range all {
+		if _, ok := scaling.OrdinalFromName(state.Name.ValueString(), in.Name); ok && in.ReplicaOf == state.PrimaryID.ValueString() {
+			mine = append(mine, in)
+		}
+	}
+	state.Instances = instancesToState(mine)
+	state.ReplicaCount = types.Int64Value(int64(activeReplicas(mine, state.PrimaryID.ValueString())))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *replicaResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, prior replicaModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	known := instancesFromState(ctx, prior.Instances, &resp.Diagnostics)
+	if plan.ReplicaCount.ValueInt64() < int64(len(known)) {
+		if err := checkFreeze(plan.EventID, plan.AllowDuringEvent, time.Now()); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("replica_count"), "Removing replicas is frozen during the event", err.Error())
+			return
+		}
+	}
+	timeout, d := plan.Timeouts.Update(ctx, 60*time.Minute)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	plan.ID = prior.ID
+	r.apply(ctx, &plan, known, &resp.State, &resp.Diagnostics)
+}
+
+func (r *replicaResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state replicaModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := checkFreeze(state.EventID, state.AllowDuringEvent, time.Now()); err != nil {
+		resp.Diagnostics.AddError("Destroying the replicas is frozen during the event", err.Error())
+		return
+	}
+	timeout, d := state.Timeouts.Delete(ctx, 60*time.Minute)
+	resp.Diagnostics.Append(d...)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	set := r.set(ctx, &state, instancesFromState(ctx, state.Instances, &resp.Diagnostics), &resp.Diagnostics)
+	if set == nil {
+		return
+	}
+	got, err := set.Destroy(ctx)
+	if err != nil {
+		state.Instances = instancesToState(got)
+		resp.Diagnostics.AddError(fmt.Sprintf("Removing replicas %q failed", state.Name.ValueString()),
+			err.Error()+"\n\nThe replicas still listed in state exist; run destroy again to resume.")
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	}
+}
+
+// ImportState takes "<primary_id>/<name>"; flavor_id and volume_size are read from the replicas.
+func (r *replicaResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	primary, name, ok := cutLast(req.ID, "/")
+	if !ok || primary == "" || name == "" {
+		resp.Diagnostics.AddError("Invalid import id", fmt.Sprintf("expected <primary_id>/<name>, got %q", req.ID))
+		return
+	}
+	db, err := r.data.client.Database(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot use the database service", err.Error())
+		return
+	}
+	all, err := db.ListInstances(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Reading database replicas", err.Error())
+		return
+	}
+	var flavor string
+	var size int
+	for _, in := range all {
+		if _, named := scaling.OrdinalFromName(name, in.Name); named && in.ReplicaOf == primary {
+			flavor, size = in.FlavorID, in.VolumeGB
+			break
+		}
+	}
+	if flavor == "" {
+		resp.Diagnostics.AddError("Nothing to import", fmt.Sprintf("no replica of %s is named %s-NN", primary, name))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("primary_id"), primary)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("flavor_id"), flavor)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("volume_size"), int64(size))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("instances"), types.ListValueMust(instanceObjectType, nil))...)
+}
+
+func cutLast(s, sep string) (string, string, bool) {
+	for i := len(s) - len(sep); i >= 0; i-- {
+		if s[i:i+len(sep)] == sep {
+			return s[:i], s[i+len(sep):], true
+		}
+	}
+	return s, "", false
+}
+
+func (r *replicaResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() {
+		return
+	}
+	var state replicaModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if req.Plan.Raw.IsNull() {
+		if err := checkFreeze(state.EventID, state.AllowDuringEvent, time.Now()); err != nil {
+			resp.Diagnostics.AddError("Destroying the replicas is frozen during the event", err.Error())
+		}
+		return
+	}
+	var plan replicaModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || plan.ReplicaCount.IsUnknown() {
+		return
+	}
+	if plan.ReplicaCount.Equal(state.ReplicaCount) && plan.VolumeSize.Equal(state.VolumeSize) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("instances"), state.Instances)...)
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("instances"), types.ListUnknown(instanceObjectType))...)
+	if plan.ReplicaCount.ValueInt64() < state.ReplicaCount.ValueInt64() {
+		if err := checkFreeze(plan.EventID, plan.AllowDuringEvent, time.Now()); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("replica_count"), "Removing replicas is frozen during the event", err.Error())
+		}
+	}
+}

@@ -1,0 +1,368 @@
+package scaling
+
+// The staggered scale-back, one batch at a time:
+//
+//	drain (weight 0 or admin_state_up=false) -> wait ACTIVE
+//	wait drain_timeout -> pre-delete webhook (2xx)
+//	remove the member -> wait ACTIVE
+//	delete the server -> wait gone
+//	health gate: remaining members healthy, health URL answers
+//
+// Cancellation or an error in the middle of a batch is settled so that every node is
+// either fully in service or fully gone (see settle).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+func (r *run) drain(ctx context.Context, st Step) error {
+	p := r.p
+	if err := r.ensureBaseline(ctx); err != nil {
+		return err
+	}
+	for _, name := range st.Nodes {
+		n, err := r.node(name)
+		if err != nil {
+			return err
+		}
+		if n.MemberID == "" {
+			return fmt.Errorf("node %s has no member to drain", name)
+		}
+		var weight *int
+		var up *bool
+		how := "weight 0"
+		if p.opts.DrainMethod == DrainDisable {
+			f := false
+			up = &f
+			how = "admin_state_up=false"
+		} else {
+			z := 0
+			weight = &z
+		}
+		// Marked before the call: if the call's outcome is unknown, settle re-reads the
+		// member and puts it back.
+		r.mu.Lock()
+		r.drainedAt[name] = p.clock.Now()
+		r.mu.Unlock()
+		if err := p.lb.UpdateMember(ctx, p.spec.PoolID, n.MemberID, weight, up); err != nil {
+			return fmt.Errorf("draining member %s (%s) with %s: %w", name, n.MemberID, how, err)
+		}
+		if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
+			return fmt.Errorf("waiting for load balancer %s after draining %s: %w", p.spec.LoadBalancerID, name, err)
+		}
+		// The drain time counts from the moment Octavia applied the change.
+		r.mu.Lock()
+		r.drainedAt[name] = p.clock.Now()
+		r.mu.Unlock()
+		p.update(name, false, func(n *Node) { n.Drained = true })
+		p.progress(st.Kind, []string{name}, "member %s (%s) drained (%s)", name, n.MemberID, how)
+	}
+	return nil
+}
+
+func (r *run) drainWait(ctx context.Context, st Step) error {
+	p := r.p
+	var last time.Time
+	r.mu.Lock()
+	for _, name := range st.Nodes {
+		if t := r.drainedAt[name]; t.After(last) {
+			last = t
+		}
+	}
+	r.mu.Unlock()
+	if wait := last.Add(p.opts.DrainTimeout).Sub(p.clock.Now()); wait > 0 {
+		p.progress(st.Kind, st.Nodes, "waiting %s for open connections to %s to finish", wait.Round(time.Second), strings.Join(st.Nodes, ", "))
+		if err := p.clock.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+	if p.opts.PreDeleteWebhook == "" {
+		return nil
+	}
+	for _, name := range st.Nodes {
+		n, err := r.node(name)
+		if err != nil {
+			return err
+		}
+		if err := r.callWebhook(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *run) removeMembers(ctx context.Context, st Step) error {
+	p := r.p
+	for _, name := range st.Nodes {
+		n, err := r.node(name)
+		if err != nil {
+			return err
+		}
+		r.mu.Lock()
+		at, drained := r.drainedAt[name]
+		r.mu.Unlock()
+		// Belt and braces: the plan always drains first, but a member is never removed
+		// before its drain time, whatever the plan says.
+		if !drained || p.clock.Now().Sub(at) < p.opts.DrainTimeout {
+			return fmt.Errorf("refusing to remove member %s (%s): it has not been drained for %s", name, n.MemberID, p.opts.DrainTimeout)
+		}
+		if err := p.lb.DeleteMember(ctx, p.spec.PoolID, n.MemberID); err != nil {
+			return fmt.Errorf("removing member %s (%s) from pool %s: %w", name, n.MemberID, p.spec.PoolID, err)
+		}
+		r.mu.Lock()
+		delete(r.drainedAt, name)
+		r.removed[name] = true
+		r.mu.Unlock()
+		p.update(name, true, func(n *Node) { n.MemberID, n.OperatingStatus, n.Drained = "", "", false })
+		if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
+			return fmt.Errorf("waiting for load balancer %s after removing member %s: %w", p.spec.LoadBalancerID, name, err)
+		}
+		p.progress(st.Kind, []string{name}, "member %s removed", name)
+	}
+	return nil
+}
+
+// deleteServers deletes servers that are no longer members, all requests first, then
+// waits for each to be gone.
+func (r *run) deleteServers(ctx context.Context, st Step) error {
+	p := r.p
+	var ids []string
+	for _, name := range st.Nodes {
+		n, err := r.node(name)
+		if err != nil {
+			return err
+		}
+		if n.MemberID != "" {
+			return fmt.Errorf("refusing to delete server %s (%s): it is still member %s of pool %s", name, n.ServerID, n.MemberID, p.spec.PoolID)
+		}
+		if err := p.compute.DeleteServer(ctx, n.ServerID); err != nil {
+			return fmt.Errorf("deleting server %s (%s): %w", name, n.ServerID, err)
+		}
+		ids = append(ids, n.ServerID)
+	}
+	for i, name := range st.Nodes {
+		if err := p.compute.WaitServerGone(ctx, ids[i]); err != nil {
+			return fmt.Errorf("waiting for server %s (%s) to be gone: %w", name, ids[i], err)
+		}
+		r.mu.Lock()
+		delete(r.removed, name)
+		r.mu.Unlock()
+		p.update(name, true, func(n *Node) { n.ServerID, n.Status = "", "" })
+		p.progress(st.Kind, []string{name}, "server %s (%s) deleted", name, ids[i])
+	}
+	return nil
+}
+
+func (r *run) removeOrphans(ctx context.Context, st Step) error {
+	p := r.p
+	for _, name := range st.Nodes {
+		n, err := r.node(name)
+		if err != nil {
+			return err
+		}
+		if n.ServerID != "" {
+			return fmt.Errorf("refusing to remove member %s without drain: its server %s exists", name, n.ServerID)
+		}
+		if err := p.lb.DeleteMember(ctx, p.spec.PoolID, n.MemberID); err != nil {
+			return fmt.Errorf("removing member %s (%s), whose server is gone: %w", name, n.MemberID, err)
+		}
+		p.update(name, true, func(n *Node) { n.MemberID, n.OperatingStatus = "", "" })
+		if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
+			return fmt.Errorf("waiting for load balancer %s after removing member %s: %w", p.spec.LoadBalancerID, name, err)
+		}
+	}
+	return nil
+}
+
+// restore puts drained members back in service with their weight and admin state up.
+func (r *run) restore(ctx context.Context, nodes []string) error {
+	p := r.p
+	for _, name := range nodes {
+		n, err := r.node(name)
+		if err != nil {
+			return err
+		}
+		w := n.Weight
+		if w <= 0 {
+			w = p.spec.Weight
+		}
+		up := true
+		var weight *int
+		if p.opts.DrainMethod == DrainWeight {
+			weight = &w
+		}
+		if err := p.lb.UpdateMember(ctx, p.spec.PoolID, n.MemberID, weight, &up); err != nil {
+			return fmt.Errorf("putting member %s (%s) back in service: %w", name, n.MemberID, err)
+		}
+		if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
+			return fmt.Errorf("waiting for load balancer %s after putting %s back in service: %w", p.spec.LoadBalancerID, name, err)
+		}
+		r.mu.Lock()
+		delete(r.drainedAt, name)
+		r.mu.Unlock()
+		p.update(name, false, func(n *Node) { n.Drained = false })
+		p.progress(StepRestore, []string{name}, "member %s (%s) back in service", name, n.MemberID)
+	}
+	return nil
+}
+
+// settle leaves every node fully in service or fully gone after an error or a
+// cancellation, under a fresh bounded context (the caller's may be done):
+//
+//   - a node drained but still a member is put back in service. Finishing its removal
+//     instead would mean either cutting its open connections (removing before the drain
+//     time) or waiting out the drain after the user asked to stop; restoring is one quick
+//     update and loses nothing. The next Apply drains it again from the start.
+//   - a node whose member is already removed has its server deleted: it carries no
+//     traffic any more, so finishing is safe and quick.
+func (r *run) settle(ctx context.Context, cause error) error {
+	r.mu.Lock()
+	var drained, removed []string
+	for name := range r.drainedAt {
+		drained = append(drained, name)
+	}
+	for name := range r.removed {
+		removed = append(removed, name)
+	}
+	r.mu.Unlock()
+	if len(drained) == 0 && len(removed) == 0 {
+		return cause
+	}
+	p := r.p
+	cctx, cancel := p.cleanupContext(ctx)
+	defer cancel()
+	var errs []error
+	if len(drained) > 0 {
+		members, err := p.lb.ListMembers(cctx, p.spec.PoolID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("listing members to restore drained nodes %s: %w", strings.Join(drained, ", "), err))
+		}
+		exists := map[string]bool{}
+		for _, m := range members {
+			exists[m.ID] = true
+		}
+		var back []string
+		for _, name := range drained {
+			n, ok := p.node(name)
+			switch {
+			case err != nil || !ok:
+			case exists[n.MemberID]:
+				back = append(back, name)
+			default:
+				// The removal went through although its call failed: finish the node.
+				p.update(name, true, func(n *Node) { n.MemberID, n.Drained = "", false })
+				removed = append(removed, name)
+			}
+		}
+		if len(back) > 0 {
+			p.progress(StepRestore, back, "stopping: putting drained node(s) %s back in service", strings.Join(back, ", "))
+			if rerr := r.restore(cctx, back); rerr != nil {
+				errs = append(errs, rerr)
+			}
+		}
+	}
+	for _, name := range removed {
+		n, ok := p.node(name)
+		if !ok || n.ServerID == "" {
+			continue
+		}
+		p.progress(StepDelete, []string{name}, "stopping: finishing the removal of %s (member already removed), deleting server %s", name, n.ServerID)
+		if derr := r.deleteAndWait(cctx, name, n.ServerID); derr != nil {
+			errs = append(errs, derr)
+		}
+		r.mu.Lock()
+		delete(r.removed, name)
+		r.mu.Unlock()
+	}
+	if len(errs) > 0 {
+		return errors.Join(cause, fmt.Errorf("cleaning up after the failure: %w", errors.Join(errs...)))
+	}
+	return cause
+}
+
+// ensureBaseline records which members this pool does not manage are healthy before the
+// first drain: the health gate requires them to stay so, while one already down before
+// we started does not block the scale-back.
+func (r *run) ensureBaseline(ctx context.Context) error {
+	if r.baseline != nil {
+		return nil
+	}
+	p := r.p
+	members, err := p.lb.ListMembers(ctx, p.spec.PoolID)
+	if err != nil {
+		return fmt.Errorf("listing members of pool %s: %w", p.spec.PoolID, err)
+	}
+	statuses, err := p.lb.MemberOperatingStatuses(ctx, p.spec.LoadBalancerID, p.spec.PoolID)
+	if err != nil {
+		return fmt.Errorf("reading member statuses of load balancer %s: %w", p.spec.LoadBalancerID, err)
+	}
+	ours := map[string]bool{}
+	for _, n := range p.Nodes() {
+		if n.MemberID != "" {
+			ours[n.MemberID] = true
+		}
+	}
+	r.baseline = map[string]string{}
+	for _, m := range members {
+		if ours[m.ID] || IsPoolMember(p.spec.Key, m) {
+			continue
+		}
+		if p.healthy(statuses[m.ID]) {
+			r.baseline[m.ID] = fmt.Sprintf("%s (%s, %s)", m.Name, m.Address, m.ID)
+		}
+	}
+	return nil
+}
+
+// healthGate runs after a batch is gone: the remaining members must be healthy and the
+// health URL must answer; otherwise the scale-back stops, removing nothing more.
+func (r *run) healthGate(ctx context.Context, st Step) error {
+	p := r.p
+	deadline := p.clock.Now().Add(p.opts.HealthyTimeout)
+	removed := strings.Join(st.Nodes, ", ")
+	for {
+		statuses, err := p.lb.MemberOperatingStatuses(ctx, p.spec.LoadBalancerID, p.spec.PoolID)
+		if err != nil {
+			return fmt.Errorf("health gate after removing %s: reading member statuses: %w", removed, err)
+		}
+		var bad []string
+		for _, n := range p.Nodes() {
+			if n.MemberID == "" || n.Drained {
+				continue
+			}
+			st := statuses[n.MemberID]
+			p.update(n.Name, false, func(n *Node) { n.OperatingStatus = st })
+			if !p.healthy(st) {
+				bad = append(bad, fmt.Sprintf("member %s (%s) is %s", n.Name, n.MemberID, orUnknown(st)))
+			}
+		}
+		for id, desc := range r.baseline {
+			st, ok := statuses[id]
+			if ok && !p.healthy(st) {
+				bad = append(bad, fmt.Sprintf("unmanaged member %s is %s", desc, st))
+			}
+		}
+		if len(bad) == 0 {
+			break
+		}
+		if !p.clock.Now().Before(deadline) {
+			return fmt.Errorf("health gate after removing %s failed after %s: %s; removing nothing more",
+				removed, p.opts.HealthyTimeout, strings.Join(bad, "; "))
+		}
+		p.progress(st.Kind, st.Nodes, "health gate: waiting, %s", strings.Join(bad, "; "))
+		if err := p.clock.Sleep(ctx, p.opts.PollInterval); err != nil {
+			return err
+		}
+	}
+	if p.opts.HealthCheckURL != "" {
+		if err := r.checkURL(ctx); err != nil {
+			return fmt.Errorf("health gate after removing %s failed: %w; removing nothing more", removed, err)
+		}
+	}
+	p.progress(st.Kind, st.Nodes, "health gate passed after removing %s", removed)
+	return nil
+}

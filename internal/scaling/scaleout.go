@@ -1,0 +1,345 @@
+package scaling
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// create builds the step's servers in parallel (at most MaxParallel at once). Every
+// server id is recorded the moment Nova returns it. A create whose response was lost is
+// looked for in one listing afterwards and adopted rather than created twice.
+func (r *run) create(ctx context.Context, st Step) error {
+	lost := make([]bool, len(st.Ordinals))
+	errs := make([]error, len(st.Ordinals))
+	_ = parallel(ctx, len(st.Ordinals), r.p.opts.MaxParallel, func(i int) error {
+		lost[i], errs[i] = r.buildNode(ctx, st.Ordinals[i], st.ImageID, Server{})
+		return nil
+	})
+	var retry []int
+	for i := range st.Ordinals {
+		if lost[i] {
+			retry = append(retry, i)
+		}
+	}
+	if len(retry) > 0 && ctx.Err() == nil {
+		servers, err := r.p.compute.ListServers(ctx, PoolMatch(r.p.spec.Key))
+		if err != nil {
+			// Without the listing the lost creates cannot be told apart from failed ones:
+			// stop, the final re-read of the pool reports whatever exists.
+			return errors.Join(append(errs, fmt.Errorf("listing servers to find creates whose response was lost: %w", err))...)
+		}
+		found := map[int]Server{}
+		for _, s := range servers {
+			if !isPoolServer(r.p.spec.Key, s) || s.Status == "DELETED" {
+				continue
+			}
+			if o, err := strconv.Atoi(s.Metadata[MetaOrdinal]); err == nil {
+				found[o] = s
+			}
+		}
+		_ = parallel(ctx, len(retry), r.p.opts.MaxParallel, func(j int) error {
+			i := retry[j]
+			s, ok := found[st.Ordinals[i]]
+			if !ok {
+				return nil // the create really failed; its error stands
+			}
+			r.p.progress(StepCreate, []string{s.Name}, "create of %s answered with an error but the server exists (%s): adopting it", s.Name, s.ID)
+			_, errs[i] = r.buildNode(ctx, st.Ordinals[i], st.ImageID, s)
+			return nil
+		})
+	}
+	var stop []error
+	for i, err := range errs {
+		if err != nil {
+			if err := r.buildFailed(ctx, st.Nodes[i], err); err != nil {
+				stop = append(stop, err)
+			}
+		}
+	}
+	return errors.Join(stop...)
+}
+
+// buildNode creates (or adopts) one server and waits until it is ACTIVE. A server that
+// ends in ERROR is deleted and created again, up to CreateRetries times. lost reports a
+// create call that failed without a server id (the server may exist nonetheless).
+func (r *run) buildNode(ctx context.Context, ord int, imageID string, s Server) (lost bool, err error) {
+	p := r.p
+	name := NodeName(p.spec.NamePrefix, ord)
+	spec := ServerSpec{
+		Name: name, ImageID: imageID, FlavorID: p.spec.FlavorID, Networks: p.spec.Networks,
+		KeyPair: p.spec.KeyPair, SecurityGroups: p.spec.SecurityGroups, UserData: p.spec.UserData,
+		AvailabilityZone: p.spec.AvailabilityZone, ServerGroupID: p.spec.ServerGroupID,
+		Metadata: p.serverMetadata(ord), Tags: ServerTags(p.spec.Key, ord),
+	}
+	for attempt := 1; ; attempt++ {
+		if s.ID == "" {
+			created, err := p.compute.CreateServer(ctx, spec)
+			if err != nil || created.ID == "" {
+				if err == nil {
+					err = errors.New("Nova returned no server id")
+				}
+				return ctx.Err() == nil, fmt.Errorf("creating server %s: %w", name, err)
+			}
+			s = created
+			p.progress(StepCreate, []string{name}, "server %s created (%s), building", name, s.ID)
+		}
+		r.recordServer(ord, name, imageID, s)
+
+		active, err := p.compute.WaitServerActive(ctx, s.ID)
+		if err == nil {
+			r.recordServer(ord, name, imageID, active)
+			p.progress(StepCreate, []string{name}, "server %s (%s) is ACTIVE at %s", name, s.ID, active.Address)
+			return false, nil
+		}
+		var fault *ServerFaultError
+		if !errors.As(err, &fault) {
+			return false, fmt.Errorf("waiting for server %s (%s) to become ACTIVE: %w", name, s.ID, err)
+		}
+		// The server is useless in ERROR: remove it so it neither holds quota nor the name.
+		if derr := r.deleteAndWait(ctx, name, s.ID); derr != nil {
+			return false, fmt.Errorf("server %s (%s) went to ERROR (Nova fault: %s), and deleting it failed: %w", name, s.ID, fault.Message, derr)
+		}
+		if attempt > p.opts.CreateRetries {
+			return false, fmt.Errorf("server %s went to ERROR %d time(s), last as %s with Nova fault: %s", name, attempt, s.ID, fault.Message)
+		}
+		p.progress(StepCreate, []string{name}, "server %s (%s) went to ERROR (Nova fault: %s): deleted, creating it again (attempt %d of %d)",
+			name, s.ID, fault.Message, attempt+1, p.opts.CreateRetries+1)
+		s = Server{}
+	}
+}
+
+func (r *run) recordServer(ord int, name, imageID string, s Server) {
+	created := s.Created
+	if created.IsZero() {
+		created = r.p.clock.Now()
+	}
+	if s.ImageID != "" {
+		imageID = s.ImageID
+	}
+	r.p.update(name, true, func(n *Node) {
+		n.Ordinal, n.Name, n.ServerID, n.ImageID, n.Status = ord, name, s.ID, imageID, s.Status
+		if s.Address != "" {
+			n.Address = s.Address
+		}
+		if n.Created.IsZero() || !s.Created.IsZero() {
+			n.Created = created
+		}
+		if n.Weight == 0 {
+			n.Weight = r.p.spec.Weight
+		}
+	})
+}
+
+func (r *run) deleteAndWait(ctx context.Context, name, id string) error {
+	if err := r.p.compute.DeleteServer(ctx, id); err != nil {
+		return fmt.Errorf("deleting server %s (%s): %w", name, id, err)
+	}
+	if err := r.p.compute.WaitServerGone(ctx, id); err != nil {
+		return fmt.Errorf("waiting for server %s (%s) to be gone: %w", name, id, err)
+	}
+	r.p.update(name, true, func(n *Node) {
+		if n.ServerID == id {
+			n.ServerID, n.Status = "", ""
+		}
+	})
+	return nil
+}
+
+// join adds the nodes to the pool in ONE batch member update: read the member list,
+// keep every member as it is (the ones this pool does not manage included), append the
+// new ones.
+func (r *run) join(ctx context.Context, st Step) error {
+	p := r.p
+	// Servers adopted while still building are finished like new ones: waited for, and
+	// replaced within the retry budget if they end in ERROR.
+	var pending []Node
+	for _, name := range st.Nodes {
+		n, err := r.node(name)
+		if err != nil {
+			return err
+		}
+		if n.Status != "ACTIVE" || n.Address == "" {
+			pending = append(pending, n)
+		}
+	}
+	err := parallel(ctx, len(pending), p.opts.MaxParallel, func(i int) error {
+		n := pending[i]
+		_, err := r.buildNode(ctx, n.Ordinal, p.spec.ImageID, Server{ID: n.ServerID, Name: n.Name, Status: n.Status,
+			ImageID: n.ImageID, Created: n.Created})
+		if err != nil {
+			return r.buildFailed(ctx, n.Name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	st.Nodes = r.withoutFailed(st)
+	members, err := p.lb.ListMembers(ctx, p.spec.PoolID)
+	if err != nil {
+		return fmt.Errorf("listing members of pool %s: %w", p.spec.PoolID, err)
+	}
+	specs := make([]MemberSpec, 0, len(members)+len(st.Nodes))
+	present := map[string]bool{}
+	for _, m := range members {
+		specs = append(specs, MemberSpec{Name: m.Name, Address: m.Address, ProtocolPort: m.ProtocolPort,
+			SubnetID: m.SubnetID, Weight: m.Weight, AdminStateUp: m.AdminStateUp, Tags: m.Tags,
+			Backup: m.Backup, MonitorAddress: m.MonitorAddress, MonitorPort: m.MonitorPort})
+		present[m.Address+":"+strconv.Itoa(m.ProtocolPort)] = true
+	}
+	var adding []string
+	for _, name := range st.Nodes {
+		n, _ := p.node(name)
+		if present[n.Address+":"+strconv.Itoa(p.spec.ProtocolPort)] {
+			continue
+		}
+		w := n.Weight
+		if w <= 0 {
+			w = p.spec.Weight
+		}
+		specs = append(specs, MemberSpec{Name: name, Address: n.Address, ProtocolPort: p.spec.ProtocolPort,
+			SubnetID: p.spec.SubnetID, Weight: w, AdminStateUp: true, Tags: MemberTags(p.spec.Key)})
+		adding = append(adding, name)
+	}
+	if len(adding) > 0 {
+		if err := p.lb.BatchUpdateMembers(ctx, p.spec.PoolID, specs); err != nil {
+			return fmt.Errorf("adding members %s to pool %s: %w", strings.Join(adding, ", "), p.spec.PoolID, err)
+		}
+		p.progress(StepJoin, adding, "member update sent for %s; waiting for load balancer %s to be ACTIVE", strings.Join(adding, ", "), p.spec.LoadBalancerID)
+		if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
+			return fmt.Errorf("waiting for load balancer %s after adding members %s: %w", p.spec.LoadBalancerID, strings.Join(adding, ", "), err)
+		}
+	}
+	members, err = p.lb.ListMembers(ctx, p.spec.PoolID)
+	if err != nil {
+		return fmt.Errorf("listing members of pool %s after the update: %w", p.spec.PoolID, err)
+	}
+	byAddr := map[string]Member{}
+	for _, m := range members {
+		if m.ProtocolPort == p.spec.ProtocolPort {
+			byAddr[m.Address] = m
+		}
+	}
+	var missing []string
+	for _, name := range st.Nodes {
+		n, _ := p.node(name)
+		m, ok := byAddr[n.Address]
+		if !ok {
+			missing = append(missing, name)
+			continue
+		}
+		p.update(name, true, func(n *Node) {
+			n.MemberID, n.OperatingStatus = m.ID, m.OperatingStatus
+			n.Drained = m.Weight == 0 || !m.AdminStateUp
+		})
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("members for %s are missing from pool %s after the update", strings.Join(missing, ", "), p.spec.PoolID)
+	}
+	return nil
+}
+
+func (r *run) waitOnline(ctx context.Context, st Step) error {
+	if r.p.opts.SkipHealthWait {
+		r.p.progress(st.Kind, st.Nodes, "not waiting for %s to be healthy (wait_for_healthy = false)", strings.Join(st.Nodes, ", "))
+		return nil
+	}
+	need := len(st.Nodes)
+	if pct := r.p.opts.MinHealthyPercent; pct > 0 {
+		need = (len(st.Nodes)*pct + 99) / 100
+	}
+	return r.waitHealthy(ctx, st.Kind, st.Nodes, need)
+}
+
+// waitHealthy polls the LB status tree until at least need of the nodes' members have
+// a healthy operating status, bounded by HealthyTimeout.
+func (r *run) waitHealthy(ctx context.Context, kind StepKind, nodes []string, need int) error {
+	p := r.p
+	deadline := p.clock.Now().Add(p.opts.HealthyTimeout)
+	for {
+		statuses, err := p.lb.MemberOperatingStatuses(ctx, p.spec.LoadBalancerID, p.spec.PoolID)
+		if err != nil {
+			return fmt.Errorf("reading member statuses of load balancer %s: %w", p.spec.LoadBalancerID, err)
+		}
+		healthy := 0
+		var bad []string
+		for _, name := range nodes {
+			n, _ := p.node(name)
+			st := statuses[n.MemberID]
+			p.update(name, false, func(n *Node) { n.OperatingStatus = st })
+			if p.healthy(st) {
+				healthy++
+			} else {
+				bad = append(bad, fmt.Sprintf("%s is %s", name, orUnknown(st)))
+			}
+		}
+		if healthy >= need {
+			p.progress(kind, nodes, "%d of %d member(s) healthy", healthy, len(nodes))
+			return nil
+		}
+		if !p.clock.Now().Before(deadline) {
+			return fmt.Errorf("%d of %d member(s) healthy (%s) after %s, %d needed: %s",
+				healthy, len(nodes), strings.Join(p.opts.HealthyStatuses, "/"), p.opts.HealthyTimeout, need, strings.Join(bad, ", "))
+		}
+		p.progress(kind, nodes, "waiting for members: %d of %d healthy, %d needed (%s)", healthy, len(nodes), need, strings.Join(bad, ", "))
+		if err := p.clock.Sleep(ctx, p.opts.PollInterval); err != nil {
+			return err
+		}
+	}
+}
+
+func (p *Pool) healthy(status string) bool {
+	for _, s := range p.opts.HealthyStatuses {
+		if strings.EqualFold(s, status) {
+			return true
+		}
+	}
+	return false
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "absent from the status tree"
+	}
+	return s
+}
+
+// rebootCheck reboots one node and requires it to come back healthy.
+func (r *run) rebootCheck(ctx context.Context, st Step) error {
+	p := r.p
+	for _, name := range st.Nodes {
+		n, err := r.node(name)
+		if err != nil {
+			return err
+		}
+		if err := p.compute.RebootServer(ctx, n.ServerID); err != nil {
+			return fmt.Errorf("rebooting server %s (%s): %w", name, n.ServerID, err)
+		}
+		p.progress(st.Kind, []string{name}, "rebooting %s (%s)", name, n.ServerID)
+		s, err := p.compute.WaitServerActive(ctx, n.ServerID)
+		if err != nil {
+			return fmt.Errorf("server %s (%s) did not come back ACTIVE after the reboot: %w", name, n.ServerID, err)
+		}
+		r.recordServer(n.Ordinal, name, n.ImageID, s)
+		if err := r.waitHealthy(ctx, st.Kind, []string{name}, 1); err != nil {
+			return fmt.Errorf("node %s after the reboot: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// serverMetadata is the user's extra metadata with the pool's keys on top: the keys that
+// identify the node must not be overridable, or the node could be lost or adopted by another pool.
+func (p *Pool) serverMetadata(ord int) map[string]string {
+	md := map[string]string{}
+	for k, v := range p.spec.Metadata {
+		md[k] = v
+	}
+	for k, v := range ServerMetadata(p.spec.Key, ord) {
+		md[k] = v
+	}
+	return md
+}

@@ -1,0 +1,281 @@
+package scaling_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
+	"github.com/eventscale/terraform-provider-eventscale/internal/scaling/scalingtest"
+)
+
+func TestScaleOut_CreatesInParallelBoundedByMaxParallel(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.MaxParallel = 4 })
+	f.mustApply(t, 10)
+	if got := f.cloud.Compute.MaxBuilding(); got != 4 {
+		t.Fatalf("servers building at once = %d, want 4 (max_parallel)", got)
+	}
+	if got := f.cloud.Compute.Calls("CreateServer"); got != 10 {
+		t.Fatalf("CreateServer calls = %d, want 10", got)
+	}
+}
+
+func TestScaleOut_JoinsAllNewNodesInOneMemberUpdateKeepingUnmanaged(t *testing.T) {
+	f := newFixture(t, nil)
+	f.mustApply(t, 5)
+	if got := f.cloud.LB.Cycles(); got != 1 {
+		t.Fatalf("update cycles = %d, want 1 batch member update; log:\n%s", got, strings.Join(f.cloud.LB.Log(), "\n"))
+	}
+	ms := f.cloud.LB.Members()
+	if len(ms) != 6 || !slices.ContainsFunc(ms, func(m scaling.Member) bool { return m.Name == "web01" && m.Weight == 1 }) {
+		t.Fatalf("members = %+v, want web01 unchanged and 5 new", ms)
+	}
+	for _, m := range f.cloud.ManagedMembers() {
+		if !slices.Contains(m.Tags, "eventscale:pool=pool-key-1") || m.ProtocolPort != 80 || m.SubnetID != "subnet-1" {
+			t.Errorf("member %+v lacks the pool tag, port or subnet", m)
+		}
+	}
+}
+
+func TestScaleOut_LooksUpExistingServersWithOneListingAndSetsMetadata(t *testing.T) {
+	f := newFixture(t, nil)
+	f.mustApply(t, 2)
+	if got := f.cloud.Compute.Calls("ListServers"); got != 1 {
+		t.Fatalf("ListServers calls = %d, want 1", got)
+	}
+	for _, s := range f.cloud.Compute.Servers() {
+		want := map[string]string{"eventscale_managed_by": "eventscale", "eventscale_pool": "pool-key-1"}
+		for k, v := range want {
+			if s.Metadata[k] != v {
+				t.Errorf("server %s metadata %v lacks %s=%s", s.Name, s.Metadata, k, v)
+			}
+		}
+		if ord, ok := scaling.OrdinalFromName("web", s.Name); !ok || s.Metadata["eventscale_ordinal"] != strings.TrimLeft(s.Name[4:], "0") || ord == 0 {
+			t.Errorf("server %s has ordinal metadata %q", s.Name, s.Metadata["eventscale_ordinal"])
+		}
+	}
+}
+
+func TestScaleOut_RecordsServerIDBeforeWaitingForActive(t *testing.T) {
+	f := newFixture(t, nil)
+	f.mustApply(t, 2)
+	first := f.rec.changes[0]
+	if len(first) != 1 || first[0].ServerID == "" || first[0].Status != "BUILD" {
+		t.Fatalf("first OnChange = %+v, want one node with its server id while BUILD", first)
+	}
+}
+
+func TestScaleOut_AdoptsServerWhoseCreateResponseWasLost(t *testing.T) {
+	f := newFixture(t, nil)
+	f.cloud.Compute.LoseCreateResponse("web-02", 1)
+	nodes := f.mustApply(t, 3)
+	if got := f.cloud.Compute.Calls("CreateServer"); got != 3 {
+		t.Fatalf("CreateServer calls = %d, want 3 (the lost one adopted, not created twice)", got)
+	}
+	if len(nodes) != 3 || len(f.cloud.Compute.Servers()) != 3 {
+		t.Fatalf("nodes %v, servers %d; want 3 and 3", nodeNames(nodes), len(f.cloud.Compute.Servers()))
+	}
+	if !contains(f.rec.messages(), "adopting") {
+		t.Fatalf("no adoption reported: %q", f.rec.messages())
+	}
+}
+
+func TestScaleOut_AdoptsServersLeftByInterruptedApply(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	f.rec.onEvent = func(p scaling.Progress) {
+		if strings.Contains(p.Message, "is ACTIVE") {
+			cancel()
+		}
+	}
+	nodes, err := f.apply(t, ctx, 3)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if len(nodes) == 0 {
+		t.Fatal("interrupted apply returned no nodes although servers were created")
+	}
+	// A new Pool, as after a crash: nothing known but what the cloud says.
+	g := newFixtureOn(t, f.cloud, nil, nil)
+	before := f.cloud.Compute.Calls("CreateServer")
+	nodes = g.mustApply(t, 3)
+	if created := f.cloud.Compute.Calls("CreateServer") - before; created != 0 {
+		t.Fatalf("second apply created %d servers, want 0 (all 3 adopted)", created)
+	}
+	if len(nodes) != 3 || nodes[2].MemberID == "" {
+		t.Fatalf("nodes = %+v, want 3 joined", nodes)
+	}
+}
+
+func TestScaleOut_ReplacesServerThatEndsInError(t *testing.T) {
+	f := newFixture(t, nil)
+	f.cloud.Compute.FailBuild("web-02", "No valid host was found.")
+	nodes := f.mustApply(t, 3)
+	if got := f.cloud.Compute.Calls("CreateServer"); got != 4 {
+		t.Fatalf("CreateServer calls = %d, want 4", got)
+	}
+	for _, s := range f.cloud.Compute.Servers() {
+		if s.Status != "ACTIVE" {
+			t.Errorf("server %s left in %s", s.Name, s.Status)
+		}
+	}
+	if len(nodes) != 3 {
+		t.Fatalf("nodes = %v", nodeNames(nodes))
+	}
+	if !contains(f.rec.messages(), "No valid host was found.") {
+		t.Fatalf("replacement not reported with the fault: %q", f.rec.messages())
+	}
+}
+
+func TestScaleOut_ErrorNamesNodeAndNovaFaultAfterRetryBudget(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.CreateRetries = 1 })
+	f.cloud.Compute.FailBuild("web-02", "Exceeded maximum number of retries.", "Exceeded maximum number of retries.")
+	nodes, err := f.apply(t, context.Background(), 3)
+	if err == nil || !strings.Contains(err.Error(), "web-02") || !strings.Contains(err.Error(), "Exceeded maximum number of retries.") {
+		t.Fatalf("err = %v, want the node name and Nova's fault", err)
+	}
+	// The other nodes are not held hostage: they are created and in service.
+	if got := nodeNames(nodes); !slices.Equal(got, []string{"web-01", "web-03"}) || nodes[0].MemberID == "" || nodes[1].OperatingStatus != "ONLINE" {
+		t.Fatalf("nodes = %+v, want web-01 and web-03 in service", nodes)
+	}
+	if got := f.cloud.Compute.Calls("CreateServer"); got != 4 {
+		t.Fatalf("CreateServer calls = %d, want 4 (web-02 twice: one retry)", got)
+	}
+}
+
+func TestScaleOut_FailedCreateReturnsExactStateAndNovaMessage(t *testing.T) {
+	f := newFixture(t, nil)
+	f.cloud.Compute.FailCreate("web-03", errors.New("Quota exceeded for instances: Requested 1, but already used 10 of 10 instances"))
+	nodes, err := f.apply(t, context.Background(), 3)
+	if err == nil || !strings.Contains(err.Error(), "web-03") || !strings.Contains(err.Error(), "Quota exceeded") {
+		t.Fatalf("err = %v, want web-03 and Nova's quota message", err)
+	}
+	if len(nodes) != 2 || nodes[1].MemberID == "" {
+		t.Fatalf("nodes = %+v, want the two created, in service", nodes)
+	}
+}
+
+func TestScaleOut_WaitsUntilEveryNewMemberIsOnline(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.HealthyTimeout = 3 * time.Minute })
+	f.cloud.SetDown("10.0.0.4", true) // the second server created
+	_, err := f.apply(t, context.Background(), 3)
+	if err == nil || !strings.Contains(err.Error(), "2 of 3 member(s) healthy") || !strings.Contains(err.Error(), "is ERROR") {
+		t.Fatalf("err = %v, want 2 of 3 healthy naming the ERROR node", err)
+	}
+}
+
+func TestScaleOut_MinHealthyPercentAcceptsPartialHealth(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.HealthyTimeout = 3 * time.Minute; o.MinHealthyPercent = 60 })
+	f.cloud.SetDown("10.0.0.4", true)
+	nodes := f.mustApply(t, 3)
+	if len(nodes) != 3 {
+		t.Fatalf("nodes = %v", nodeNames(nodes))
+	}
+}
+
+func TestScaleOut_NoMonitorIsHealthyOnlyWhenConfigured(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.HealthyTimeout = time.Minute })
+	f.cloud.LB.Monitor = false
+	if _, err := f.apply(t, context.Background(), 1); err == nil || !strings.Contains(err.Error(), "NO_MONITOR") {
+		t.Fatalf("err = %v, want a timeout naming NO_MONITOR", err)
+	}
+	g := newFixtureOn(t, f.cloud, nil, func(o *scaling.Options) { o.HealthyStatuses = []string{"ONLINE", "NO_MONITOR"} })
+	g.mustApply(t, 2)
+}
+
+func TestScaleOut_RebootCheckRebootsNewNodesOneAtATime(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.RebootCheck = true })
+	f.mustApply(t, 3)
+	if got := f.cloud.Compute.Calls("RebootServer"); got != 3 {
+		t.Fatalf("reboots = %d, want 3", got)
+	}
+	// One at a time: each reboot is followed by its node healthy before the next reboot.
+	var seq []string
+	for _, m := range f.rec.messages() {
+		if strings.HasPrefix(m, "rebooting ") || strings.HasPrefix(m, "1 of 1 member(s) healthy") {
+			seq = append(seq, strings.Fields(m)[0])
+		}
+	}
+	want := []string{"rebooting", "1", "rebooting", "1", "rebooting", "1"}
+	if !slices.Equal(seq, want) {
+		t.Fatalf("reboot sequence = %v, want %v", seq, want)
+	}
+}
+
+func TestApply_ReplacesNodeDeletedOutside(t *testing.T) {
+	f := newFixture(t, nil)
+	nodes := f.mustApply(t, 2)
+	f.cloud.Compute.DeleteOutside(nodes[1].ServerID)
+	g := newFixtureOn(t, f.cloud, nodes, nil)
+	nodes = g.mustApply(t, 2)
+	if got := nodeNames(nodes); !slices.Equal(got, []string{"web-01", "web-02"}) || nodes[1].MemberID == "" {
+		t.Fatalf("nodes = %+v, want web-02 recreated and joined", nodes)
+	}
+	if !contains(g.rec.messages(), "their server is gone") {
+		t.Fatalf("orphan member removal not reported: %q", g.rec.messages())
+	}
+}
+
+func TestApply_JoinsServerWhoseMemberIsMissing(t *testing.T) {
+	f := newFixture(t, nil)
+	nodes := f.mustApply(t, 2)
+	f.cloud.LB.RemoveMemberOutside(nodes[0].MemberID)
+	g := newFixtureOn(t, f.cloud, nodes, nil)
+	before := f.cloud.Compute.Calls("CreateServer")
+	nodes = g.mustApply(t, 2)
+	if f.cloud.Compute.Calls("CreateServer") != before || nodes[0].MemberID == "" {
+		t.Fatalf("nodes = %+v: want web-01 re-joined without creating a server", nodes)
+	}
+}
+
+func TestApply_OnChangeLastSnapshotEqualsReturnedNodes(t *testing.T) {
+	f := newFixture(t, nil)
+	nodes := f.mustApply(t, 3)
+	last := f.rec.lastChange()
+	if !slices.Equal(nodeNames(last), nodeNames(nodes)) {
+		t.Fatalf("last OnChange %v, returned %v", nodeNames(last), nodeNames(nodes))
+	}
+	for i := range nodes {
+		if last[i].ServerID != nodes[i].ServerID || last[i].MemberID != nodes[i].MemberID {
+			t.Fatalf("last OnChange %+v differs from returned %+v", last[i], nodes[i])
+		}
+	}
+}
+
+func TestScaleOut_SkipHealthWaitSucceedsOnceJoinedEvenIfNodeIsDown(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.SkipHealthWait = true; o.HealthyTimeout = time.Minute })
+	f.cloud.SetDown("10.0.0.4", true)
+	nodes := f.mustApply(t, 3)
+	for _, n := range nodes {
+		if n.MemberID == "" {
+			t.Fatalf("node %s not joined: %+v", n.Name, n)
+		}
+	}
+	if !slices.ContainsFunc(f.rec.messages(), func(m string) bool { return strings.Contains(m, "not waiting") }) {
+		t.Fatalf("no progress says the health wait was skipped: %v", f.rec.messages())
+	}
+}
+
+func TestScaleOut_ExtraMetadataCannotOverrideThePoolKeys(t *testing.T) {
+	c := scalingtest.NewCloud()
+	spec := c.Spec("web", "img-1")
+	spec.Metadata = map[string]string{"team": "web", "eventscale_pool": "someone-else"}
+	p, err := scaling.New(scaling.Config{Spec: spec, Compute: c.Compute, LB: c.LB, Clock: c.Clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Apply(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.Compute.Servers() {
+		if s.Name == "web01" {
+			continue
+		}
+		if s.Metadata["team"] != "web" || s.Metadata["eventscale_pool"] != spec.Key {
+			t.Fatalf("server %s metadata = %v, want team=web and the pool key %s kept", s.Name, s.Metadata, spec.Key)
+		}
+	}
+}
