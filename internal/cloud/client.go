@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
@@ -168,16 +166,8 @@ func describeTransportError(service, endpoint string, err error) error {
 	return fmt.Errorf("%s service at %s: %w", service, endpoint, err)
 }
 
-// Poll returns the waiters' poll interval: EVENTSCALE_POLL_INTERVAL (a Go duration) when set,
-// which the devcloud-based tests use to follow a time-scaled cloud, else DefaultPoll.
-func (c *Client) Poll() Poll {
-	if v := os.Getenv("EVENTSCALE_POLL_INTERVAL"); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			return Poll{Interval: d}
-		}
-	}
-	return DefaultPoll
-}
+// Poll returns the waiters' poll interval (see ConfiguredPoll).
+func (c *Client) Poll() Poll { return ConfiguredPoll() }
 
 // Compute returns the Nova adapter.
 func (c *Client) Compute(ctx context.Context) (*Compute, error) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
@@ -18,8 +17,8 @@ import (
 type LoadBalancer struct {
 	Client *gophercloud.ServiceClient
 	Poll   Poll
-	// LoadBalancerID is the LB that owns the pools this adapter changes: a 409 while it is
-	// PENDING_* is answered by waiting for it to be ACTIVE and trying again.
+	// LoadBalancerID is the LB that owns the pools this adapter changes: Octavia's 409
+	// "immutable" while it is PENDING_* is answered by waiting for ACTIVE and trying again.
 	LoadBalancerID string
 }
 
@@ -74,62 +73,27 @@ func (l *LoadBalancer) BatchUpdateMembers(ctx context.Context, poolID string, me
 		}
 		opts = append(opts, o)
 	}
-	return l.retryImmutable(ctx, "updating the members of pool "+poolID, func(ctx context.Context) error {
+	return l.mutateNoWait(ctx, "updating the members of pool "+poolID, func(ctx context.Context) error {
 		return pools.BatchUpdateMembers(ctx, l.Client, poolID, opts).ExtractErr()
 	})
 }
 
 func (l *LoadBalancer) UpdateMember(ctx context.Context, poolID, memberID string, weight *int, adminStateUp *bool) error {
 	opts := pools.UpdateMemberOpts{Weight: weight, AdminStateUp: adminStateUp}
-	return l.retryImmutable(ctx, fmt.Sprintf("updating member %s of pool %s", memberID, poolID), func(ctx context.Context) error {
+	return l.mutateNoWait(ctx, fmt.Sprintf("updating member %s of pool %s", memberID, poolID), func(ctx context.Context) error {
 		_, err := pools.UpdateMember(ctx, l.Client, poolID, memberID, opts).Extract()
 		return err
 	})
 }
 
 func (l *LoadBalancer) DeleteMember(ctx context.Context, poolID, memberID string) error {
-	err := l.retryImmutable(ctx, fmt.Sprintf("removing member %s from pool %s", memberID, poolID), func(ctx context.Context) error {
+	err := l.mutateNoWait(ctx, fmt.Sprintf("removing member %s from pool %s", memberID, poolID), func(ctx context.Context) error {
 		return pools.DeleteMember(ctx, l.Client, poolID, memberID).ExtractErr()
 	})
 	if IsNotFound(err) {
 		return nil
 	}
 	return err
-}
-
-// retryImmutable sends a mutating call and, while Octavia answers 409 because the load
-// balancer is PENDING_*, waits for ACTIVE and sends it again. Any other error is returned.
-func (l *LoadBalancer) retryImmutable(ctx context.Context, action string, call func(context.Context) error) error {
-	for {
-		err := call(ctx)
-		if err == nil {
-			return nil
-		}
-		if !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
-			return apiError(action, err)
-		}
-		// Another change (ours or someone else's) is in flight: Octavia applies one at a time.
-		if l.LoadBalancerID == "" {
-			if werr := sleepCtx(ctx, l.Poll.interval()); werr != nil {
-				return fmt.Errorf("%s: %w", action, werr)
-			}
-			continue
-		}
-		if werr := l.WaitActive(ctx, l.LoadBalancerID); werr != nil {
-			return fmt.Errorf("%s: the load balancer stayed immutable: %w", action, werr)
-		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func (l *LoadBalancer) WaitActive(ctx context.Context, loadBalancerID string) error {

@@ -65,3 +65,14 @@ func waitGone(ctx context.Context, p Poll, what string, get func(context.Context
 	}, nil, []string{"GONE"}, []string{"ERROR"})
 	return err
 }
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,231 @@
+package devcloud
+
+import (
+	"fmt"
+	"math/rand"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// FaultSpec replaces the active faults (an empty spec clears them).
+type FaultSpec struct {
+	// Seed makes probabilistic faults reproducible; 0 keeps the cloud's RandSeed.
+	Seed int64 `json:"seed,omitempty"`
+	// Rules act on API requests.
+	Rules []FaultRule `json:"rules,omitempty"`
+	// ServerErrors makes builds end in ERROR.
+	ServerErrors *ServerErrorFault `json:"server_errors,omitempty"`
+	// ExtraDelaySeconds slows a named transition (server_build, lb_update, ...) by that many
+	// unscaled seconds; the time scale applies to it like to the base delay.
+	ExtraDelaySeconds map[string]float64 `json:"extra_delay_seconds,omitempty"`
+}
+
+// FaultRule matches requests by service ("compute", "identity", "image", "network",
+// "load-balancer", "database"; "" any), method ("" any) and path (a substring of the path
+// template, e.g. "/servers"; "" any), and then acts with the given probability.
+type FaultRule struct {
+	Service string `json:"service,omitempty"`
+	Method  string `json:"method,omitempty"`
+	Path    string `json:"path,omitempty"`
+	// Probability of acting on a matching request; 0 means always.
+	Probability float64 `json:"probability,omitempty"`
+	// Status answers with this code instead of calling the service (500, 502, 503, 429, ...).
+	Status int `json:"status,omitempty"`
+	// RetryAfter is sent as Retry-After (seconds) with a 429 or 503.
+	RetryAfter int `json:"retry_after,omitempty"`
+	// LatencyMS is added before the request is served (or failed); not scaled.
+	LatencyMS int `json:"latency_ms,omitempty"`
+	// Drop hijacks the connection and closes it without an answer.
+	Drop bool `json:"drop,omitempty"`
+	// Times limits how often the rule acts; 0 means unlimited.
+	Times int `json:"times,omitempty"`
+}
+
+// ServerErrorFault makes server builds end in ERROR: the next Next builds, then each further
+// build with probability Probability.
+type ServerErrorFault struct {
+	Next        int     `json:"next,omitempty"`
+	Probability float64 `json:"probability,omitempty"`
+	Message     string  `json:"message,omitempty"`
+}
+
+type faultState struct {
+	mu       sync.Mutex
+	randSeed int64
+	rng      *rand.Rand
+	rules    []FaultRule
+	fired    []int
+	srvErr   ServerErrorFault
+	extra    map[string]time.Duration
+}
+
+func (f *faultState) init(seed int64) {
+	f.randSeed = seed
+	f.clear()
+}
+
+func (f *faultState) clear() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rng = rand.New(rand.NewSource(f.randSeed))
+	f.rules, f.fired, f.extra = nil, nil, map[string]time.Duration{}
+	f.srvErr = ServerErrorFault{}
+}
+
+// InjectFaults replaces the active faults.
+func (c *Cloud) InjectFaults(spec FaultSpec) {
+	f := &c.faults
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	seed := spec.Seed
+	if seed == 0 {
+		seed = f.randSeed
+	}
+	f.rng = rand.New(rand.NewSource(seed))
+	f.rules = append([]FaultRule(nil), spec.Rules...)
+	f.fired = make([]int, len(f.rules))
+	f.srvErr = ServerErrorFault{}
+	if spec.ServerErrors != nil {
+		f.srvErr = *spec.ServerErrors
+	}
+	f.extra = map[string]time.Duration{}
+	for k, v := range spec.ExtraDelaySeconds {
+		f.extra[k] = time.Duration(v * float64(time.Second))
+	}
+}
+
+func validateFaultSpec(spec FaultSpec) error {
+	for i, r := range spec.Rules {
+		if r.Probability < 0 || r.Probability > 1 {
+			return fmt.Errorf("rules[%d]: probability must be within 0..1, got %v", i, r.Probability)
+		}
+		if r.Status != 0 && (r.Status < 400 || r.Status > 599) {
+			return fmt.Errorf("rules[%d]: status must be an HTTP error code (400-599), got %d", i, r.Status)
+		}
+		if r.Status == 0 && !r.Drop && r.LatencyMS == 0 {
+			return fmt.Errorf("rules[%d]: a rule needs status, drop or latency_ms", i)
+		}
+	}
+	if s := spec.ServerErrors; s != nil && (s.Probability < 0 || s.Probability > 1 || s.Next < 0) {
+		return fmt.Errorf("server_errors: next must be >= 0 and probability within 0..1")
+	}
+	return nil
+}
+
+func (f *faultState) extraDelay(name string) time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.extra[name]
+}
+
+// serverBuildFails decides, once per build, whether it ends in ERROR and with what message.
+func (f *faultState) serverBuildFails() (bool, string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	msg := f.srvErr.Message
+	if msg == "" {
+		msg = "Build of instance aborted: injected fault"
+	}
+	if f.srvErr.Next > 0 {
+		f.srvErr.Next--
+		return true, msg
+	}
+	if f.srvErr.Probability > 0 && f.rng.Float64() < f.srvErr.Probability {
+		return true, msg
+	}
+	return false, ""
+}
+
+type faultDecision struct {
+	latency    time.Duration
+	status     int
+	retryAfter int
+	drop       bool
+}
+
+func (f *faultState) decide(service, method, tmpl string) faultDecision {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var d faultDecision
+	for i, r := range f.rules {
+		if r.Service != "" && r.Service != service {
+			continue
+		}
+		if r.Method != "" && !strings.EqualFold(r.Method, method) {
+			continue
+		}
+		if r.Path != "" && !strings.Contains(tmpl, r.Path) {
+			continue
+		}
+		if r.Times > 0 && f.fired[i] >= r.Times {
+			continue
+		}
+		if r.Probability > 0 && f.rng.Float64() >= r.Probability {
+			continue
+		}
+		acted := false
+		if r.LatencyMS > 0 {
+			d.latency += time.Duration(r.LatencyMS) * time.Millisecond
+			acted = true
+		}
+		if d.status == 0 && !d.drop {
+			if r.Drop {
+				d.drop, acted = true, true
+			} else if r.Status != 0 {
+				d.status, d.retryAfter, acted = r.Status, r.RetryAfter, true
+			}
+		}
+		if acted {
+			f.fired[i]++
+		}
+	}
+	return d
+}
+
+func (c *Cloud) faultMiddleware(service string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := c.faults.decide(service, r.Method, pathTemplate(r.URL.Path))
+		if d.latency > 0 {
+			t := time.NewTimer(d.latency)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		if d.drop {
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				_ = conn.Close()
+				return
+			}
+			// HTTP/2 cannot be hijacked; a reset stream is the closest equivalent.
+			panic(http.ErrAbortHandler)
+		}
+		if d.status != 0 {
+			if d.retryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(d.retryAfter))
+			}
+			writeServiceError(w, service, d.status, faultMessage(d.status))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func faultMessage(status int) string {
+	switch status {
+	case 429:
+		return "This request was rate-limited."
+	case 502:
+		return "Bad Gateway"
+	case 503:
+		return "The server is currently unavailable. Please try again at a later time."
+	default:
+		return "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible."
+	}
+}

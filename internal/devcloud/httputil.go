@@ -1,0 +1,176 @@
+package devcloud
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if v != nil {
+		_ = json.NewEncoder(w).Encode(v)
+	}
+}
+
+func readJSON(r *http.Request, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	if err != nil {
+		return fmt.Errorf("reading request body: %w", err)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return fmt.Errorf("the request body is empty")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("malformed request body: %v", err)
+	}
+	return nil
+}
+
+// novaErrorKey is the top-level key Nova (and Trove, which copied it) uses per status.
+func novaErrorKey(status int) string {
+	switch status {
+	case 400:
+		return "badRequest"
+	case 401:
+		return "unauthorized"
+	case 403:
+		return "forbidden"
+	case 404:
+		return "itemNotFound"
+	case 405:
+		return "HTTPMethodNotAllowed"
+	case 406:
+		return "HTTPNotAcceptable"
+	case 409:
+		return "conflictingRequest"
+	case 413:
+		return "overLimit"
+	case 429:
+		return "overLimit"
+	default:
+		return "computeFault"
+	}
+}
+
+// troveErrorKey follows trove.common.wsgi.Fault._get_error_name.
+func troveErrorKey(status int) string {
+	switch status {
+	case 400:
+		return "badRequest"
+	case 401:
+		return "unauthorized"
+	case 403:
+		return "forbidden"
+	case 404:
+		return "itemNotFound"
+	case 405:
+		return "badMethod"
+	case 409:
+		return "conflict"
+	case 413:
+		return "overLimit"
+	case 415:
+		return "badMediaType"
+	case 422:
+		return "unprocessableEntity"
+	case 429:
+		return "tooManyRequests"
+	case 501:
+		return "notImplemented"
+	case 502:
+		return "badGateway"
+	case 503:
+		return "serviceUnavailable"
+	default:
+		return "instanceFault"
+	}
+}
+
+var neutronErrorType = map[int]string{400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict", 429: "OverQuota", 500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable"}
+
+// writeServiceError answers with the error body shape of the given service.
+func writeServiceError(w http.ResponseWriter, service string, status int, msg string) {
+	switch service {
+	case "identity":
+		writeKeystoneError(w, status, msg)
+	case "compute":
+		writeJSON(w, status, map[string]any{novaErrorKey(status): map[string]any{"code": status, "message": msg}})
+	case "database":
+		writeJSON(w, status, map[string]any{troveErrorKey(status): map[string]any{"code": status, "message": msg}})
+	case "network":
+		t := neutronErrorType[status]
+		if t == "" {
+			t = http.StatusText(status)
+		}
+		writeJSON(w, status, map[string]any{"NeutronError": map[string]any{"type": t, "message": msg, "detail": ""}})
+	case "load-balancer":
+		writeJSON(w, status, map[string]any{"faultcode": faultCode(status), "faultstring": msg, "debuginfo": nil})
+	default: // image: Glance answers with webob's plain text
+		writeGlanceError(w, status, msg)
+	}
+}
+
+func faultCode(status int) string {
+	if status < 500 {
+		return "Client"
+	}
+	return "Server"
+}
+
+func writeKeystoneError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"code": status, "message": msg, "title": http.StatusText(status)}})
+}
+
+func writeGlanceError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "%d %s\n\n%s\n\n   ", status, http.StatusText(status), msg)
+}
+
+// isoZ is Nova's and Glance's timestamp form.
+func isoZ(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
+// isoMicro is the form of OS-SRV-USG:launched_at and Keystone's expires_at without the zone.
+func isoMicro(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000") }
+
+// isoNoZ is Trove's timestamp form.
+func isoNoZ(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05") }
+
+// splitPath splits a path into its non-empty segments.
+func splitPath(p string) []string {
+	var out []string
+	for _, s := range strings.Split(p, "/") {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func removeString(list []string, s string) []string {
+	out := list[:0:0]
+	for _, v := range list {
+		if v != s {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func baseURL(r *http.Request) string {
+	return "http://" + r.Host
+}

@@ -1,0 +1,237 @@
+package devcloud
+
+import (
+	"net/netip"
+	"time"
+)
+
+// state is every API object; guarded by Cloud.mu.
+type state struct {
+	domains  map[string]*domain
+	projects map[string]*project
+	users    map[string]*user
+	roles    map[string]string // id -> name
+	tokens   map[string]*token
+	appCreds map[string]*appCred
+
+	flavors      map[string]*flavor
+	flavorOrder  []string
+	servers      map[string]*server
+	serverOrder  []string // creation order, as Nova lists newest first
+	groups       map[string]*serverGroup
+	keypairs     map[string]*keypair // user id + "/" + name
+	quotas       map[string]map[string]int
+	hostCount    int
+	images       map[string]*image
+	imageOrder   []string
+	networks     map[string]*network
+	networkOrder []string
+	subnets      map[string]*subnet
+	subnetOrder  []string
+	ports        map[string]*port
+	portOrder    []string
+	secGroups    map[string]*secGroup
+
+	datastores map[string]*datastore
+	dbs        map[string]*dbInstance
+	dbOrder    []string
+	dbQuotas   map[string]map[string]int
+
+	capacity CapacityModel
+	seed     SeedInfo
+}
+
+func newState() *state {
+	return &state{
+		domains:    map[string]*domain{},
+		projects:   map[string]*project{},
+		users:      map[string]*user{},
+		roles:      map[string]string{},
+		tokens:     map[string]*token{},
+		appCreds:   map[string]*appCred{},
+		flavors:    map[string]*flavor{},
+		servers:    map[string]*server{},
+		groups:     map[string]*serverGroup{},
+		keypairs:   map[string]*keypair{},
+		quotas:     map[string]map[string]int{},
+		hostCount:  4,
+		images:     map[string]*image{},
+		networks:   map[string]*network{},
+		subnets:    map[string]*subnet{},
+		ports:      map[string]*port{},
+		secGroups:  map[string]*secGroup{},
+		datastores: map[string]*datastore{},
+		dbs:        map[string]*dbInstance{},
+		dbQuotas:   map[string]map[string]int{},
+		capacity:   defaultCapacity(),
+	}
+}
+
+type domain struct{ ID, Name string }
+
+type project struct {
+	ID, Name, DomainID string
+}
+
+type user struct {
+	ID, Name, DomainID, Password, DefaultProjectID string
+	// Roles per project id.
+	Roles map[string][]string
+}
+
+type token struct {
+	ID        string
+	UserID    string
+	ProjectID string // "" for unscoped or domain-scoped
+	DomainID  string // set for a domain-scoped token
+	Roles     []string
+	Methods   []string
+	AppCredID string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	AuditID   string
+}
+
+type appCred struct {
+	ID, Name, Secret, Description, UserID, ProjectID string
+	Roles                                            []string
+	Unrestricted                                     bool
+	ExpiresAt                                        *time.Time
+}
+
+type flavor struct {
+	ID, Name       string
+	VCPUs, RAM     int
+	Disk           int
+	Description    string
+	ExtraSpecs     map[string]string
+	IsPublicFlavor bool
+}
+
+type server struct {
+	ID, Name, ProjectID, UserID string
+	ImageID, FlavorID           string
+	KeyName                     string
+	SecurityGroups              []string
+	UserData                    string
+	AZ                          string
+	Metadata                    map[string]string
+	Tags                        []string
+	GroupID                     string
+	Host                        string
+
+	Status, VMState, TaskState string
+	PowerState                 int
+	Fault                      *serverFault
+	Created, Updated           time.Time
+	LaunchedAt                 time.Time
+	AdminPass                  string
+
+	Ports        []string // port ids in network order
+	OwnedPorts   map[string]bool
+	ShowAddrs    bool // false until networking is allocated during the build
+	Deleting     bool
+	Deleted      bool
+	NodeAddress  string // the webnode's address while one is registered
+	lastInjected bool
+}
+
+type serverFault struct {
+	Code    int
+	Message string
+	Details string
+	Created time.Time
+}
+
+type serverGroup struct {
+	ID, Name, ProjectID, UserID string
+	Policy                      string
+	Rules                       map[string]any
+	Members                     []string
+}
+
+type keypair struct {
+	Name, UserID, PublicKey, Fingerprint, Type string
+	ID                                         int
+	Created                                    time.Time
+}
+
+type image struct {
+	ID, Name, Status, Visibility, Owner string
+	ContainerFormat, DiskFormat         string
+	MinDisk, MinRAM                     int
+	Size                                int64
+	Checksum                            string
+	Protected                           bool
+	Tags                                []string
+	Properties                          map[string]any
+	Created, Updated                    time.Time
+}
+
+type network struct {
+	ID, Name, ProjectID string
+	Shared, AdminUp     bool
+	Subnets             []string
+	MTU                 int
+	Tags                []string
+	Created, Updated    time.Time
+	Description         string
+	External            bool
+}
+
+type subnet struct {
+	ID, Name, NetworkID, ProjectID string
+	CIDR                           netip.Prefix
+	Gateway                        netip.Addr
+	Pools                          [][2]netip.Addr
+	EnableDHCP                     bool
+	DNS                            []string
+	Tags                           []string
+	Created, Updated               time.Time
+	Description                    string
+}
+
+type fixedIP struct {
+	SubnetID string
+	Address  netip.Addr
+}
+
+type port struct {
+	ID, Name, NetworkID, ProjectID string
+	MAC                            string
+	FixedIPs                       []fixedIP
+	DeviceID, DeviceOwner          string
+	SecurityGroups                 []string
+	AdminUp                        bool
+	Tags                           []string
+	Description                    string
+	Created, Updated               time.Time
+}
+
+type secGroup struct {
+	ID, Name, ProjectID, Description string
+	Created                          time.Time
+}
+
+type datastore struct {
+	ID, Name string
+	Versions []datastoreVersion
+	Default  string
+}
+
+type datastoreVersion struct{ ID, Name string }
+
+type dbInstance struct {
+	ID, Name, ProjectID string
+	FlavorID            string
+	VolumeSize          int
+	Datastore, Version  string
+	Status              string
+	ReplicaOf           string
+	Replicas            []string
+	PortID              string
+	Address             string
+	Created, Updated    time.Time
+	Deleting            bool
+	FaultMessage        string
+}

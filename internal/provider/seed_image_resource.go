@@ -1,0 +1,383 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+)
+
+var (
+	_ resource.Resource                = (*seedImageResource)(nil)
+	_ resource.ResourceWithConfigure   = (*seedImageResource)(nil)
+	_ resource.ResourceWithImportState = (*seedImageResource)(nil)
+)
+
+// NewSeedImageResource is the factory registered in the provider.
+func NewSeedImageResource() resource.Resource { return &seedImageResource{} }
+
+type seedImageResource struct {
+	data *providerData
+}
+
+const (
+	seedImageCreateTimeout = 30 * time.Minute
+	seedImageDeleteTimeout = 10 * time.Minute
+	seedImageUpdateTimeout = 5 * time.Minute
+)
+
+type seedImageModel struct {
+	ID              types.String   `tfsdk:"id"`
+	ServerID        types.String   `tfsdk:"server_id"`
+	Name            types.String   `tfsdk:"name"`
+	Metadata        types.Map      `tfsdk:"metadata"`
+	RetainOnDestroy types.Bool     `tfsdk:"retain_on_destroy"`
+	Status          types.String   `tfsdk:"status"`
+	Size            types.Int64    `tfsdk:"size"`
+	CreatedAt       types.String   `tfsdk:"created_at"`
+	Timeouts        timeouts.Value `tfsdk:"timeouts"`
+}
+
+func (r *seedImageResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_seed_image"
+}
+
+func (r *seedImageResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A Glance image snapshotted from a running seed server (Nova `createImage`), the image the " +
+			"event's web nodes boot from. Creation waits until the image is `active`. The image id is saved as soon as " +
+			"Nova returns it, so a snapshot that fails or times out stays in state (tainted) and is deleted by the next " +
+			"apply rather than leaked.\n\nImport with the image id: `terraform import eventscale_seed_image.web <image-id>`.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "Glance image id.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"server_id": schema.StringAttribute{Required: true,
+				MarkdownDescription: "Id of the server to snapshot (the seed server, e.g. `web01`'s id). Changing it takes a new snapshot.",
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Image name. Renaming is done in place.",
+				Validators: []validator.String{stringvalidator.LengthBetween(1, 255)}},
+			"metadata": schema.MapAttribute{Optional: true, ElementType: types.StringType,
+				MarkdownDescription: "Image properties to set on the snapshot. Changed in place. Only the keys listed here are " +
+					"managed: properties Nova and Glance add themselves (`instance_uuid`, `image_type`, ...) are left alone."},
+			"retain_on_destroy": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "When `true`, destroying the resource leaves the image in Glance and only removes it from state. Default `false`."},
+			"status": schema.StringAttribute{Computed: true, MarkdownDescription: "Glance status, `active` once created.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"size": schema.Int64Attribute{Computed: true, MarkdownDescription: "Image size in bytes.",
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
+			"created_at": schema.StringAttribute{Computed: true, MarkdownDescription: "Creation time, RFC 3339 UTC.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *seedImageResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configureData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *seedImageResource) images(ctx context.Context) (*cloud.Images, error) {
+	if r.data == nil || r.data.client == nil {
+		return nil, fmt.Errorf("the provider is not configured")
+	}
+	compute, err := r.data.client.ServiceClient(ctx, cloud.ServiceCompute)
+	if err != nil {
+		return nil, err
+	}
+	img, err := r.data.client.ServiceClient(ctx, cloud.ServiceImage)
+	if err != nil {
+		return nil, err
+	}
+	return &cloud.Images{Compute: compute, Image: img, Poll: cloud.ConfiguredPoll()}, nil
+}
+
+func (r *seedImageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var m seedImageModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := m.Timeouts.Create(ctx, seedImageCreateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	api, err := r.images(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot reach the image service", err.Error())
+		return
+	}
+	md, d := stringMap(ctx, m.Metadata)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id, err := api.SnapshotServer(ctx, m.ServerID.ValueString(), m.Name.ValueString(), md)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("server_id"), "Cannot snapshot the seed server", err.Error())
+		return
+	}
+	tflog.Info(ctx, "snapshot requested", map[string]any{"image_id": id, "server_id": m.ServerID.ValueString()})
+
+	// Saved before the wait: if the wait fails, Terraform keeps the image (tainted) instead of
+	// forgetting an object that Glance is still building.
+	m.ID = types.StringValue(id)
+	m.Status = types.StringValue("queued")
+	m.Size = types.Int64Null()
+	m.CreatedAt = types.StringNull()
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	img, err := api.WaitImageActive(ctx, id)
+	if img != nil {
+		m.fromImage(img)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	}
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("id"), "Snapshot did not become active",
+			fmt.Sprintf("Image %s of server %s: %v. The image is kept in state and will be replaced on the next apply.",
+				id, m.ServerID.ValueString(), err))
+	}
+}
+
+// fromImage copies what Glance reports; metadata only for the keys already managed.
+func (m *seedImageModel) fromImage(img *images.Image) {
+	m.ID = types.StringValue(img.ID)
+	m.Name = types.StringValue(img.Name)
+	m.Status = types.StringValue(string(img.Status))
+	m.Size = types.Int64Value(img.SizeBytes)
+	if !img.CreatedAt.IsZero() {
+		m.CreatedAt = types.StringValue(img.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	if s, ok := img.Properties["instance_uuid"].(string); ok && s != "" {
+		m.ServerID = types.StringValue(s)
+	}
+	if !m.Metadata.IsNull() && !m.Metadata.IsUnknown() {
+		managed := map[string]types.String{}
+		for k := range m.Metadata.Elements() {
+			if v, ok := imageProperty(img, k); ok {
+				managed[k] = types.StringValue(v)
+			}
+		}
+		m.Metadata, _ = types.MapValueFrom(context.Background(), types.StringType, managed)
+	}
+}
+
+// imageProperty finds a property among Glance's extra properties (where snapshot metadata lands).
+func imageProperty(img *images.Image, key string) (string, bool) {
+	if v, ok := img.Properties[key]; ok {
+		switch t := v.(type) {
+		case string:
+			return t, true
+		case nil:
+			return "", true
+		default:
+			return fmt.Sprint(t), true
+		}
+	}
+	if v, ok := img.Metadata[key]; ok {
+		return v, true
+	}
+	return "", false
+}
+
+func (r *seedImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m seedImageModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	api, err := r.images(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot reach the image service", err.Error())
+		return
+	}
+	img, err := api.GetImage(ctx, m.ID.ValueString())
+	if cloud.IsNotFound(err) {
+		tflog.Warn(ctx, "seed image is gone; removing it from state", map[string]any{"image_id": m.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("id"), "Cannot read the seed image", err.Error())
+		return
+	}
+	if img.Status == images.ImageStatusDeleted || img.Status == images.ImageStatusPendingDelete {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	m.fromImage(img)
+	if m.RetainOnDestroy.IsNull() {
+		m.RetainOnDestroy = types.BoolValue(false)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+func (r *seedImageResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state seedImageModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, d := plan.Timeouts.Update(ctx, seedImageUpdateTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	var name *string
+	if !plan.Name.Equal(state.Name) {
+		n := plan.Name.ValueString()
+		name = &n
+	}
+	want, d := stringMap(ctx, plan.Metadata)
+	resp.Diagnostics.Append(d...)
+	have, d := stringMap(ctx, state.Metadata)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	set, remove := diffStringMaps(have, want)
+
+	if name != nil || len(set) > 0 || len(remove) > 0 {
+		api, err := r.images(ctx)
+		if err != nil {
+			resp.Diagnostics.AddError("Cannot reach the image service", err.Error())
+			return
+		}
+		img, err := api.GetImage(ctx, state.ID.ValueString())
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("id"), "Cannot read the seed image", err.Error())
+			return
+		}
+		if err := api.UpdateImage(ctx, state.ID.ValueString(), name, set, remove, img.Properties); err != nil {
+			attr := path.Root("metadata")
+			if name != nil {
+				attr = path.Root("name")
+			}
+			resp.Diagnostics.AddAttributeError(attr, "Cannot update the seed image", err.Error())
+			return
+		}
+		if img, err = api.GetImage(ctx, state.ID.ValueString()); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("id"), "Cannot read the seed image", err.Error())
+			return
+		}
+		plan.ID = state.ID
+		plan.fromImage(img)
+	}
+	plan.ID, plan.ServerID = state.ID, state.ServerID
+	if plan.Status.IsUnknown() {
+		plan.Status = state.Status
+	}
+	if plan.Size.IsUnknown() {
+		plan.Size = state.Size
+	}
+	if plan.CreatedAt.IsUnknown() {
+		plan.CreatedAt = state.CreatedAt
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *seedImageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var m seedImageModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if m.RetainOnDestroy.ValueBool() {
+		tflog.Info(ctx, "retain_on_destroy is set: leaving the image in Glance", map[string]any{"image_id": m.ID.ValueString()})
+		return
+	}
+	timeout, d := m.Timeouts.Delete(ctx, seedImageDeleteTimeout)
+	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	api, err := r.images(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot reach the image service", err.Error())
+		return
+	}
+	if err := api.DeleteImage(ctx, m.ID.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("id"), "Cannot delete the seed image",
+			err.Error()+" (a protected image must be unprotected first; an image in use by servers may be refused by some clouds)")
+		return
+	}
+	if err := api.WaitImageGone(ctx, m.ID.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("id"), "Seed image not deleted", err.Error())
+	}
+}
+
+func (r *seedImageResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// configureData is the common Configure of every resource of this package that calls the cloud.
+func configureData(pd any, diags *diag.Diagnostics) *providerData {
+	if pd == nil {
+		return nil // ValidateResourceConfig and plans before the provider is configured
+	}
+	data, ok := pd.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T; this is a bug in the provider", pd))
+		return nil
+	}
+	return data
+}
+
+func stringMap(ctx context.Context, m types.Map) (map[string]string, diag.Diagnostics) {
+	if m.IsNull() || m.IsUnknown() {
+		return nil, nil
+	}
+	out := map[string]string{}
+	d := m.ElementsAs(ctx, &out, false)
+	return out, d
+}
+
+// diffStringMaps returns the keys to set (new or changed) and to remove to go from have to want.
+func diffStringMaps(have, want map[string]string) (map[string]string, []string) {
+	set := map[string]string{}
+	for k, v := range want {
+		if old, ok := have[k]; !ok || old != v {
+			set[k] = v
+		}
+	}
+	var remove []string
+	for k := range have {
+		if _, ok := want[k]; !ok {
+			remove = append(remove, k)
+		}
+	}
+	slices.Sort(remove)
+	return set, remove
+}
