@@ -2,7 +2,6 @@ package cloud
 
 import (
 	"context"
-	"fmt"
 	"sort"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -49,13 +48,13 @@ func (c *Compute) CreateServer(ctx context.Context, spec scaling.ServerSpec) (sc
 	if spec.KeyPair != "" {
 		created, err := servers.Create(ctx, c.Client, keyPairOpts{CreateOptsBuilder: opts, keyName: spec.KeyPair}, hints).Extract()
 		if err != nil {
-			return scaling.Server{}, apiError(fmt.Sprintf("creating server %s", spec.Name), err)
+			return scaling.Server{}, apiError("Nova refused the create", err)
 		}
 		return c.toServer(created), nil
 	}
 	created, err := servers.Create(ctx, c.Client, opts, hints).Extract()
 	if err != nil {
-		return scaling.Server{}, apiError(fmt.Sprintf("creating server %s", spec.Name), err)
+		return scaling.Server{}, apiError("Nova refused the create", err)
 	}
 	return c.toServer(created), nil
 }

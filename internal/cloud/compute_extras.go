@@ -42,6 +42,9 @@ func (c *Compute) DeleteServerGroup(ctx context.Context, id string) error {
 
 // ResolveFlavor accepts a flavor id or name and returns the id.
 func (c *Compute) ResolveFlavor(ctx context.Context, idOrName string) (string, error) {
+	if idOrName == "" {
+		return "", fmt.Errorf("no flavor given")
+	}
 	if f, err := flavors.Get(ctx, c.Client, idOrName).Extract(); err == nil {
 		return f.ID, nil
 	} else if !IsNotFound(err) {

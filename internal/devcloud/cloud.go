@@ -217,6 +217,9 @@ func (c *Cloud) routes() http.Handler {
 	svc("network", "/networking", http.StripPrefix("/networking", c.neutronHandler()))
 	svc("load-balancer", "/load-balancer", http.StripPrefix("/load-balancer", c.dp.handler()))
 	svc("database", "/database", http.StripPrefix("/database", c.troveHandler()))
+	// Placement is admin-only; only its version document is served, so that clients which
+	// discover it (and the lab's verify script) find it in the catalog.
+	svc("placement", "/placement", http.StripPrefix("/placement", http.HandlerFunc(placementVersions)))
 	root := c.metricsMiddleware("identity", c.faultMiddleware("identity", http.HandlerFunc(c.identityVersions)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
@@ -226,4 +229,14 @@ func (c *Cloud) routes() http.Handler {
 		root.ServeHTTP(w, r)
 	})
 	return mux
+}
+
+func placementVersions(w http.ResponseWriter, r *http.Request) {
+	if strings.Trim(r.URL.Path, "/") != "" {
+		writeJSON(w, http.StatusNotFound, map[string]any{"errors": []any{map[string]any{"status": 404, "title": "Not Found",
+			"detail": "The resource could not be found.", "code": "placement.undefined_code"}}})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"versions": []any{map[string]any{"id": "v1.0", "max_version": "1.39", "min_version": "1.0",
+		"status": "CURRENT", "links": []any{map[string]any{"rel": "self", "href": ""}}}}})
 }

@@ -2,7 +2,6 @@ package devcloud
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -246,5 +245,36 @@ func TestStart_RefusesNonLoopbackAddress(t *testing.T) {
 			t.Fatalf("Start(%q) succeeded", addr)
 		}
 	}
-	_ = fmt.Sprint()
+}
+
+func TestControl_ProbabilisticFaultsAreReproducibleWithASeed(t *testing.T) {
+	c := startCloud(t)
+	cc := computeClient(t, provider(t, demoAuth(c)), "2.79")
+	run := func() string {
+		c.InjectFaults(FaultSpec{Seed: 99, Rules: []FaultRule{{Service: "compute", Method: "GET", Path: "/flavors", Probability: 0.5, Status: 502}}})
+		var b strings.Builder
+		for i := 0; i < 40; i++ {
+			_, err := flavors.Get(testCtx(t), cc, "1").Extract()
+			switch {
+			case err == nil:
+				b.WriteByte('.')
+			case gophercloud.ResponseCodeIs(err, http.StatusBadGateway):
+				b.WriteByte('x')
+			default:
+				t.Fatalf("unexpected error: %v", err)
+			}
+		}
+		return b.String()
+	}
+	first, second := run(), run()
+	if first != second {
+		t.Fatalf("same seed, different outcomes:\n%s\n%s", first, second)
+	}
+	if n := strings.Count(first, "x"); n < 8 || n > 32 {
+		t.Fatalf("%d of 40 requests failed with probability 0.5: %s", n, first)
+	}
+	// The other services and methods are untouched.
+	if _, err := servers.Get(testCtx(t), cc, c.Seed().Web01ServerID).Extract(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -7,7 +7,10 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/quotas"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
@@ -188,5 +191,76 @@ func TestNeutron_NetworkAndSubnetCreateAndDeleteInUse(t *testing.T) {
 	}
 	if err := networks.Delete(ctx, nc, n.ID).ExtractErr(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestGlance_UploadMakesQueuedImageActive(t *testing.T) {
+	c := startCloud(t)
+	ic := imageClient(t, provider(t, demoAuth(c)))
+	ctx := testCtx(t)
+	img, err := images.Create(ctx, ic, images.CreateOpts{Name: "raw", ContainerFormat: "bare", DiskFormat: "raw"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := imagedata.Upload(ctx, ic, img.ID, strings.NewReader("0123456789")).ExtractErr(); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	got, err := images.Get(ctx, ic, img.ID).Extract()
+	if err != nil || got.Status != images.ImageStatusActive || got.SizeBytes != 10 || got.Checksum != "781e5e245d69b566979b86e28d23f2c7" {
+		t.Fatalf("uploaded image = %+v, %v", got, err)
+	}
+	err = imagedata.Upload(ctx, ic, img.ID, strings.NewReader("again")).ExtractErr()
+	if !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
+		t.Fatalf("second upload: %v, want 409", err)
+	}
+}
+
+func TestNeutron_RoutersAndSecurityGroupsLifecycle(t *testing.T) {
+	c := startCloud(t)
+	nc := networkClient(t, provider(t, demoAuth(c)))
+	ctx := testCtx(t)
+	s := c.Seed()
+	rt, err := routers.Create(ctx, nc, routers.CreateOpts{Name: "r"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := routers.AddInterface(ctx, nc, rt.ID, routers.AddInterfaceOpts{SubnetID: s.SubnetID}).Extract()
+	if err != nil {
+		t.Fatalf("add interface: %v", err)
+	}
+	gw, _ := ports.Get(ctx, nc, info.PortID).Extract()
+	if gw == nil || gw.FixedIPs[0].IPAddress != "10.0.0.1" || gw.DeviceOwner != "network:router_interface" {
+		t.Fatalf("router port = %+v", gw)
+	}
+	if err := routers.Delete(ctx, nc, rt.ID).ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
+		t.Fatalf("delete router with interface: %v, want 409", err)
+	}
+	if _, err := routers.RemoveInterface(ctx, nc, rt.ID, routers.RemoveInterfaceOpts{SubnetID: s.SubnetID}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	if err := routers.Delete(ctx, nc, rt.ID).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	sg, err := groups.Create(ctx, nc, groups.CreateOpts{Name: "web"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := groups.Delete(ctx, nc, sg.ID).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := groups.Delete(ctx, nc, s.SecurityGroupID).ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
+		t.Fatalf("deleting the default group: %v, want 409", err)
+	}
+}
+
+func TestNeutron_QuotaShowsDefaultsAndUsage(t *testing.T) {
+	c := startCloud(t)
+	nc := networkClient(t, provider(t, demoAuth(c)))
+	q, err := quotas.GetDetail(testCtx(t), nc, c.Seed().ProjectID).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Port.Limit != 500 || q.Port.Used != 2 || q.Network.Used != 1 { // web01's and db01's ports
+		t.Fatalf("quota detail = %+v", q)
 	}
 }

@@ -458,6 +458,7 @@ func (c *Cloud) catalog(base, projectID string) []any {
 		{"image", "glance", "/image"},
 		{"network", "neutron", "/networking"},
 		{"load-balancer", "octavia", "/load-balancer"},
+		{"placement", "placement", "/placement"},
 	}
 	if projectID != "" {
 		svcs = append(svcs, svc{"database", "trove", "/database/v1.0/" + projectID})

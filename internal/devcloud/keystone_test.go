@@ -160,7 +160,6 @@ func TestAuth_ExpiredTokenIs401AndGophercloudReauthenticates(t *testing.T) {
 	c.SetTiming(Timing{TokenTTL: 300 * time.Millisecond})
 	opts := demoAuth(c)
 	pc := provider(t, opts)
-	cc := computeClient(t, pc, "")
 	noReauth := *pc
 	noReauth.ReauthFunc = nil
 	time.Sleep(400 * time.Millisecond)
@@ -174,7 +173,6 @@ func TestAuth_ExpiredTokenIs401AndGophercloudReauthenticates(t *testing.T) {
 	if _, err := flavors.ListDetail(computeClient(t, pc2, ""), nil).AllPages(testCtx(t)); err != nil {
 		t.Fatalf("with AllowReauth the client should get a new token after expiry: %v", err)
 	}
-	_ = cc
 }
 
 func TestAuth_TokenMethodRescopesAndKeepsExpiry(t *testing.T) {

@@ -30,7 +30,7 @@ func (c *Cloud) neutronHandler() http.Handler {
 		rest := segs[1:]
 		if len(rest) == 0 {
 			var res []any
-			for _, n := range []string{"network", "subnet", "port", "security-group"} {
+			for _, n := range []string{"network", "subnet", "port", "security-group", "router"} {
 				res = append(res, map[string]any{"name": n, "collection": n + "s", "links": []any{map[string]any{"rel": "self", "href": base + "/networking/v2.0/" + n + "s"}}})
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"resources": res})
@@ -47,6 +47,14 @@ func (c *Cloud) neutronHandler() http.Handler {
 			nr.collection("subnet", rest[1:], c.subnetViews, c.createSubnet, c.deleteSubnet, nil)
 		case "ports":
 			nr.collection("port", rest[1:], c.portViews, c.createPort, c.deletePort, c.updatePort)
+		case "quotas":
+			nr.quotas(rest[1:])
+		case "routers":
+			if len(rest) == 3 && r.Method == http.MethodPut && (rest[2] == "add_router_interface" || rest[2] == "remove_router_interface") {
+				nr.routerInterface(rest[1], rest[2] == "add_router_interface")
+				return
+			}
+			nr.collection("router", rest[1:], c.routerViews, c.createRouter, c.deleteRouter, nil)
 		case "security-groups":
 			nr.collection("security_group", rest[1:], c.secGroupViews, c.createSecGroup, c.deleteSecGroup, nil)
 		default:
@@ -716,4 +724,174 @@ func (c *Cloud) secGroupViews(project string, admin bool) []map[string]any {
 			"created_at": neutronTime(sg.Created), "updated_at": neutronTime(sg.Created), "revision_number": 1})
 	}
 	return out
+}
+
+// ---- routers (database only, as on the lab: no L3 agent) ----
+
+func (c *Cloud) routerViews(project string, admin bool) []map[string]any {
+	var out []map[string]any
+	for _, id := range c.st.routerOrder {
+		rt := c.st.routers[id]
+		if rt.ProjectID != project && !admin {
+			continue
+		}
+		out = append(out, map[string]any{
+			"id": rt.ID, "name": rt.Name, "status": "ACTIVE", "admin_state_up": rt.AdminUp, "external_gateway_info": nil,
+			"routes": []any{}, "tenant_id": rt.ProjectID, "project_id": rt.ProjectID, "description": rt.Description,
+			"distributed": false, "ha": false, "availability_zone_hints": []string{}, "availability_zones": []string{"nova"},
+			"flavor_id": nil, "tags": []string{}, "created_at": neutronTime(rt.Created), "updated_at": neutronTime(rt.Updated), "revision_number": 1,
+		})
+	}
+	return out
+}
+
+func (c *Cloud) createRouter(project string, body map[string]any) (map[string]any, *neutronErr) {
+	now := time.Now().UTC()
+	rt := &router{ID: c.newID(), ProjectID: project, AdminUp: true, Created: now, Updated: now}
+	rt.Name, _ = body["name"].(string)
+	rt.Description, _ = body["description"].(string)
+	if v, ok := body["admin_state_up"].(bool); ok {
+		rt.AdminUp = v
+	}
+	c.st.routers[rt.ID] = rt
+	c.st.routerOrder = append(c.st.routerOrder, rt.ID)
+	for _, v := range c.routerViews(project, false) {
+		if v["id"] == rt.ID {
+			return v, nil
+		}
+	}
+	return nil, nil
+}
+
+func (c *Cloud) deleteRouter(project, id string) *neutronErr {
+	for _, p := range c.st.ports {
+		if p.DeviceID == id && p.DeviceOwner == "network:router_interface" {
+			return nErr(http.StatusConflict, "RouterInUse", "Router %s still has ports", id)
+		}
+	}
+	delete(c.st.routers, id)
+	c.st.routerOrder = removeString(c.st.routerOrder, id)
+	return nil
+}
+
+// routerInterface attaches a subnet through a port holding its gateway address, or detaches it.
+func (nr *neutronReq) routerInterface(routerID string, add bool) {
+	var body struct {
+		SubnetID string `json:"subnet_id"`
+		PortID   string `json:"port_id"`
+	}
+	if err := readJSON(nr.r, &body); err != nil || (body.SubnetID == "" && body.PortID == "") {
+		neutronError(nr.w, http.StatusBadRequest, "BadRequest", "Bad router request: Either subnet_id or port_id must be specified.")
+		return
+	}
+	c := nr.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rt := c.st.routers[routerID]
+	if rt == nil || (rt.ProjectID != nr.tok.ProjectID && !contains(nr.tok.Roles, "admin")) {
+		neutronError(nr.w, http.StatusNotFound, "RouterNotFound", "Router %s could not be found", routerID)
+		return
+	}
+	var p *port
+	for _, id := range c.st.portOrder {
+		cand := c.st.ports[id]
+		if cand.DeviceID != routerID || cand.DeviceOwner != "network:router_interface" {
+			continue
+		}
+		if cand.ID == body.PortID || (len(cand.FixedIPs) > 0 && cand.FixedIPs[0].SubnetID == body.SubnetID) {
+			p = cand
+		}
+	}
+	if add {
+		if p != nil {
+			neutronError(nr.w, http.StatusBadRequest, "BadRequest", "Bad router request: Router already has a port on subnet %s.", body.SubnetID)
+			return
+		}
+		if body.PortID != "" {
+			p = c.st.ports[body.PortID]
+			if p == nil {
+				neutronError(nr.w, http.StatusNotFound, "PortNotFound", "Port %s could not be found.", body.PortID)
+				return
+			}
+		} else {
+			sn := c.st.subnets[body.SubnetID]
+			if sn == nil {
+				neutronError(nr.w, http.StatusNotFound, "SubnetNotFound", "Subnet %s could not be found.", body.SubnetID)
+				return
+			}
+			np, err := c.allocatePortLocked(rt.ProjectID, sn.NetworkID, sn.ID, "", sn.Gateway.String())
+			if err != nil {
+				ne := err.(*neutronErr)
+				neutronError(nr.w, ne.status, ne.typ, "%s", ne.msg)
+				return
+			}
+			p = np
+		}
+		p.DeviceID, p.DeviceOwner, p.Updated = routerID, "network:router_interface", time.Now().UTC()
+	} else {
+		if p == nil {
+			neutronError(nr.w, http.StatusNotFound, "RouterInterfaceNotFoundForSubnet", "Router %s has no interface on subnet %s", routerID, body.SubnetID)
+			return
+		}
+		c.deletePortLocked(p.ID)
+	}
+	subnetID := ""
+	if len(p.FixedIPs) > 0 {
+		subnetID = p.FixedIPs[0].SubnetID
+	}
+	writeJSON(nr.w, http.StatusOK, map[string]any{"id": routerID, "tenant_id": rt.ProjectID, "project_id": rt.ProjectID,
+		"port_id": p.ID, "network_id": p.NetworkID, "subnet_id": subnetID, "subnet_ids": []string{subnetID}})
+}
+
+// quotas serves Neutron's read-only quota view: the defaults, which devcloud does not enforce
+// beyond address exhaustion.
+func (nr *neutronReq) quotas(rest []string) {
+	if nr.r.Method != http.MethodGet || len(rest) == 0 {
+		neutronError(nr.w, http.StatusMethodNotAllowed, "HTTPMethodNotAllowed", "The method is not allowed for the requested URL.")
+		return
+	}
+	project := rest[0]
+	if project != nr.tok.ProjectID && !contains(nr.tok.Roles, "admin") {
+		neutronError(nr.w, http.StatusForbidden, "PolicyNotAuthorized", "rule:get_quota is disallowed by policy")
+		return
+	}
+	limits := map[string]int{"network": 100, "subnet": 100, "subnetpool": -1, "port": 500, "router": 10, "floatingip": 50,
+		"security_group": 10, "security_group_rule": 100, "rbac_policy": 10}
+	if len(rest) == 2 && rest[1] == "details" {
+		nr.c.mu.Lock()
+		used := map[string]int{}
+		for _, n := range nr.c.st.networks {
+			if n.ProjectID == project {
+				used["network"]++
+			}
+		}
+		for _, s := range nr.c.st.subnets {
+			if s.ProjectID == project {
+				used["subnet"]++
+			}
+		}
+		for _, p := range nr.c.st.ports {
+			if p.ProjectID == project {
+				used["port"]++
+			}
+		}
+		for _, r := range nr.c.st.routers {
+			if r.ProjectID == project {
+				used["router"]++
+			}
+		}
+		for _, g := range nr.c.st.secGroups {
+			if g.ProjectID == project {
+				used["security_group"]++
+			}
+		}
+		nr.c.mu.Unlock()
+		out := map[string]any{}
+		for k, v := range limits {
+			out[k] = map[string]any{"limit": v, "used": used[k], "reserved": 0}
+		}
+		writeJSON(nr.w, http.StatusOK, map[string]any{"quota": out})
+		return
+	}
+	writeJSON(nr.w, http.StatusOK, map[string]any{"quota": limits})
 }

@@ -297,11 +297,19 @@ func (c *Cloud) serverView(s *server, mv microversion, base string, admin bool) 
 		}
 		m["fault"] = fault
 	}
-	if mv >= 3 && admin {
+	if admin {
 		m["OS-EXT-SRV-ATTR:host"] = nullStr(s.Host)
 		m["OS-EXT-SRV-ATTR:hypervisor_hostname"] = nullStr(s.Host)
 		m["OS-EXT-SRV-ATTR:instance_name"] = "instance-" + s.ID[:8]
-		m["OS-EXT-SRV-ATTR:user_data"] = nullStr(s.UserData)
+		if mv >= 3 {
+			m["OS-EXT-SRV-ATTR:user_data"] = nullStr(s.UserData)
+			m["OS-EXT-SRV-ATTR:hostname"] = s.Name
+			m["OS-EXT-SRV-ATTR:launch_index"] = 0
+			m["OS-EXT-SRV-ATTR:reservation_id"] = "r-" + s.ID[:8]
+			m["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda"
+			m["OS-EXT-SRV-ATTR:kernel_id"] = ""
+			m["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
+		}
 	}
 	if mv >= 9 {
 		m["locked"] = false
@@ -312,7 +320,7 @@ func (c *Cloud) serverView(s *server, mv microversion, base string, admin bool) 
 	if mv >= 26 {
 		m["tags"] = append([]string{}, s.Tags...)
 	}
-	if mv >= 16 {
+	if mv >= 16 && admin {
 		m["host_status"] = ""
 		if s.Host != "" {
 			m["host_status"] = "UP"
@@ -1057,7 +1065,6 @@ func (c *Cloud) finishBuild(id string) func() {
 	now := time.Now().UTC()
 	if fails, msg := c.faults.serverBuildFails(); fails {
 		c.failServerLocked(s, now, msg, "injected by devcloud")
-		s.lastInjected = true
 		c.Event("server.error", map[string]any{"server_id": s.ID, "name": s.Name, "message": msg})
 		return nil
 	}

@@ -477,8 +477,14 @@ func TestNova_KeypairsAndAvailabilityZones(t *testing.T) {
 	if err != nil || got.PublicKey != kp.PublicKey {
 		t.Fatalf("get keypair = %+v, %v", got, err)
 	}
-	srv := createServer(t, c, cc, "keyed", func(o *servers.CreateOpts) {}, nil)
-	_ = srv
+	keyed, err := servers.Create(testCtx(t), cc, keypairs.CreateOptsExt{CreateOptsBuilder: servers.CreateOpts{Name: "keyed", ImageRef: c.Seed().BaseImageID,
+		FlavorRef: "1", Networks: "auto"}, KeyName: "ops"}, nil).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := servers.Get(testCtx(t), cc, keyed.ID).Extract(); s == nil || s.KeyName != "ops" {
+		t.Fatalf("server key_name = %+v", s)
+	}
 	_, err = servers.Create(testCtx(t), cc, keypairs.CreateOptsExt{CreateOptsBuilder: servers.CreateOpts{Name: "x", ImageRef: c.Seed().BaseImageID,
 		FlavorRef: "1", Networks: "auto"}, KeyName: "missing"}, nil).Extract()
 	if !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {

@@ -31,6 +31,8 @@ type state struct {
 	ports        map[string]*port
 	portOrder    []string
 	secGroups    map[string]*secGroup
+	routers      map[string]*router
+	routerOrder  []string
 
 	datastores map[string]*datastore
 	dbs        map[string]*dbInstance
@@ -60,6 +62,7 @@ func newState() *state {
 		subnets:    map[string]*subnet{},
 		ports:      map[string]*port{},
 		secGroups:  map[string]*secGroup{},
+		routers:    map[string]*router{},
 		datastores: map[string]*datastore{},
 		dbs:        map[string]*dbInstance{},
 		dbQuotas:   map[string]map[string]int{},
@@ -100,12 +103,10 @@ type appCred struct {
 }
 
 type flavor struct {
-	ID, Name       string
-	VCPUs, RAM     int
-	Disk           int
-	Description    string
-	ExtraSpecs     map[string]string
-	IsPublicFlavor bool
+	ID, Name    string
+	VCPUs, RAM  int
+	Disk        int
+	Description string
 }
 
 type server struct {
@@ -127,13 +128,12 @@ type server struct {
 	LaunchedAt                 time.Time
 	AdminPass                  string
 
-	Ports        []string // port ids in network order
-	OwnedPorts   map[string]bool
-	ShowAddrs    bool // false until networking is allocated during the build
-	Deleting     bool
-	Deleted      bool
-	NodeAddress  string // the webnode's address while one is registered
-	lastInjected bool
+	Ports       []string // port ids in network order
+	OwnedPorts  map[string]bool
+	ShowAddrs   bool // false until networking is allocated during the build
+	Deleting    bool
+	Deleted     bool
+	NodeAddress string // the webnode's address while one is registered
 }
 
 type serverFault struct {
@@ -208,6 +208,12 @@ type port struct {
 	Created, Updated               time.Time
 }
 
+type router struct {
+	ID, Name, ProjectID, Description string
+	AdminUp                          bool
+	Created, Updated                 time.Time
+}
+
 type secGroup struct {
 	ID, Name, ProjectID, Description string
 	Created                          time.Time
@@ -233,5 +239,4 @@ type dbInstance struct {
 	Address             string
 	Created, Updated    time.Time
 	Deleting            bool
-	FaultMessage        string
 }

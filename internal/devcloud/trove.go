@@ -103,9 +103,6 @@ func (c *Cloud) dbView(t *troveReq, db *dbInstance, detail bool) map[string]any 
 		if db.Status == "ACTIVE" {
 			m["volume"] = map[string]any{"size": db.VolumeSize, "used": 0.12}
 		}
-		if db.FaultMessage != "" {
-			m["fault"] = map[string]any{"message": db.FaultMessage, "created": isoNoZ(db.Updated), "details": ""}
-		}
 	}
 	if db.Address != "" {
 		m["hostname"] = db.ID[:8] + ".db.devcloud"

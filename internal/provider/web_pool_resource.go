@@ -305,10 +305,15 @@ func (r *webPoolResource) pool(ctx context.Context, m *webPoolModel, known []sca
 		diags.AddError("Cannot use the load-balancer service", err.Error())
 		return nil, nil
 	}
-	flavorID, err := compute.ResolveFlavor(ctx, m.Flavor.ValueString())
-	if err != nil {
-		diags.AddAttributeError(path.Root("flavor"), "Unknown flavor", err.Error())
-		return nil, nil
+	// Only creating nodes needs the flavor: reading and destroying an imported pool do not.
+	var flavorID string
+	if flavor := m.Flavor.ValueString(); flavor != "" {
+		id, err := compute.ResolveFlavor(ctx, flavor)
+		if err != nil {
+			diags.AddAttributeError(path.Root("flavor"), "Unknown flavor", err.Error())
+			return nil, nil
+		}
+		flavorID = id
 	}
 	opts := m.options(ctx, diags)
 	opts.PollInterval = r.data.client.Poll().Interval

@@ -143,8 +143,10 @@ type Pool struct {
 func New(cfg Config) (*Pool, error) {
 	s := cfg.Spec
 	var missing []string
-	for name, v := range map[string]string{"key": s.Key, "name_prefix": s.NamePrefix, "image_id": s.ImageID,
-		"flavor_id": s.FlavorID, "load_balancer_id": s.LoadBalancerID, "pool_id": s.PoolID} {
+	// image_id and flavor_id are checked when a node is to be created: reading, scaling in and
+	// destroying a pool (after an import, say) need neither.
+	for name, v := range map[string]string{"key": s.Key, "name_prefix": s.NamePrefix,
+		"load_balancer_id": s.LoadBalancerID, "pool_id": s.PoolID} {
 		if v == "" {
 			missing = append(missing, name)
 		}

@@ -12,13 +12,32 @@ import (
 func TestNew_RejectsMissingSpecFieldsAndBadOptions(t *testing.T) {
 	c := scalingtest.NewCloud()
 	_, err := scaling.New(scaling.Config{Spec: scaling.PoolSpec{Key: "k"}, Compute: c.Compute, LB: c.LB})
-	if err == nil || !strings.Contains(err.Error(), "image_id") || !strings.Contains(err.Error(), "pool_id") {
+	if err == nil || !strings.Contains(err.Error(), "load_balancer_id") || !strings.Contains(err.Error(), "pool_id") {
 		t.Fatalf("err = %v, want the missing fields named", err)
 	}
 	_, err = scaling.New(scaling.Config{Spec: c.Spec("web", "img"), Compute: c.Compute, LB: c.LB,
 		Options: scaling.Options{DrainMethod: "sleep"}})
 	if err == nil || !strings.Contains(err.Error(), `"sleep"`) {
 		t.Fatalf("err = %v, want the bad drain method named", err)
+	}
+}
+
+func TestApply_CreatingNeedsImageAndFlavorButReadingDoesNot(t *testing.T) {
+	c := scalingtest.NewCloud()
+	spec := c.Spec("web", "img")
+	spec.ImageID, spec.FlavorID = "", ""
+	p, err := scaling.New(scaling.Config{Spec: spec, Compute: c.Compute, LB: c.LB, Clock: c.Clock})
+	if err != nil {
+		t.Fatalf("a pool without image and flavor must still be readable: %v", err)
+	}
+	if err := p.Discover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Apply(context.Background(), 1); err == nil || !strings.Contains(err.Error(), "image_id and flavor_id") {
+		t.Fatalf("err = %v, want creation refused naming image_id and flavor_id", err)
+	}
+	if got := c.Compute.Calls("CreateServer"); got != 0 {
+		t.Fatalf("CreateServer called %d times", got)
 	}
 }
 

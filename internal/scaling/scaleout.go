@@ -12,6 +12,9 @@ import (
 // server id is recorded the moment Nova returns it. A create whose response was lost is
 // looked for in one listing afterwards and adopted rather than created twice.
 func (r *run) create(ctx context.Context, st Step) error {
+	if r.p.spec.ImageID == "" || r.p.spec.FlavorID == "" {
+		return fmt.Errorf("creating %s in pool %q needs the image_id and flavor_id of the nodes", strings.Join(st.Nodes, ", "), r.p.spec.Key)
+	}
 	lost := make([]bool, len(st.Ordinals))
 	errs := make([]error, len(st.Ordinals))
 	_ = parallel(ctx, len(st.Ordinals), r.p.opts.MaxParallel, func(i int) error {
