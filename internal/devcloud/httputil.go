@@ -108,6 +108,8 @@ func writeServiceError(w http.ResponseWriter, service string, status int, msg st
 			t = http.StatusText(status)
 		}
 		writeJSON(w, status, map[string]any{"NeutronError": map[string]any{"type": t, "message": msg, "detail": ""}})
+	case "placement":
+		writeJSON(w, status, map[string]any{"errors": []any{map[string]any{"status": status, "title": http.StatusText(status), "detail": msg, "code": "placement.undefined_code"}}})
 	case "load-balancer":
 		writeJSON(w, status, map[string]any{"faultcode": faultCode(status), "faultstring": msg, "debuginfo": nil})
 	default: // image: Glance answers with webob's plain text

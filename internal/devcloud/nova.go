@@ -510,15 +510,9 @@ func (n *novaReq) listServers(detail bool) {
 		return out
 	}
 	tags, tagsAny, notTags, notTagsAny := splitTags("tags"), splitTags("tags-any"), splitTags("not-tags"), splitTags("not-tags-any")
-	allTenants := false
-	if v := q.Get("all_tenants"); v != "" && v != "0" && !strings.EqualFold(v, "false") {
-		if !n.isAdmin() {
-			// Nova ignores the flag for non-admins rather than failing (policy check on the filter).
-			allTenants = false
-		} else {
-			allTenants = true
-		}
-	}
+	// Nova drops all_tenants from a non-admin's query instead of failing.
+	v := q.Get("all_tenants")
+	allTenants := n.isAdmin() && v != "" && v != "0" && !strings.EqualFold(v, "false")
 	limit := -1
 	if v := q.Get("limit"); v != "" {
 		l, err := strconv.Atoi(v)

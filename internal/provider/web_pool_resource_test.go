@@ -310,7 +310,7 @@ func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *tes
 				),
 			},
 			{
-				PreConfig: func() { metricsBefore = computeRequests(target) },
+				PreConfig:    func() { metricsBefore = computeRequests(target) },
 				RefreshState: true,
 				Check: func(*terraform.State) error {
 					refreshCalls = append(refreshCalls, computeRequests(target)-metricsBefore)
@@ -338,7 +338,7 @@ func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *tes
 				),
 			},
 			{
-				PreConfig: func() { metricsBefore = computeRequests(target) },
+				PreConfig:    func() { metricsBefore = computeRequests(target) },
 				RefreshState: true,
 				Check: func(*terraform.State) error {
 					refreshCalls = append(refreshCalls, computeRequests(target)-metricsBefore)
