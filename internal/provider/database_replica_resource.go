@@ -344,11 +344,6 @@ func (r *replicaResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if resp.Diagnostics.HasError() || plan.ReplicaCount.IsUnknown() {
 		return
 	}
-	if plan.ReplicaCount.Equal(state.ReplicaCount) && plan.VolumeSize.Equal(state.VolumeSize) {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("instances"), state.Instances)...)
-		return
-	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("instances"), types.ListUnknown(instanceObjectType))...)
 	if plan.ReplicaCount.ValueInt64() < state.ReplicaCount.ValueInt64() {
 		if err := checkFreeze(plan.EventID, plan.AllowDuringEvent, time.Now()); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("replica_count"), "Removing replicas is frozen during the event", err.Error())

@@ -573,12 +573,8 @@ func (r *webPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if resp.Diagnostics.HasError() || plan.Size.IsUnknown() || plan.ImageID.IsUnknown() {
 		return
 	}
-	changed := !plan.Size.Equal(state.Size) || !plan.ImageID.Equal(state.ImageID) || len(known) != int(plan.Size.ValueInt64())
-	if !changed {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("nodes"), state.Nodes)...)
-		return
-	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("nodes"), types.ListUnknown(nodeObjectType))...)
+	// nodes is left to the framework: unknown whenever the pool changes at all, since any
+	// apply re-reads every node's status.
 	if plan.Size.ValueInt64() < int64(len(known)) {
 		if err := checkFreeze(plan.EventID, plan.AllowDuringEvent, time.Now()); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("size"), "Shrinking is frozen during the event", err.Error())
