@@ -278,3 +278,29 @@ func TestControl_ProbabilisticFaultsAreReproducibleWithASeed(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestControl_FaultAfterProcessingCreatesServerButLosesTheAnswer(t *testing.T) {
+	c := startCloud(t)
+	cc := computeClient(t, provider(t, demoAuth(c)), "2.79")
+	c.InjectFaults(FaultSpec{Rules: []FaultRule{{Service: "compute", Method: "POST", Path: "/servers", Status: 504, After: true, Times: 1}}})
+	_, err := servers.Create(testCtx(t), cc, servers.CreateOpts{Name: "orphan", ImageRef: c.Seed().BaseImageID, FlavorRef: "1",
+		Networks: []servers.Network{{UUID: c.Seed().NetworkID}}}, nil).Extract()
+	if !gophercloud.ResponseCodeIs(err, http.StatusGatewayTimeout) {
+		t.Fatalf("err = %v, want 504", err)
+	}
+	// The client never got an id, but the server exists and a list finds it.
+	list := listServers(t, cc, servers.ListOpts{Name: "^orphan$"})
+	if len(list) != 1 {
+		t.Fatalf("servers named orphan = %v, want the one created behind the 504", names(list))
+	}
+	c.InjectFaults(FaultSpec{Rules: []FaultRule{{Service: "compute", Method: "POST", Path: "/servers", Drop: true, After: true, Times: 1}}})
+	_, err = servers.Create(testCtx(t), cc, servers.CreateOpts{Name: "orphan2", ImageRef: c.Seed().BaseImageID, FlavorRef: "1",
+		Networks: []servers.Network{{UUID: c.Seed().NetworkID}}}, nil).Extract()
+	if err == nil {
+		t.Fatal("dropped answer: no error")
+	}
+	// Go does not resend a POST on a dropped connection, so exactly one server exists.
+	if list := listServers(t, cc, servers.ListOpts{Name: "^orphan2$"}); len(list) != 1 {
+		t.Fatalf("servers named orphan2 = %v, want exactly 1", names(list))
+	}
+}

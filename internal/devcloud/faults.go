@@ -40,6 +40,10 @@ type FaultRule struct {
 	LatencyMS int `json:"latency_ms,omitempty"`
 	// Drop hijacks the connection and closes it without an answer.
 	Drop bool `json:"drop,omitempty"`
+	// After lets the service handle the request first and then replaces its answer with
+	// Status or Drop: the object is created but the client never learns it (a proxy's 504,
+	// a connection lost on the way back). Without After the service never sees the request.
+	After bool `json:"after,omitempty"`
 	// Times limits how often the rule acts; 0 means unlimited.
 	Times int `json:"times,omitempty"`
 }
@@ -108,6 +112,9 @@ func validateFaultSpec(spec FaultSpec) error {
 		if r.Status == 0 && !r.Drop && r.LatencyMS == 0 {
 			return fmt.Errorf("rules[%d]: a rule needs status, drop or latency_ms", i)
 		}
+		if r.After && r.Status == 0 && !r.Drop {
+			return fmt.Errorf("rules[%d]: after needs status or drop (it replaces the service's answer)", i)
+		}
 	}
 	if s := spec.ServerErrors; s != nil && (s.Probability < 0 || s.Probability > 1 || s.Next < 0) {
 		return fmt.Errorf("server_errors: next must be >= 0 and probability within 0..1")
@@ -144,6 +151,7 @@ type faultDecision struct {
 	status     int
 	retryAfter int
 	drop       bool
+	after      bool
 }
 
 func (f *faultState) decide(service, method, tmpl string) faultDecision {
@@ -173,9 +181,9 @@ func (f *faultState) decide(service, method, tmpl string) faultDecision {
 		}
 		if d.status == 0 && !d.drop {
 			if r.Drop {
-				d.drop, acted = true, true
+				d.drop, d.after, acted = true, r.After, true
 			} else if r.Status != 0 {
-				d.status, d.retryAfter, acted = r.Status, r.RetryAfter, true
+				d.status, d.retryAfter, d.after, acted = r.Status, r.RetryAfter, r.After, true
 			}
 		}
 		if acted {
@@ -196,6 +204,10 @@ func (c *Cloud) faultMiddleware(service string, next http.Handler) http.Handler 
 				t.Stop()
 				return
 			}
+		}
+		if d.after && (d.drop || d.status != 0) {
+			// The service's answer goes nowhere; only its side effects remain.
+			next.ServeHTTP(&discardWriter{header: http.Header{}}, r)
 		}
 		if d.drop {
 			conn, _, err := http.NewResponseController(w).Hijack()
@@ -229,3 +241,10 @@ func faultMessage(status int) string {
 		return "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible."
 	}
 }
+
+// discardWriter swallows a response that a fault replaces.
+type discardWriter struct{ header http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.header }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}

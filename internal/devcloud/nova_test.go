@@ -108,6 +108,7 @@ func TestNova_FlavorsListDetailAndGet(t *testing.T) {
 
 func TestNova_ServerBuildsThenActiveWithAddressOnPrivateSubnet(t *testing.T) {
 	c := startCloud(t)
+	c.SetTiming(Timing{Delays: map[string]time.Duration{"server_build": 200 * time.Second}}) // 1 s: BUILD stays observable
 	cc := computeClient(t, provider(t, demoAuth(c)), "2.79")
 	srv := createServer(t, c, cc, "web02", func(o *servers.CreateOpts) {
 		o.Metadata = map[string]string{"pool": "web"}
@@ -178,7 +179,8 @@ func TestNova_QuotaExceededIs403WithNovaMessage(t *testing.T) {
 
 func TestNova_DeleteKeepsServerDeletingThen404AndFreesAddress(t *testing.T) {
 	c := startCloud(t)
-	c.SetTiming(Timing{Delays: map[string]time.Duration{"server_delete": 20 * time.Second}}) // 100 ms at the test scale
+	// 1 s at the test scale: long enough to observe the deleting state on a loaded machine.
+	c.SetTiming(Timing{Delays: map[string]time.Duration{"server_delete": 200 * time.Second}})
 	cc := computeClient(t, provider(t, demoAuth(c)), "2.79")
 	web01 := c.Seed().Web01ServerID
 	if err := servers.Delete(testCtx(t), cc, web01).ExtractErr(); err != nil {
@@ -210,6 +212,7 @@ func TestNova_CreateImageProducesActiveSnapshot(t *testing.T) {
 	for _, mv := range []string{"2.79", "2.1"} {
 		t.Run("microversion "+mv, func(t *testing.T) {
 			c := startCloud(t)
+			c.SetTiming(Timing{Delays: map[string]time.Duration{"image_save": 100 * time.Second}}) // 0.5 s
 			pc := provider(t, demoAuth(c))
 			cc := computeClient(t, pc, mv)
 			s := c.Seed()
@@ -239,7 +242,7 @@ func TestNova_CreateImageProducesActiveSnapshot(t *testing.T) {
 
 func TestNova_RebootGoesThroughRebootToActiveAndRemovesNodeMeanwhile(t *testing.T) {
 	c := startCloud(t)
-	c.SetTiming(Timing{Delays: map[string]time.Duration{"server_reboot": 40 * time.Second}})
+	c.SetTiming(Timing{Delays: map[string]time.Duration{"server_reboot": 200 * time.Second}}) // 1 s at the test scale
 	cc := computeClient(t, provider(t, demoAuth(c)), "2.79")
 	id := c.Seed().Web01ServerID
 	if err := servers.Reboot(testCtx(t), cc, id, servers.RebootOpts{Type: servers.SoftReboot}).ExtractErr(); err != nil {
@@ -577,6 +580,7 @@ func TestNova_RenameServerDeleteGroupAndKeypair(t *testing.T) {
 
 func TestNova_ActionsOnBuildingServerConflictOnVMState(t *testing.T) {
 	c := startCloud(t)
+	c.SetTiming(Timing{Delays: map[string]time.Duration{"server_build": 200 * time.Second}}) // stays BUILD for 1 s
 	cc := computeClient(t, provider(t, demoAuth(c)), "2.79")
 	srv := createServer(t, c, cc, "building", nil, nil)
 	_, err := servers.CreateImage(testCtx(t), cc, srv.ID, servers.CreateImageOpts{Name: "too-early"}).ExtractImageID()

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// DefaultDelays are the unscaled durations of every simulated status transition.
-var DefaultDelays = map[string]time.Duration{
+// defaultDelays are the unscaled durations of every simulated status transition.
+var defaultDelays = map[string]time.Duration{
 	"server_schedule": 2 * time.Second,
 	"server_build":    30 * time.Second,
 	"server_delete":   5 * time.Second,
@@ -41,7 +41,7 @@ type timingState struct {
 
 func (t *timingState) init(scale float64) {
 	t.delays = map[string]time.Duration{}
-	for k, v := range DefaultDelays {
+	for k, v := range defaultDelays {
 		t.delays[k] = v
 	}
 	t.scale = scale

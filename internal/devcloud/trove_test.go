@@ -90,6 +90,8 @@ func TestTrove_SeedDatastoresAndFlavors(t *testing.T) {
 
 func TestTrove_ReplicaCreateListDetachDelete(t *testing.T) {
 	c := startCloud(t)
+	// 0.5 s each, so that DETACH and SHUTDOWN stay observable on a loaded machine.
+	c.SetTiming(Timing{Delays: map[string]time.Duration{"db_detach": 100 * time.Second, "db_delete": 100 * time.Second}})
 	dc := dbClient(t, provider(t, demoAuth(c)))
 	ctx := testCtx(t)
 	db01 := c.Seed().DB01ID
