@@ -1,6 +1,7 @@
 package octavia
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 )
@@ -21,25 +22,42 @@ var (
 )
 
 type poolBody struct {
-	LBAlgorithm        *string              `json:"lb_algorithm"`
-	Protocol           *string              `json:"protocol"`
-	LoadBalancerID     string               `json:"loadbalancer_id"`
-	ListenerID         string               `json:"listener_id"`
-	Name               *string              `json:"name"`
-	Description        *string              `json:"description"`
-	AdminStateUp       *bool                `json:"admin_state_up"`
-	SessionPersistence **sessionPersistence `json:"session_persistence"`
-	Tags               *[]string            `json:"tags"`
-	Members            []any                `json:"members"`
-	HealthMonitor      any                  `json:"healthmonitor"`
+	LBAlgorithm        *string             `json:"lb_algorithm"`
+	Protocol           *string             `json:"protocol"`
+	LoadBalancerID     string              `json:"loadbalancer_id"`
+	ListenerID         string              `json:"listener_id"`
+	Name               *string             `json:"name"`
+	Description        *string             `json:"description"`
+	AdminStateUp       *bool               `json:"admin_state_up"`
+	SessionPersistence optionalPersistence `json:"session_persistence"`
+	Tags               *[]string           `json:"tags"`
+	Members            []any               `json:"members"`
+	HealthMonitor      any                 `json:"healthmonitor"`
+}
+
+// optionalPersistence tells an absent session_persistence (leave it) from an explicit null
+// (remove it), which Octavia's PUT distinguishes and a plain pointer cannot.
+type optionalPersistence struct {
+	set   bool
+	value *sessionPersistence
+}
+
+func (o *optionalPersistence) UnmarshalJSON(b []byte) error {
+	o.set = true
+	if string(b) == "null" {
+		o.value = nil
+		return nil
+	}
+	o.value = &sessionPersistence{}
+	return json.Unmarshal(b, o.value)
 }
 
 func (b *poolBody) validateCommon() *apiError {
 	if b.LBAlgorithm != nil && !oneOf(*b.LBAlgorithm, lbAlgorithms) {
 		return invalidField("lb_algorithm", *b.LBAlgorithm, "Value should be one of: "+quoteList(lbAlgorithms)+".")
 	}
-	if b.SessionPersistence != nil && *b.SessionPersistence != nil {
-		sp := *b.SessionPersistence
+	if b.SessionPersistence.set && b.SessionPersistence.value != nil {
+		sp := b.SessionPersistence.value
 		if !oneOf(sp.Type, persistenceTypes) {
 			return invalidField("type", sp.Type, "Value should be one of: "+quoteList(persistenceTypes)+".")
 		}
@@ -66,8 +84,8 @@ func (b *poolBody) apply(p *pool) {
 	if b.AdminStateUp != nil {
 		p.AdminStateUp = *b.AdminStateUp
 	}
-	if b.SessionPersistence != nil {
-		p.SessionPersistence = *b.SessionPersistence
+	if b.SessionPersistence.set {
+		p.SessionPersistence = b.SessionPersistence.value
 	}
 	if b.Tags != nil {
 		p.Tags = append([]string{}, *b.Tags...)
