@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 )
@@ -403,19 +404,29 @@ func (s *Service) updateCycle(lb *loadBalancer, commit func(c cycle), touched ..
 
 // parentsOfPool are the objects a change under pool p locks with it.
 func (s *Service) parentsOfPool(p *pool) []*base {
-	out := []*base{&p.base}
-	if l := s.listeners[p.ListenerID]; l != nil {
+	return append([]*base{&p.base}, s.listenerOfPool(p)...)
+}
+
+// listenerOfPool is the listener a change to pool p locks with it.
+func (s *Service) listenerOfPool(p *pool) []*base {
+	var out []*base
+	for _, l := range s.poolListeners(p) {
 		out = append(out, &l.base)
 	}
 	return out
 }
 
-// listenerOfPool is the listener a change to pool p locks with it.
-func (s *Service) listenerOfPool(p *pool) []*base {
-	if l := s.listeners[p.ListenerID]; l != nil {
-		return []*base{&l.base}
+// poolListeners are the listeners whose default pool is p: Octavia lets one pool be the
+// default of several listeners of its load balancer (say HTTP on 80 and 8080).
+func (s *Service) poolListeners(p *pool) []*listener {
+	var out []*listener
+	for _, l := range s.listeners {
+		if l.DefaultPoolID == p.ID || l.ID == p.ListenerID {
+			out = append(out, l)
+		}
 	}
-	return nil
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 func (s *Service) setLBStatus(lb *loadBalancer, status string) {

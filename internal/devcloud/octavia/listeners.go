@@ -201,9 +201,6 @@ func (s *Service) checkDefaultPool(lbID, listenerID, poolID string) *apiError {
 	if p.LoadBalancerID != lbID {
 		return validation("Pool %s is on a different load balancer", poolID)
 	}
-	if p.ListenerID != "" && p.ListenerID != listenerID {
-		return fault(http.StatusConflict, "Pool %s is already in use by another listener.", poolID)
-	}
 	return nil
 }
 

@@ -278,7 +278,7 @@ func (s *Service) poolView(p *pool) map[string]any {
 		"project_id":           p.ProjectID,
 		"provisioning_status":  p.ProvisioningStatus,
 		"operating_status":     s.poolOperatingStatus(p),
-		"listeners":            idRefs(p.ListenerID),
+		"listeners":            s.poolListenerRefs(p),
 		"loadbalancers":        idRefs(p.LoadBalancerID),
 		"members":              idRefs(memberIDs...),
 		"healthmonitor_id":     nullable(p.HealthMonitorID),
@@ -294,4 +294,12 @@ func (s *Service) poolView(p *pool) map[string]any {
 		"created_at":           timestamp(p.CreatedAt),
 		"updated_at":           timestamp(p.UpdatedAt),
 	}
+}
+
+func (s *Service) poolListenerRefs(p *pool) []map[string]string {
+	var ids []string
+	for _, l := range s.poolListeners(p) {
+		ids = append(ids, l.ID)
+	}
+	return idRefs(ids...)
 }

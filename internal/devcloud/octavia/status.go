@@ -80,7 +80,7 @@ func (s *Service) lbOperatingStatus(lb *loadBalancer) string {
 		}
 	}
 	for _, p := range s.pools {
-		if p.LoadBalancerID == lb.ID && p.ListenerID == "" {
+		if p.LoadBalancerID == lb.ID && len(s.poolListeners(p)) == 0 {
 			if st := s.poolOperatingStatus(p); st == opError || st == opDegraded {
 				return opDegraded
 			}
