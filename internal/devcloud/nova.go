@@ -1242,6 +1242,11 @@ func (n *novaReq) serverAction(id string) {
 			})
 			c.afterGen(gen, c.Delay("image_save"), func() func() {
 				if c.st.images[img.ID] == nil {
+					// Nova's snapshot task fails when its image is deleted mid-upload and
+					// clears the task state, so the server accepts the next action.
+					if s.TaskState == "image_uploading" || s.TaskState == "image_snapshot" {
+						s.TaskState = ""
+					}
 					return nil
 				}
 				img.Status, img.Updated, img.Size = "active", time.Now().UTC(), 1<<30

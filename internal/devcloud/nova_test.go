@@ -588,3 +588,23 @@ func TestNova_ActionsOnBuildingServerConflictOnVMState(t *testing.T) {
 		t.Fatalf("createImage while building: %v %s", err, errBody(err))
 	}
 }
+
+func TestNova_SnapshotWhoseImageIsDeletedMidUploadFreesTheServer(t *testing.T) {
+	c := startCloud(t)
+	c.SetTiming(Timing{Delays: map[string]time.Duration{"image_save": 100 * time.Second}}) // 0.5 s
+	pc := provider(t, demoAuth(c))
+	cc := computeClient(t, pc, "2.79")
+	ic := imageClient(t, pc)
+	web01 := c.Seed().Web01ServerID
+	id, err := servers.CreateImage(testCtx(t), cc, web01, servers.CreateImageOpts{Name: "doomed"}).ExtractImageID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := images.Delete(testCtx(t), ic, id).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "a second snapshot accepted", func() bool {
+		_, err := servers.CreateImage(testCtx(t), cc, web01, servers.CreateImageOpts{Name: "again"}).ExtractImageID()
+		return err == nil
+	})
+}
