@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,6 +54,10 @@ type accTarget struct {
 	NetworkID     string // "private"
 	SubnetID      string // the first subnet of that network
 	DatabaseID    string // db01 on devcloud; EVENTSCALE_ACC_SEED_DATABASE's id on an external cloud, or ""
+
+	// HealthyHCL is the scale_out healthy_statuses line web pools need on this cloud (""
+	// where members become ONLINE); set by accWebCloud from the member health probe.
+	HealthyHCL string
 
 	// Dev is the in-process devcloud, nil when EVENTSCALE_ACC_CLOUD=external.
 	Dev *devcloud.Cloud
@@ -127,6 +132,15 @@ provider "eventscale" {
 	}
 }
 
+// accWebCloud is accCloud for tests whose web pools wait for healthy members: it asks the
+// cloud (once per process) what a serving member reports.
+func accWebCloud(t *testing.T) accTarget {
+	t.Helper()
+	target := accCloud(t)
+	target.HealthyHCL = accHealthyStatusesHCL(t, target)
+	return target
+}
+
 func accClient(t *testing.T, cfg cloud.Config) *cloud.Client {
 	t.Helper()
 	resolved, err := cfg.Resolve()
@@ -147,25 +161,65 @@ func envOr(name, def string) string {
 	return def
 }
 
+var (
+	externalOnce   sync.Once
+	externalTarget accTarget
+	externalErr    error
+)
+
 // accExternalCloud takes credentials from OS_* / clouds.yaml (the provider block stays empty
-// and resolves them the same way) and finds the seed objects by name.
+// and resolves them the same way) and finds the seed objects by name, once per process:
+// parallel tests share the seed (and, with EVENTSCALE_ACC_SEED=create, must not race to
+// create it twice).
 func accExternalCloud(ctx context.Context, t *testing.T) accTarget {
 	t.Helper()
-	client := accClient(t, cloud.Config{})
+	externalOnce.Do(func() {
+		fatal := func(format string, args ...any) { externalErr = fmt.Errorf(format, args...) }
+		externalTarget = resolveExternalCloud(ctx, fatal)
+	})
+	if externalErr != nil {
+		t.Fatal(externalErr)
+	}
+	return externalTarget
+}
+
+func resolveExternalCloud(ctx context.Context, fatalf func(string, ...any)) accTarget {
+	resolved, err := cloud.Config{}.Resolve()
+	if err != nil {
+		fatalf("acceptance cloud configuration: %v", err)
+		return accTarget{}
+	}
+	client, err := cloud.NewClient(resolved, nil, "terraform-provider-eventscale-acctest")
+	if err != nil {
+		fatalf("acceptance cloud client: %v", err)
+		return accTarget{}
+	}
 	target := accTarget{ProviderHCL: "provider \"eventscale\" {}\n", Client: client}
+	serverName := envOr("EVENTSCALE_ACC_SEED_SERVER", "web01")
+	netName := envOr("EVENTSCALE_ACC_NETWORK", "private")
+	if accSeedWanted() {
+		seedCtx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		if err := accEnsureSeed(seedCtx, client, serverName, netName); err != nil {
+			fatalf("EVENTSCALE_ACC_SEED=create: %v", err)
+			return accTarget{}
+		}
+	}
 
 	compute, err := client.ServiceClient(ctx, cloud.ServiceCompute)
 	if err != nil {
-		t.Fatalf("compute service: %v", err)
+		fatalf("compute service: %v", err)
+		return accTarget{}
 	}
-	serverName := envOr("EVENTSCALE_ACC_SEED_SERVER", "web01")
 	pages, err := servers.List(compute, servers.ListOpts{Name: "^" + serverName + "$"}).AllPages(ctx)
 	if err != nil {
-		t.Fatalf("listing servers named %s: %v", serverName, err)
+		fatalf("listing servers named %s: %v", serverName, err)
+		return accTarget{}
 	}
 	list, err := servers.ExtractServers(pages)
 	if err != nil || len(list) != 1 {
-		t.Fatalf("want exactly one server named %s, got %d (%v)", serverName, len(list), err)
+		fatalf("want exactly one server named %s, got %d (%v); EVENTSCALE_ACC_SEED=create prepares one", serverName, len(list), err)
+		return accTarget{}
 	}
 	srv := list[0]
 	target.ServerID = srv.ID
@@ -176,7 +230,8 @@ func accExternalCloud(ctx context.Context, t *testing.T) accTarget {
 
 	fpages, err := flavors.ListDetail(compute, flavors.ListOpts{}).AllPages(ctx)
 	if err != nil {
-		t.Fatalf("listing flavors: %v", err)
+		fatalf("listing flavors: %v", err)
+		return accTarget{}
 	}
 	fl, _ := flavors.ExtractFlavors(fpages)
 	for _, f := range fl {
@@ -187,23 +242,26 @@ func accExternalCloud(ctx context.Context, t *testing.T) accTarget {
 
 	network, err := client.ServiceClient(ctx, cloud.ServiceNetwork)
 	if err != nil {
-		t.Fatalf("network service: %v", err)
+		fatalf("network service: %v", err)
+		return accTarget{}
 	}
-	netName := envOr("EVENTSCALE_ACC_NETWORK", "private")
 	npages, err := networks.List(network, networks.ListOpts{Name: netName}).AllPages(ctx)
 	if err != nil {
-		t.Fatalf("listing networks named %s: %v", netName, err)
+		fatalf("listing networks named %s: %v", netName, err)
+		return accTarget{}
 	}
 	nets, err := networks.ExtractNetworks(npages)
 	if err != nil || len(nets) == 0 {
-		t.Fatalf("no network named %s (%v)", netName, err)
+		fatalf("no network named %s (%v)", netName, err)
+		return accTarget{}
 	}
 	target.NetworkID = nets[0].ID
 	if len(nets[0].Subnets) > 0 {
 		target.SubnetID = nets[0].Subnets[0]
 	}
 	if target.ServerAddress == "" || target.SubnetID == "" {
-		t.Fatalf("server %s has no fixed IPv4 address or network %s no subnet", serverName, netName)
+		fatalf("server %s has no fixed IPv4 address or network %s no subnet", serverName, netName)
+		return accTarget{}
 	}
 	target.DatabaseID = os.Getenv("EVENTSCALE_ACC_SEED_DATABASE_ID")
 	return target
@@ -230,8 +288,11 @@ func firstFixedIPv4(addresses map[string]any) string {
 
 // accName is a name unique to this test run, so that parallel runs on one external cloud
 // do not collide.
+// Every name starts with accPrefix, which the sweeper looks for; the test's own prefix (its
+// leading "acc" dropped) says which test left an object behind.
 func accName(t *testing.T, prefix string) string {
-	return prefix + "-" + strconv.FormatInt(time.Now().UnixNano()%1_000_000_000, 36)
+	prefix = strings.TrimPrefix(strings.TrimPrefix(prefix, "acc"), "-")
+	return accPrefix + prefix + "-" + strconv.FormatInt(time.Now().UnixNano()%1_000_000_000, 36)
 }
 
 func dataSourceSchema(t *testing.T, ds datasource.DataSource) dsschema.Schema {

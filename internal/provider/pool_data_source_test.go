@@ -7,7 +7,7 @@ import (
 )
 
 func TestAccPoolDataSource_ReadsLiveNodesAndLeavesWeb01Unmanaged(t *testing.T) {
-	target := accCloud(t)
+	target := accWebCloud(t)
 	name := accName(t, "accds")
 	ds := `
 data "eventscale_pool" "live" {
@@ -24,8 +24,8 @@ data "eventscale_pool" "live" {
 		resource.TestCheckResourceAttr("data.eventscale_pool.live", "load_balancer_provisioning_status", "ACTIVE"),
 		resource.TestCheckResourceAttrPair("data.eventscale_pool.live", "nodes.0.id", "eventscale_web_pool.web", "nodes.0.id"),
 	}
-	if target.Dev != nil {
-		// devcloud's health monitor reports members; a control plane without amphorae does not.
+	if accProbeMemberHealth(t, target).ReportsOnline {
+		// A control plane without amphorae (the lab) reports no member health.
 		checks = append(checks, resource.TestCheckResourceAttr("data.eventscale_pool.live", "online_count", "2"))
 	}
 	resource.Test(t, resource.TestCase{

@@ -233,7 +233,7 @@ func TestAccSeedImage_RetainOnDestroyLeavesTheImage(t *testing.T) {
 func TestAccSeedImage_FailedWaitKeepsTheImageTracked(t *testing.T) {
 	target := accCloud(t)
 	if target.Dev == nil {
-		t.Skip("needs devcloud to slow the snapshot down")
+		t.Skip("needs devcloud's fault injection to slow the snapshot down past the timeout")
 	}
 	name := accName(t, "acc-slow")
 	cfg := func(timeout string) string {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -42,5 +43,38 @@ func TestPlanWarning_GrowingWarnsNothing(t *testing.T) {
 	(&webPoolResource{}).warnScaleBack(context.Background(), m, nil, 3, &resp)
 	if resp.Diagnostics.WarningsCount() != 0 {
 		t.Fatalf("growing the pool warned: %v", resp.Diagnostics)
+	}
+}
+
+// The plan-time preview works from state: the order it shows must be the order apply drains.
+func TestPlanWarning_FromStateDrainsNewestFirstLikeApply(t *testing.T) {
+	ctx := context.Background()
+	created := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var nodes []scaling.Node
+	for i := 1; i <= 12; i++ {
+		nodes = append(nodes, scaling.Node{Ordinal: i, Name: scaling.NodeName("launch-web", i), ServerID: "s", MemberID: "m",
+			ImageID: "img", Status: "ACTIVE", Created: created.Add(time.Duration(i) * time.Second)})
+	}
+	var diags diag.Diagnostics
+	fromState := nodesFromState(ctx, "launch-web", nodesToState(nodes), &diags)
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	m := &webPoolModel{Name: types.StringValue("launch-web"), ImageID: types.StringValue("img")}
+	var resp resource.ModifyPlanResponse
+	(&webPoolResource{}).warnScaleBack(ctx, m, fromState, 0, &resp)
+	detail := resp.Diagnostics.Warnings()[0].Detail()
+	if first, last := strings.Index(detail, "drain launch-web-12"), strings.Index(detail, "drain launch-web-01"); first < 0 || last < first {
+		t.Fatalf("preview from state does not drain launch-web-12 first and launch-web-01 last:\n%s", detail)
+	}
+	// Ordinals alone decide when creation times are missing (state written by an older version).
+	for i := range nodes {
+		nodes[i].Created = time.Time{}
+	}
+	fromState = nodesFromState(ctx, "launch-web", nodesToState(nodes), &diags)
+	resp = resource.ModifyPlanResponse{}
+	(&webPoolResource{}).warnScaleBack(ctx, m, fromState, 11, &resp)
+	if detail := resp.Diagnostics.Warnings()[0].Detail(); !strings.Contains(detail, "drain launch-web-12") || strings.Contains(detail, "drain launch-web-01") {
+		t.Fatalf("without creation times the preview must still pick launch-web-12:\n%s", detail)
 	}
 }

@@ -92,6 +92,7 @@ var nodeAttrTypes = map[string]attr.Type{
 	"status":           types.StringType,
 	"image_id":         types.StringType,
 	"operating_status": types.StringType,
+	"created_at":       types.StringType,
 }
 
 var nodeObjectType = types.ObjectType{AttrTypes: nodeAttrTypes}
@@ -213,6 +214,7 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"status":           schema.StringAttribute{Computed: true, MarkdownDescription: "Nova status."},
 					"image_id":         schema.StringAttribute{Computed: true, MarkdownDescription: "Image the node runs."},
 					"operating_status": schema.StringAttribute{Computed: true, MarkdownDescription: "Member operating status as last seen."},
+					"created_at":       schema.StringAttribute{Computed: true, MarkdownDescription: "When Nova created the server (RFC 3339): the scale-back order."},
 				}}},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
@@ -350,7 +352,9 @@ func (r *webPoolResource) pool(ctx context.Context, m *webPoolModel, known []sca
 	return p, compute
 }
 
-func nodesFromState(ctx context.Context, l types.List, diags *diag.Diagnostics) []scaling.Node {
+// nodesFromState rebuilds the library's nodes from state, with the ordinal and creation time
+// that decide the scale-back order, so a plan-time preview drains in the order apply will.
+func nodesFromState(ctx context.Context, prefix string, l types.List, diags *diag.Diagnostics) []scaling.Node {
 	if l.IsNull() || l.IsUnknown() {
 		return nil
 	}
@@ -362,13 +366,19 @@ func nodesFromState(ctx context.Context, l types.List, diags *diag.Diagnostics) 
 		Status          types.String `tfsdk:"status"`
 		ImageID         types.String `tfsdk:"image_id"`
 		OperatingStatus types.String `tfsdk:"operating_status"`
+		CreatedAt       types.String `tfsdk:"created_at"`
 	}
 	diags.Append(l.ElementsAs(ctx, &objs, false)...)
 	out := make([]scaling.Node, 0, len(objs))
 	for _, o := range objs {
-		out = append(out, scaling.Node{Name: o.Name.ValueString(), ServerID: o.ID.ValueString(), Address: o.Address.ValueString(),
+		n := scaling.Node{Name: o.Name.ValueString(), ServerID: o.ID.ValueString(), Address: o.Address.ValueString(),
 			MemberID: o.MemberID.ValueString(), Status: o.Status.ValueString(), ImageID: o.ImageID.ValueString(),
-			OperatingStatus: o.OperatingStatus.ValueString()})
+			OperatingStatus: o.OperatingStatus.ValueString()}
+		n.Ordinal, _ = scaling.OrdinalFromName(prefix, n.Name)
+		if t, err := time.Parse(time.RFC3339Nano, o.CreatedAt.ValueString()); err == nil {
+			n.Created = t
+		}
+		out = append(out, n)
 	}
 	return out
 }
@@ -380,9 +390,17 @@ func nodesToState(nodes []scaling.Node) types.List {
 			"name": types.StringValue(n.Name), "id": types.StringValue(n.ServerID), "address": types.StringValue(n.Address),
 			"member_id": types.StringValue(n.MemberID), "status": types.StringValue(n.Status), "image_id": types.StringValue(n.ImageID),
 			"operating_status": types.StringValue(n.OperatingStatus),
+			"created_at":       types.StringValue(createdAt(n.Created)),
 		}))
 	}
 	return types.ListValueMust(nodeObjectType, vals)
+}
+
+func createdAt(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 // inService counts the nodes that serve traffic: an ACTIVE server joined to the pool. A node
@@ -452,7 +470,7 @@ func (r *webPoolResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	p, _ := r.pool(ctx, &state, nodesFromState(ctx, state.Nodes, &resp.Diagnostics), &resp.Diagnostics)
+	p, _ := r.pool(ctx, &state, nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics), &resp.Diagnostics)
 	if p == nil {
 		return
 	}
@@ -478,7 +496,7 @@ func (r *webPoolResource) Update(ctx context.Context, req resource.UpdateRequest
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	known := nodesFromState(ctx, prior.Nodes, &resp.Diagnostics)
+	known := nodesFromState(ctx, prior.Name.ValueString(), prior.Nodes, &resp.Diagnostics)
 	if plan.Size.ValueInt64() < int64(len(known)) {
 		if err := checkFreeze(plan.EventID, plan.AllowDuringEvent, time.Now()); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("size"), "Shrinking is frozen during the event", err.Error())
@@ -505,7 +523,7 @@ func (r *webPoolResource) Delete(ctx context.Context, req resource.DeleteRequest
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	p, compute := r.pool(ctx, &state, nodesFromState(ctx, state.Nodes, &resp.Diagnostics), &resp.Diagnostics)
+	p, compute := r.pool(ctx, &state, nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics), &resp.Diagnostics)
 	if p == nil {
 		return
 	}
@@ -559,7 +577,7 @@ func (r *webPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	known := nodesFromState(ctx, state.Nodes, &resp.Diagnostics)
+	known := nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics)
 	if req.Plan.Raw.IsNull() { // destroy
 		if err := checkFreeze(state.EventID, state.AllowDuringEvent, time.Now()); err != nil {
 			resp.Diagnostics.AddError("Destroying the web pool is frozen during the event", err.Error())

@@ -65,7 +65,7 @@ resource "eventscale_load_balancer" "front" {
 	}
 	drain := c.DrainTimeout
 	if drain == "" {
-		drain = "1s"
+		drain = accDrainTimeout(target).String()
 	}
 	return out + fmt.Sprintf(`
 resource "eventscale_web_pool" "web" {
@@ -80,14 +80,23 @@ resource "eventscale_web_pool" "web" {
   protocol_port    = 80
   scale_out = {
     max_parallel = 4
-  }
+%s  }
   scale_in = {
     drain_timeout          = %q
     health_check_successes = 2
   }
 %s
 }
-`, c.Name, c.Size, image, target.FlavorID, target.NetworkID, target.SubnetID, drain, c.Extra)
+`, c.Name, c.Size, image, target.FlavorID, target.NetworkID, target.SubnetID, target.HealthyHCL, drain, c.Extra)
+}
+
+// accDrainTimeout is the pools' drain timeout: 1 s on devcloud; on an external cloud long
+// enough that the scale-in watch, polling the APIs a few times a second, sees every drain.
+func accDrainTimeout(target accTarget) time.Duration {
+	if target.Dev != nil {
+		return time.Second
+	}
+	return 3 * time.Second
 }
 
 // poolServers asks Nova for the pool's servers (by their metadata), not Terraform's state.
@@ -208,15 +217,6 @@ func (v *vipLoad) finish() (ok, failed int64) {
 	return v.ok.Load(), v.failed.Load()
 }
 
-func vipURL(t *testing.T, dc *devcloud.Cloud) string {
-	t.Helper()
-	for _, v := range dc.VIPs() {
-		return v.URL + "/"
-	}
-	t.Fatal("devcloud has no VIP listener")
-	return ""
-}
-
 // scaleBackTimeline reads devcloud's events for the managed members (by address) and checks
 // the staggered drain: one member draining at a time, each removed no sooner than drainTimeout
 // after its drain and its server deleted only after the removal; it returns the drain order.
@@ -281,7 +281,7 @@ func scaleBackTimeline(dc *devcloud.Cloud, managed map[string]string, drainTimeo
 }
 
 func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *testing.T) {
-	target := accCloud(t)
+	target := accWebCloud(t)
 	name := accName(t, "accweb")
 	cfg := func(size int) string {
 		return webPoolConfig{Name: name, Size: size}.hcl(target)
@@ -293,6 +293,31 @@ func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *tes
 	t.Cleanup(func() { load.finish() })
 	var refreshCalls []int
 	metricsBefore := 0
+	var lbID, poolID string
+	var watch *scaleInWatch
+	startWatch := func() {
+		watch = newScaleInWatch(target, name, poolID)
+		if err := watch.start(); err != nil {
+			t.Fatalf("scale-in watch: %v", err)
+		}
+	}
+	// checkWatch verifies, from Octavia's and Nova's lists, the staggered order of the apply.
+	checkWatch := func(want ...string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			order, err := watch.finish(accDrainTimeout(target))
+			if err != nil {
+				return err
+			}
+			for i := range want {
+				want[i] = name + want[i]
+			}
+			if strings.Join(order, ",") != strings.Join(want, ",") {
+				return fmt.Errorf("scale-in order seen from the APIs %v, want %v", order, want)
+			}
+			t.Logf("scale-in seen from the APIs in %d polls: %v", watch.pollsDone(), order)
+			return nil
+		}
+	}
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -307,6 +332,11 @@ func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *tes
 					resource.TestCheckResourceAttrSet("eventscale_web_pool.web", "nodes.0.member_id"),
 					testAccCheckPoolMatchesCloud(target, name, 2),
 					serverIDs(before),
+					func(s *terraform.State) error {
+						lb := s.RootModule().Resources["eventscale_load_balancer.front"].Primary.Attributes
+						lbID, poolID = lb["id"], lb["pool_id"]
+						return nil
+					},
 				),
 			},
 			{
@@ -349,8 +379,10 @@ func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *tes
 				},
 			},
 			{
-				Config: cfg(2),
+				PreConfig: startWatch,
+				Config:    cfg(2),
 				Check: resource.ComposeAggregateTestCheckFunc(
+					checkWatch("-04", "-03"),
 					resource.TestCheckResourceAttr("eventscale_web_pool.web", "nodes.#", "2"),
 					testAccCheckPoolMatchesCloud(target, name, 2),
 					func(s *terraform.State) error {
@@ -369,20 +401,32 @@ func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *tes
 				// Destroy the pool alone (the load balancer stays and keeps serving through
 				// web01) while a steady load hits the VIP.
 				PreConfig: func() {
-					if target.Dev != nil {
-						load.start(vipURL(t, target.Dev))
-						time.Sleep(200 * time.Millisecond)
+					startWatch()
+					url, why := accVIPURL(t, target, lbID)
+					if url == "" {
+						t.Logf("no load during the staggered destroy: %s", why)
+						return
 					}
+					load.start(url)
+					time.Sleep(200 * time.Millisecond)
 				},
 				Config: webPoolConfig{Name: name, Size: -1}.hcl(target),
-				Check: func(*terraform.State) error {
+				Check: func(s *terraform.State) error {
+					if err := checkWatch("-02", "-01")(s); err != nil {
+						return err
+					}
 					if err := testAccCheckPoolGone(target, name)(nil); err != nil {
 						return err
 					}
+					ok, failed := load.finish()
 					if target.Dev == nil {
+						// Broken-in-flight counts come from devcloud's data plane; no real
+						// cloud's API reports them per member. What a visitor saw fail counts.
+						if failed != 0 {
+							return fmt.Errorf("the staggered destroy failed %d of %d requests through the VIP", failed, ok+failed)
+						}
 						return nil
 					}
-					ok, failed := load.finish()
 					order, err := scaleBackTimeline(target.Dev, addresses, time.Second)
 					if err != nil {
 						return err
@@ -424,7 +468,7 @@ func computeRequests(target accTarget) int {
 }
 
 func TestAccWebPool_ImageChangeIsARollingReplacement(t *testing.T) {
-	target := accCloud(t)
+	target := accWebCloud(t)
 	name := accName(t, "accroll")
 	snapshot := `
 resource "eventscale_seed_image" "v2" {
@@ -494,7 +538,7 @@ resource "eventscale_seed_image" "v2" {
 }
 
 func TestAccWebPool_FreezeWindowRefusesShrinkDuringTheEvent(t *testing.T) {
-	target := accCloud(t)
+	target := accWebCloud(t)
 	name := accName(t, "accfreeze")
 	now := time.Now().UTC()
 	event := fmt.Sprintf(`
@@ -525,6 +569,7 @@ func TestAccWebPool_FailedCreateLeavesStateListingExactlyWhatExists(t *testing.T
 	if target.Dev == nil {
 		t.Skip("needs devcloud's fault injection to make a server build fail")
 	}
+	target.HealthyHCL = accHealthyStatusesHCL(t, target)
 	name := accName(t, "accfail")
 	extra := "  scale_out = {\n    create_retries = 0\n  }\n"
 	cfg := webPoolConfig{Name: name, Size: 3, Extra: ""}.hcl(target)
@@ -556,7 +601,7 @@ func TestAccWebPool_FailedCreateLeavesStateListingExactlyWhatExists(t *testing.T
 }
 
 func TestAccWebPool_NodeDeletedOutsideIsReplacedAtNextApply(t *testing.T) {
-	target := accCloud(t)
+	target := accWebCloud(t)
 	name := accName(t, "accheal")
 	cfg := webPoolConfig{Name: name, Size: 2}.hcl(target)
 	ids := map[string]string{}
@@ -602,7 +647,7 @@ func TestAccWebPool_NodeDeletedOutsideIsReplacedAtNextApply(t *testing.T) {
 }
 
 func TestAccWebPool_Import(t *testing.T) {
-	target := accCloud(t)
+	target := accWebCloud(t)
 	name := accName(t, "accimp")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -629,7 +674,7 @@ func TestAccWebPool_Import(t *testing.T) {
 func TestAccWebPool_PlanTimeValidation(t *testing.T) {
 	target := accCloud(t)
 	name := accName(t, "accval")
-	base := webPoolConfig{Name: name, Size: 1}.hcl(target)
+	base := webPoolConfig{Name: name, Size: 1, DrainTimeout: "1s"}.hcl(target)
 	cases := []struct {
 		from, to string
 		want     string

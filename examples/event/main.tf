@@ -1,0 +1,182 @@
+# The whole event in one configuration: seed image, load balancer, web pool, read replicas, the
+# event and its runbook, load tests through the VIP and the capacity plan they feed.
+# See README.md for the order to apply it in.
+
+terraform {
+  required_version = ">= 1.5"
+  required_providers {
+    eventscale = {
+      source = "eventscale/eventscale"
+    }
+  }
+}
+
+# Credentials from OS_* or clouds.yaml (OS_CLOUD), as the OpenStack CLI reads them.
+provider "eventscale" {}
+
+locals {
+  expected_peak_rps = ceil(var.current_peak_rps * var.expected_multiplier)
+
+  # web01 stays in the pool whatever the web pool does.
+  static_members = [
+    { address = var.web01_address, protocol_port = 80, weight = 1 },
+  ]
+
+  vip_url = var.vip_url != "" ? var.vip_url : "http://${eventscale_load_balancer.front.vip_address}/"
+
+  pool_name     = "${var.name}-web"
+  replica_names = [for i in range(var.db_replicas) : format("%s-db-%02d", var.name, i + 1)]
+}
+
+# 1. Seed config: web01's disk becomes the image every web node boots from.
+resource "eventscale_seed_image" "web01" {
+  server_id = var.web01_server_id
+  name      = "${var.name}-web01"
+
+  metadata = {
+    event = var.name
+  }
+}
+
+# 2. Scale out: a load balancer in front of web01 ...
+resource "eventscale_load_balancer" "front" {
+  name          = "${var.name}-front"
+  vip_subnet_id = var.subnet_id
+
+  listener {
+    protocol      = "HTTP"
+    protocol_port = 80
+  }
+
+  pool {
+    protocol  = "HTTP"
+    lb_method = "ROUND_ROBIN"
+  }
+
+  health_monitor {
+    type           = "HTTP"
+    url_path       = "/"
+    expected_codes = "200"
+    delay          = 5
+    timeout        = 3
+    max_retries    = 3
+  }
+
+  members = local.static_members
+}
+
+# ... the web nodes behind it, joined to its pool in one member update ...
+resource "eventscale_web_pool" "web" {
+  name             = local.pool_name
+  size             = var.web_pool_size
+  image_id         = eventscale_seed_image.web01.id
+  flavor           = var.web_flavor
+  networks         = [var.network_id]
+  load_balancer_id = eventscale_load_balancer.front.id
+  pool_id          = eventscale_load_balancer.front.pool_id
+  protocol_port    = 80
+
+  server_group_policy = "soft-anti-affinity"
+  event_id            = eventscale_event.launch.id
+
+  scale_out = {
+    max_parallel        = 10
+    min_healthy_percent = 100
+  }
+
+  # The staggered scale-back: one node at a time, drained, removed, deleted, then the VIP
+  # must answer before the next one.
+  scale_in = {
+    batch_size       = 1
+    drain_timeout    = var.drain_timeout
+    order            = "newest-first"
+    health_check_url = local.vip_url
+  }
+}
+
+# ... and read replicas of the database.
+resource "eventscale_database_replica" "reads" {
+  name          = "${var.name}-db"
+  primary_id    = var.db01_id
+  replica_count = var.db_replicas
+  flavor_id     = var.db_flavor_id
+  volume_size   = var.db_volume_size
+  event_id      = eventscale_event.launch.id
+}
+
+# The event: its window (a freeze on shrinking), who to call, and the runbook.
+resource "eventscale_event" "launch" {
+  name      = var.event_name
+  starts_at = var.event_starts_at
+  ends_at   = var.event_ends_at
+
+  expected_peak_multiplier = var.expected_multiplier
+  notes                    = var.notes
+  contacts                 = var.contacts
+
+  load_balancer = {
+    name        = eventscale_load_balancer.front.name
+    vip_address = eventscale_load_balancer.front.vip_address
+  }
+  # From the variables, not from the pool and replica resources: those reference the event.
+  pools    = [{ name = local.pool_name, size = var.web_pool_size }]
+  replicas = local.replica_names
+}
+
+# 3. Test: the baseline, at the expected peak rate, against the tier at its normal size. It
+# has no thresholds: it measures. Sent above what the tier can take, its throughput is the
+# tier's capacity, and the capacity plan divides it by the nodes that served it.
+resource "eventscale_load_test" "baseline" {
+  url      = local.vip_url
+  rate     = local.expected_peak_rps
+  duration = var.load_test_duration
+  timeout  = "5s"
+
+  # The number of nodes the baseline ran against. ignore_changes keeps the value of the run:
+  # scaling the pool later must neither re-run the baseline nor change what it measured.
+  # `terraform apply -replace=eventscale_load_test.baseline` measures again at the current size.
+  triggers = {
+    nodes_behind_vip = tostring(eventscale_web_pool.web.size + length(local.static_members))
+  }
+
+  report_path = "${path.root}/reports/baseline.html"
+
+  lifecycle {
+    ignore_changes = [triggers]
+  }
+}
+
+data "eventscale_capacity_plan" "event" {
+  node_capacity_rps = (var.node_capacity_rps != null ? var.node_capacity_rps :
+  floor(eventscale_load_test.baseline.throughput / tonumber(eventscale_load_test.baseline.triggers.nodes_behind_vip)))
+  current_peak_rps     = var.current_peak_rps
+  expected_multiplier  = var.expected_multiplier
+  target_utilization   = var.target_utilization
+  min_nodes            = 2
+  db_read_share        = var.db_read_share
+  replica_capacity_qps = var.replica_capacity_qps
+  queries_per_request  = var.queries_per_request
+}
+
+# Test again, with thresholds, once the pool has the planned size. Any change of the pool's
+# size runs it again.
+resource "eventscale_load_test" "peak" {
+  count = var.verify_peak ? 1 : 0
+
+  url      = local.vip_url
+  rate     = local.expected_peak_rps
+  duration = var.load_test_duration
+  timeout  = "5s"
+
+  thresholds = {
+    max_p95_ms     = var.max_p95_ms
+    max_error_rate = 0
+    min_rate       = floor(local.expected_peak_rps * 0.95)
+  }
+
+  triggers = {
+    pool_size = tostring(eventscale_web_pool.web.size)
+  }
+
+  report_path = "${path.root}/reports/peak.html"
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// The devcloud control API's shapes, as a user of /_devcloud/ sees them.
+
+type cloudEvent struct {
+	Time  time.Time      `json:"time"`
+	Kind  string         `json:"kind"`
+	Attrs map[string]any `json:"attrs"`
+}
+
+func (e cloudEvent) attr(k string) string {
+	switch v := e.Attrs[k].(type) {
+	case string:
+		return v
+	case float64:
+		return fmt.Sprint(v)
+	case bool:
+		return fmt.Sprint(v)
+	}
+	return ""
+}
+
+type memberTraffic struct {
+	LoadBalancerID, PoolID, MemberID, Address string
+	Served, Broken, Errors, InFlight          int64
+}
+
+type vipInfo struct {
+	LoadBalancerID, ListenerID, VIPAddress, URL string
+}
+
+type control struct {
+	base   string
+	client *http.Client
+}
+
+func (c control) get(ctx context.Context, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/_devcloud"+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("devcloud control API %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("devcloud control API %s: %s", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("devcloud control API %s: decoding: %w", path, err)
+	}
+	return nil
+}
+
+func (c control) events(ctx context.Context) ([]cloudEvent, []memberTraffic, error) {
+	var doc struct {
+		Events  []cloudEvent    `json:"events"`
+		Traffic []memberTraffic `json:"member_traffic"`
+	}
+	err := c.get(ctx, "/events", &doc)
+	return doc.Events, doc.Traffic, err
+}
+
+// vipURL is the real 127.0.0.1 listener behind the load balancer's listener on port 80.
+func (c control) vipURL(ctx context.Context, lbID string) (string, error) {
+	var doc struct {
+		VIPs []vipInfo `json:"vips"`
+	}
+	if err := c.get(ctx, "/vips", &doc); err != nil {
+		return "", err
+	}
+	for _, v := range doc.VIPs {
+		if v.LoadBalancerID == lbID && v.URL != "" {
+			return v.URL + "/", nil
+		}
+	}
+	return "", fmt.Errorf("devcloud lists no VIP listener for load balancer %s (vips: %+v)", lbID, doc.VIPs)
+}
+
+// trafficTotals sums the members' counters of one load balancer.
+func trafficTotals(traffic []memberTraffic, lbID string) (served, broken, errs int64) {
+	for _, m := range traffic {
+		if m.LoadBalancerID == lbID {
+			served += m.Served
+			broken += m.Broken
+			errs += m.Errors
+		}
+	}
+	return served, broken, errs
+}
+
+// ensureInstanceQuota reads the demo project's instance quota and raises it as devcloud's admin when
+// the event needs more: on a real cloud, the quota increase the operator asks for weeks ahead.
+func (c control) ensureInstanceQuota(ctx context.Context, projectID string, need int) (limit int, raised bool, err error) {
+	token, err := c.adminToken(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	url := c.base + "/compute/v2.1/os-quota-sets/" + projectID
+	var doc struct {
+		QuotaSet map[string]any `json:"quota_set"`
+	}
+	if err := c.do(ctx, http.MethodGet, url, token, nil, &doc); err != nil {
+		return 0, false, fmt.Errorf("reading the compute quota: %w", err)
+	}
+	f, _ := doc.QuotaSet["instances"].(float64)
+	limit = int(f)
+	if limit < 0 || limit >= need {
+		return limit, false, nil
+	}
+	limit = 2 * need
+	body := map[string]any{"quota_set": map[string]any{"instances": limit, "server_group_members": limit, "cores": 4 * limit}}
+	if err := c.do(ctx, http.MethodPut, url, token, body, &doc); err != nil {
+		return 0, false, fmt.Errorf("raising the compute quota: %w", err)
+	}
+	return limit, true, nil
+}
+
+func (c control) adminToken(ctx context.Context) (string, error) {
+	body := map[string]any{"auth": map[string]any{
+		"identity": map[string]any{"methods": []string{"password"}, "password": map[string]any{
+			"user": map[string]any{"name": "admin", "password": "secret", "domain": map[string]any{"name": "Default"}}}},
+		"scope": map[string]any{"project": map[string]any{"name": "admin", "domain": map[string]any{"name": "Default"}}},
+	}}
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/identity/v3/auth/tokens", bytes.NewReader(b))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("devcloud admin token: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("devcloud admin token: %s", resp.Status)
+	}
+	return resp.Header.Get("X-Subject-Token"), nil
+}
+
+func (c control) do(ctx context.Context, method, url, token string, body, v any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-Auth-Token", token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("%s %s: %s %s", method, url, resp.Status, msg)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
