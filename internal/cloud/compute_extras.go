@@ -45,11 +45,14 @@ func (c *Compute) ResolveFlavor(ctx context.Context, idOrName string) (string, e
 	if idOrName == "" {
 		return "", fmt.Errorf("no flavor given")
 	}
-	if f, err := flavors.Get(ctx, c.Client, idOrName).Extract(); err == nil {
+	f, err := flavors.Get(ctx, c.Client, idOrName).Extract()
+	switch {
+	case err == nil && f != nil && f.ID != "":
 		return f.ID, nil
-	} else if !IsNotFound(err) {
+	case err != nil && !IsNotFound(err):
 		return "", apiError("reading flavor "+idOrName, err)
 	}
+	// Not an id (or an answer without a flavor in it): look the name up.
 	pages, err := flavors.ListDetail(c.Client, flavors.ListOpts{}).AllPages(ctx)
 	if err != nil {
 		return "", apiError("listing flavors", err)
