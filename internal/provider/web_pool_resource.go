@@ -48,7 +48,7 @@ type webPoolModel struct {
 	KeyPair           types.String   `tfsdk:"key_pair"`
 	SecurityGroups    types.List     `tfsdk:"security_groups"`
 	UserData          types.String   `tfsdk:"user_data"`
-	AvailabilityZone  types.String   `tfsdk:"availability_zone"`
+	AvailabilityZones types.List     `tfsdk:"availability_zones"`
 	ServerGroupPolicy types.String   `tfsdk:"server_group_policy"`
 	ServerGroupID     types.String   `tfsdk:"server_group_id"`
 	Metadata          types.Map      `tfsdk:"metadata"`
@@ -137,8 +137,10 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"key_pair":        schema.StringAttribute{Optional: true, MarkdownDescription: "Nova key pair name."},
 			"security_groups": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Security group names."},
 			"user_data":       schema.StringAttribute{Optional: true, MarkdownDescription: "User data (cloud-init) for new nodes."},
-			"availability_zone": schema.StringAttribute{Optional: true,
-				MarkdownDescription: "Availability zone for new nodes."},
+			"availability_zones": schema.ListAttribute{Optional: true, ElementType: types.StringType,
+				MarkdownDescription: "Availability zones to spread the nodes over, round-robin by node number " +
+					"(`<name>-01` in the first, `<name>-02` in the second, ...). Unset lets Nova choose.",
+				Validators: []validator.List{listvalidator.SizeAtLeast(1), listvalidator.UniqueValues()}},
 			"server_group_policy": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "`anti-affinity` or `soft-anti-affinity`: the nodes are placed in a server group named " +
 					"after the pool, so that one host failing (or one busy host) does not take several nodes.",
@@ -323,20 +325,20 @@ func (r *webPoolResource) pool(ctx context.Context, m *webPoolModel, known []sca
 		tflog.Info(ctx, p.Message, map[string]any{"pool": m.Name.ValueString(), "step": string(p.Step), "nodes": strings.Join(p.Nodes, ",")})
 	}
 	spec := scaling.PoolSpec{
-		Key:              m.Name.ValueString(),
-		NamePrefix:       m.Name.ValueString(),
-		ImageID:          m.ImageID.ValueString(),
-		FlavorID:         flavorID,
-		Networks:         stringList(ctx, m.Networks, diags),
-		KeyPair:          m.KeyPair.ValueString(),
-		SecurityGroups:   stringList(ctx, m.SecurityGroups, diags),
-		UserData:         m.UserData.ValueString(),
-		AvailabilityZone: m.AvailabilityZone.ValueString(),
-		ServerGroupID:    m.ServerGroupID.ValueString(),
-		LoadBalancerID:   m.LoadBalancerID.ValueString(),
-		PoolID:           m.PoolID.ValueString(),
-		ProtocolPort:     int(m.ProtocolPort.ValueInt64()),
-		SubnetID:         m.SubnetID.ValueString(),
+		Key:               m.Name.ValueString(),
+		NamePrefix:        m.Name.ValueString(),
+		ImageID:           m.ImageID.ValueString(),
+		FlavorID:          flavorID,
+		Networks:          stringList(ctx, m.Networks, diags),
+		KeyPair:           m.KeyPair.ValueString(),
+		SecurityGroups:    stringList(ctx, m.SecurityGroups, diags),
+		UserData:          m.UserData.ValueString(),
+		AvailabilityZones: stringList(ctx, m.AvailabilityZones, diags),
+		ServerGroupID:     m.ServerGroupID.ValueString(),
+		LoadBalancerID:    m.LoadBalancerID.ValueString(),
+		PoolID:            m.PoolID.ValueString(),
+		ProtocolPort:      int(m.ProtocolPort.ValueInt64()),
+		SubnetID:          m.SubnetID.ValueString(),
 	}
 	if !m.Metadata.IsNull() && !m.Metadata.IsUnknown() {
 		diags.Append(m.Metadata.ElementsAs(ctx, &spec.Metadata, false)...)

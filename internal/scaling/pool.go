@@ -35,15 +35,17 @@ type PoolSpec struct {
 	Key        string
 	NamePrefix string
 
-	ImageID          string
-	FlavorID         string
-	Networks         []string
-	KeyPair          string
-	SecurityGroups   []string
-	UserData         string
-	AvailabilityZone string
-	ServerGroupID    string
-	Metadata         map[string]string // extra Nova metadata; the eventscale_* keys win
+	ImageID        string
+	FlavorID       string
+	Networks       []string
+	KeyPair        string
+	SecurityGroups []string
+	UserData       string
+	// AvailabilityZones spreads the nodes: node N goes to zone (N-1) mod len, so that losing a
+	// zone takes a predictable share of the pool. Empty lets Nova choose.
+	AvailabilityZones []string
+	ServerGroupID     string
+	Metadata          map[string]string // extra Nova metadata; the eventscale_* keys win
 
 	LoadBalancerID string
 	PoolID         string
@@ -183,7 +185,6 @@ func New(cfg Config) (*Pool, error) {
 	}
 	p := &Pool{spec: s, opts: o, compute: cfg.Compute, lb: cfg.LB, clock: clock, nodes: map[string]*Node{}}
 	for _, n := range cfg.Known {
-		n := n
 		if n.Name != "" {
 			p.nodes[n.Name] = &n
 		}
@@ -322,7 +323,6 @@ func (p *Pool) replaceAll(nodes []Node) {
 	changed := len(nodes) != len(p.nodes)
 	next := map[string]*Node{}
 	for _, n := range nodes {
-		n := n
 		if old, ok := p.nodes[n.Name]; !ok || old.ServerID != n.ServerID || old.MemberID != n.MemberID {
 			changed = true
 		}

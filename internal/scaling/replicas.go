@@ -186,7 +186,7 @@ func (r *Replicas) Apply(ctx context.Context, desired int) ([]Instance, error) {
 	})
 	for _, in := range keep {
 		if in.Status != "ACTIVE" {
-			if _, err := r.wait(ctx, in); err != nil {
+			if err := r.wait(ctx, in); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -213,7 +213,7 @@ func (r *Replicas) Apply(ctx context.Context, desired int) ([]Instance, error) {
 				if in, ok := byName[NodeName(r.cfg.Spec.NamePrefix, missing[i])]; ok {
 					r.progress("create of %s answered with an error but the instance exists (%s): adopting it", in.Name, in.ID)
 					r.set(in.Name, &in)
-					_, errs[i] = r.wait(ctx, in)
+					errs[i] = r.wait(ctx, in)
 				}
 			}
 		}
@@ -230,7 +230,7 @@ func (r *Replicas) create(ctx context.Context, ord int) (lost bool, err error) {
 		FlavorID: r.cfg.Spec.FlavorID, VolumeGB: r.cfg.Spec.VolumeGB})
 	if err != nil || in.ID == "" {
 		if err == nil {
-			err = errors.New("Trove returned no instance id")
+			err = errors.New("no instance id in Trove's answer")
 		}
 		return ctx.Err() == nil, fmt.Errorf("creating replica %s of %s: %w", name, r.cfg.Spec.PrimaryID, err)
 	}
@@ -242,11 +242,10 @@ func (r *Replicas) create(ctx context.Context, ord int) (lost bool, err error) {
 	}
 	r.set(name, &in)
 	r.progress("replica %s created (%s), building", name, in.ID)
-	_, err = r.wait(ctx, in)
-	return false, err
+	return false, r.wait(ctx, in)
 }
 
-func (r *Replicas) wait(ctx context.Context, in Instance) (Instance, error) {
+func (r *Replicas) wait(ctx context.Context, in Instance) error {
 	got, err := r.cfg.DB.WaitInstanceActive(ctx, in.ID)
 	if err != nil {
 		fault := ""
@@ -254,14 +253,14 @@ func (r *Replicas) wait(ctx context.Context, in Instance) (Instance, error) {
 			fault = " (Trove fault: " + g.Fault + ")"
 			r.set(in.Name, &g)
 		}
-		return in, fmt.Errorf("replica %s (%s) did not become ACTIVE%s: %w", in.Name, in.ID, fault, err)
+		return fmt.Errorf("replica %s (%s) did not become ACTIVE%s: %w", in.Name, in.ID, fault, err)
 	}
 	if got.Name == "" {
 		got.Name = in.Name
 	}
 	r.set(in.Name, &got)
 	r.progress("replica %s (%s) is ACTIVE", in.Name, in.ID)
-	return got, nil
+	return nil
 }
 
 // remove detaches a replica (so the primary stops shipping to it) and deletes it.

@@ -74,7 +74,7 @@ func (r *run) buildNode(ctx context.Context, ord int, imageID string, s Server) 
 	spec := ServerSpec{
 		Name: name, ImageID: imageID, FlavorID: p.spec.FlavorID, Networks: p.spec.Networks,
 		KeyPair: p.spec.KeyPair, SecurityGroups: p.spec.SecurityGroups, UserData: p.spec.UserData,
-		AvailabilityZone: p.spec.AvailabilityZone, ServerGroupID: p.spec.ServerGroupID,
+		AvailabilityZone: p.spec.zoneFor(ord), ServerGroupID: p.spec.ServerGroupID,
 		Metadata: p.serverMetadata(ord), Tags: ServerTags(p.spec.Key, ord),
 	}
 	for attempt := 1; ; attempt++ {
@@ -82,7 +82,7 @@ func (r *run) buildNode(ctx context.Context, ord int, imageID string, s Server) 
 			created, err := p.compute.CreateServer(ctx, spec)
 			if err != nil || created.ID == "" {
 				if err == nil {
-					err = errors.New("Nova returned no server id")
+					err = errors.New("no server id in Nova's answer")
 				}
 				return ctx.Err() == nil, fmt.Errorf("creating server %s: %w", name, err)
 			}
@@ -345,4 +345,12 @@ func (p *Pool) serverMetadata(ord int) map[string]string {
 		md[k] = v
 	}
 	return md
+}
+
+// zoneFor is the availability zone of the node with this ordinal (1-based).
+func (s PoolSpec) zoneFor(ord int) string {
+	if len(s.AvailabilityZones) == 0 {
+		return ""
+	}
+	return s.AvailabilityZones[(max(ord, 1)-1)%len(s.AvailabilityZones)]
 }

@@ -279,3 +279,22 @@ func TestScaleOut_ExtraMetadataCannotOverrideThePoolKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestScaleOut_SpreadsNodesOverAvailabilityZonesByOrdinal(t *testing.T) {
+	c := scalingtest.NewCloud()
+	spec := c.Spec("web", "img-1")
+	spec.AvailabilityZones = []string{"az1", "az2"}
+	p, err := scaling.New(scaling.Config{Spec: spec, Compute: c.Compute, LB: c.LB, Clock: c.Clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Apply(context.Background(), 3); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"web-01": "az1", "web-02": "az2", "web-03": "az1"}
+	for _, spec := range c.Compute.CreateSpecs() {
+		if want[spec.Name] != spec.AvailabilityZone {
+			t.Errorf("%s created in %q, want %q", spec.Name, spec.AvailabilityZone, want[spec.Name])
+		}
+	}
+}

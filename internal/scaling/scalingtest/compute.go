@@ -25,6 +25,7 @@ type Compute struct {
 	failCreate map[string]error
 	calls      map[string]int
 	maxBuild   int
+	specs      []scaling.ServerSpec
 
 	// onDelete is called (outside the lock) with each server a DeleteServer call targets.
 	onDelete func(scaling.Server)
@@ -44,6 +45,13 @@ func NewCompute(c *Clock) *Compute {
 		RebootTime: 20 * time.Second, PollInterval: 5 * time.Second,
 		servers: map[string]*fakeServer{}, faults: map[string][]string{}, lose: map[string]int{},
 		failCreate: map[string]error{}, calls: map[string]int{}}
+}
+
+// CreateSpecs returns every server spec CreateServer was called with, in call order.
+func (c *Compute) CreateSpecs() []scaling.ServerSpec {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]scaling.ServerSpec(nil), c.specs...)
 }
 
 // FailBuild makes the next len(messages) creates of the named server end in ERROR with
@@ -177,6 +185,7 @@ func (c *Compute) CreateServer(ctx context.Context, spec scaling.ServerSpec) (sc
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls["CreateServer"]++
+	c.specs = append(c.specs, spec)
 	if err := c.failCreate[spec.Name]; err != nil {
 		return scaling.Server{}, err
 	}
