@@ -52,6 +52,6 @@ func checkFreeze(eventIDValue types.String, allow types.Bool, now time.Time) err
 		return nil
 	}
 	return fmt.Errorf("event %q runs from %s to %s (now %s): capacity must not shrink while the event is live. "+
-		"Wait until %s, or set allow_during_event = true on this resource if the reduction is intended.",
+		"Wait until %s, or set allow_during_event = true on this resource if the reduction is intended",
 		name, starts.Format(time.RFC3339), ends.Format(time.RFC3339), now.UTC().Format(time.RFC3339), ends.Format(time.RFC3339))
 }

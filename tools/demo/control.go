@@ -53,7 +53,7 @@ func (c control) get(ctx context.Context, path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("devcloud control API %s: %w", path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("devcloud control API %s: %s", path, resp.Status)
 	}
@@ -88,16 +88,15 @@ func (c control) vipURL(ctx context.Context, lbID string) (string, error) {
 	return "", fmt.Errorf("devcloud lists no VIP listener for load balancer %s (vips: %+v)", lbID, doc.VIPs)
 }
 
-// trafficTotals sums the members' counters of one load balancer.
-func trafficTotals(traffic []memberTraffic, lbID string) (served, broken, errs int64) {
+// trafficTotals sums the broken and failed counters of one load balancer's members.
+func trafficTotals(traffic []memberTraffic, lbID string) (broken, errs int64) {
 	for _, m := range traffic {
 		if m.LoadBalancerID == lbID {
-			served += m.Served
 			broken += m.Broken
 			errs += m.Errors
 		}
 	}
-	return served, broken, errs
+	return broken, errs
 }
 
 // ensureInstanceQuota reads the demo project's instance quota and raises it as devcloud's admin when
@@ -143,7 +142,7 @@ func (c control) adminToken(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("devcloud admin token: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusCreated {
 		return "", fmt.Errorf("devcloud admin token: %s", resp.Status)
@@ -170,7 +169,7 @@ func (c control) do(ctx context.Context, method, url, token string, body, v any)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return fmt.Errorf("%s %s: %s %s", method, url, resp.Status, msg)

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -182,7 +181,7 @@ func TestDemo_EndToEnd(t *testing.T) {
 		t.Fatalf("no Terraform CLI at %s (set TF_ACC_TERRAFORM_PATH or run make terraform): %v", tf, err)
 	}
 	providerDir := t.TempDir()
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o",
+	build := exec.Command("go", "build", "-o",
 		filepath.Join(providerDir, "terraform-provider-eventscale"), ".")
 	build.Dir = repo
 	if out, err := build.CombinedOutput(); err != nil {

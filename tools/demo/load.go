@@ -59,7 +59,11 @@ func startSteadyLoad(url string, rate int) *steadyLoad {
 // get is one request, its own: in-flight requests are never cancelled by stop, so a failure
 // is the tier's, not the demo's.
 func get(client *http.Client, url string) string {
-	resp, err := client.Get(url)
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
+	if err != nil {
+		return err.Error()
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return err.Error()
 	}

@@ -48,16 +48,21 @@ func main() {
 	flag.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "bound on the whole demo")
 	flag.Parse()
 
+	os.Exit(runMain(cfg))
+}
+
+// runMain runs the demo and returns the exit code, so that its deferred clean-up runs before
+// main exits.
+func runMain(cfg config) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, cfg, os.Stdout)
-	if err != nil {
+	if err := run(ctx, cfg, os.Stdout); err != nil {
 		if !errors.As(err, new(reportedError)) {
-			fmt.Fprintf(os.Stdout, "\nDEMO FAILED: %v\n", err)
+			_, _ = fmt.Fprintf(os.Stdout, "\nDEMO FAILED: %v\n", err)
 		}
-		stop()
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // run is the demo; out gets the person-readable story.
@@ -131,7 +136,7 @@ func (c *config) resolve() error {
 
 // section prints a heading with the time since the start.
 func (d *demo) section(n int, title string) {
-	fmt.Fprintf(d.out, "\n== %d. %s  [%s]\n", n, title, d.since())
+	_, _ = fmt.Fprintf(d.out, "\n== %d. %s  [%s]\n", n, title, d.since())
 }
 
 func (d *demo) since() string {
@@ -139,7 +144,7 @@ func (d *demo) since() string {
 }
 
 func (d *demo) say(format string, args ...any) {
-	fmt.Fprintf(d.out, "   "+format+"\n", args...)
+	_, _ = fmt.Fprintf(d.out, "   "+format+"\n", args...)
 }
 
 // indent prints a block of text (the runbook) indented under the section.

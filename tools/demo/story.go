@@ -423,8 +423,8 @@ func (d *demo) scaleBack(ctx context.Context, o outputs) (loadResult, []string, 
 	} else {
 		d.say("the drain order is the one terraform plan showed")
 	}
-	_, brokenBefore, errsBefore := trafficTotals(before, o.LoadBalancer.ID)
-	_, brokenAfter, errsAfter := trafficTotals(after, o.LoadBalancer.ID)
+	brokenBefore, errsBefore := trafficTotals(before, o.LoadBalancer.ID)
+	brokenAfter, errsAfter := trafficTotals(after, o.LoadBalancer.ID)
 	d.say("background traffic: %s", res)
 	d.say("devcloud: %d requests broken mid-flight by the load balancer, %d member errors, during the scale-back",
 		brokenAfter-brokenBefore, errsAfter-errsBefore)
