@@ -125,7 +125,7 @@ func (d *demo) story(ctx context.Context) error {
 	}
 	fmt.Fprintf(d.out, "failed requests during scale-back: %d (of %d)\n", res.Failed, res.Sent)
 	if failed {
-		return reportedError{fmt.Errorf("scale-back: %d of %d requests failed, %d broken promise(s), error: %v", res.Failed, res.Sent, len(problems), err)}
+		return reportedError{errors.Join(fmt.Errorf("scale-back: %d of %d requests failed, %d broken promise(s)", res.Failed, res.Sent, len(problems)), err)}
 	}
 	return nil
 }
@@ -216,8 +216,11 @@ func copyConfig(from, to string) error {
 		return err
 	}
 	files, err := filepath.Glob(filepath.Join(from, "*.tf"))
-	if err != nil || len(files) == 0 {
-		return fmt.Errorf("no .tf files in %s (%v)", from, err)
+	if err != nil {
+		return fmt.Errorf("listing .tf files in %s: %w", from, err)
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("no .tf files in %s", from)
 	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
