@@ -34,7 +34,15 @@ func TestAccLoadTest_ThroughTheVIPHoldsThenMissesAboveCapacity(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(dir, step), 0o755); err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(dir, step, "main.tf"), []byte(hcl), 0o600)
+		// Unlike an inline Config, a file gets no required_providers from the test framework;
+		// the full source address also keeps OpenTofu off its own registry.
+		const required = `terraform {
+  required_providers {
+    eventscale = { source = "registry.terraform.io/eventscale/eventscale" }
+  }
+}
+`
+		return os.WriteFile(filepath.Join(dir, step, "main.tf"), []byte(required+hcl), 0o600)
 	}
 	loadTest := func(rate int, thresholds string) string {
 		return base.hcl(target) + fmt.Sprintf(`

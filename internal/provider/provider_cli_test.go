@@ -43,7 +43,8 @@ func TestProviderBinary_SchemaThroughTerraformWithDevOverrides(t *testing.T) {
 	}
 	main := `terraform {
   required_providers {
-    eventscale = { source = "eventscale/eventscale" }
+    # The full address: OpenTofu's default registry host is another one.
+    eventscale = { source = "registry.terraform.io/eventscale/eventscale" }
   }
 }
 `
