@@ -34,8 +34,13 @@ func CloudMessage(body []byte) string {
 			}
 		}
 	}
-	if s, ok := generic["message"].(string); ok {
-		return s
+	// webob's own errors, JSON-rendered when the client accepts JSON: Glance's
+	// {"message": "...<br /><br />", "code": "404 Not Found", "title"} and Octavia's (pecan)
+	// {"code": 404, "title": "Bad Request", "description": "Pool ... not found."}.
+	for _, key := range []string{"message", "description"} {
+		if s, ok := generic[key].(string); ok {
+			return strings.TrimSpace(strings.ReplaceAll(s, "<br />", " "))
+		}
 	}
 	return strings.TrimSpace(string(body))
 }

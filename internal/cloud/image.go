@@ -63,7 +63,7 @@ func (i *Images) SnapshotServer(ctx context.Context, serverID, name string, meta
 			return "", apiError(action, err)
 		}
 		if werr := sleepCtx(ctx, i.Poll.interval()); werr != nil {
-			return "", fmt.Errorf("%s: the server stayed busy with another task: %w (last answer: %v)", action, werr, apiError(action, err))
+			return "", fmt.Errorf("%s: the server stayed busy with another task: %w (last answer: %w)", action, werr, apiError(action, err))
 		}
 	}
 	if id == "" {

@@ -135,6 +135,18 @@ func (l *LoadBalancer) MemberOperatingStatuses(ctx context.Context, loadBalancer
 	for _, lis := range tree.Loadbalancer.Listeners {
 		collect(lis.Pools)
 	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	// Octavia's status tree lists pools only under listeners: a pool no listener uses is not
+	// in it. Its members still carry their operating_status.
+	members, err := l.ListMembers(ctx, poolID)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range members {
+		out[m.ID] = m.OperatingStatus
+	}
 	return out, nil
 }
 

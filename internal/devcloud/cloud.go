@@ -60,7 +60,8 @@ func Start(opts Options) (*Cloud, error) {
 	if opts.TimeScale <= 0 {
 		opts.TimeScale = 1
 	}
-	ln, err := net.Listen("tcp", opts.Addr)
+	// Start takes no context and binding a loopback port does not block, hence Background.
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", opts.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("devcloud: listen on %s: %w", opts.Addr, err)
 	}

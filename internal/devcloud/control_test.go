@@ -146,10 +146,10 @@ func TestControl_MetricsCountByServiceMethodTemplateAndStatus(t *testing.T) {
 	}
 	_, _ = servers.Get(testCtx(t), cc, "00000000-0000-4000-8000-000000000000").Extract()
 	var m Metrics
-	control(t, c, "GET", "/metrics", nil, &m)
+	control(t, c, http.MethodGet, "/metrics", nil, &m)
 	var ok200, nf404 int64
 	for _, r := range m.Requests {
-		if r.Service == "compute" && r.Method == "GET" && r.Path == "/compute/v2.1/servers/{id}" {
+		if r.Service == "compute" && r.Method == http.MethodGet && r.Path == "/compute/v2.1/servers/{id}" {
 			switch r.Status {
 			case 200:
 				ok200 = r.Count
@@ -231,7 +231,7 @@ func TestControl_NeedsNoTokenAndServicesDo(t *testing.T) {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if resp.StatusCode != want {
 			t.Errorf("GET %s = %d, want %d (%s)", path, resp.StatusCode, want, body)
 		}

@@ -27,6 +27,9 @@ func glanceVersions(base string) map[string]any {
 
 func (c *Cloud) glanceHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.Header.Get("Accept"), "application/json") {
+			w = glanceJSONErrors{w}
+		}
 		segs := splitPath(r.URL.Path)
 		base := baseURL(r)
 		if len(segs) == 0 {
@@ -277,14 +280,14 @@ func setImageField(img *image, k string, v any) error {
 	str := func() (string, error) {
 		s, ok := v.(string)
 		if !ok && v != nil {
-			return "", fmt.Errorf("Invalid type for %s: %v is not of type 'string'", k, v)
+			return "", apiMessagef("Invalid type for %s: %v is not of type 'string'", k, v)
 		}
 		return s, nil
 	}
 	num := func() (int, error) {
 		f, ok := v.(float64)
 		if !ok || f < 0 {
-			return 0, fmt.Errorf("Invalid value for %s: %v", k, v)
+			return 0, apiMessagef("Invalid value for %s: %v", k, v)
 		}
 		return int(f), nil
 	}
@@ -296,7 +299,7 @@ func setImageField(img *image, k string, v any) error {
 		var s string
 		if s, err = str(); err == nil {
 			if !contains([]string{"public", "private", "shared", "community"}, s) {
-				return fmt.Errorf("Invalid value '%s' for visibility: not one of public, private, shared, community", s)
+				return apiMessagef("Invalid value '%s' for visibility: not one of public, private, shared, community", s)
 			}
 			img.Visibility = s
 		}
@@ -311,13 +314,13 @@ func setImageField(img *image, k string, v any) error {
 	case "protected":
 		b, ok := v.(bool)
 		if !ok {
-			return fmt.Errorf("Invalid type for protected: %v is not of type 'boolean'", v)
+			return apiMessagef("Invalid type for protected: %v is not of type 'boolean'", v)
 		}
 		img.Protected = b
 	case "tags":
 		list, ok := v.([]any)
 		if !ok {
-			return fmt.Errorf("Invalid type for tags: %v is not of type 'array'", v)
+			return apiMessagef("Invalid type for tags: %v is not of type 'array'", v)
 		}
 		img.Tags = []string{}
 		for _, t := range list {
@@ -326,7 +329,7 @@ func setImageField(img *image, k string, v any) error {
 	default:
 		s, ok := v.(string)
 		if !ok {
-			return fmt.Errorf("Invalid type for additional property %s: %v is not of type 'string'", k, v)
+			return apiMessagef("Invalid type for additional property %s: %v is not of type 'string'", k, v)
 		}
 		img.Properties[k] = s
 	}

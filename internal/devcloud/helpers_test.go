@@ -116,7 +116,7 @@ func control(t *testing.T, c *Cloud, method, path string, body any, out any) int
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if out != nil {
 		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 			t.Fatalf("%s %s: decoding: %v", method, path, err)

@@ -17,6 +17,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 }
 
+// apiMessage is an error whose text the client receives verbatim as the emulated service's own
+// fault message, so it keeps OpenStack's capitals and full stops rather than Go's error style.
+type apiMessage string
+
+func (m apiMessage) Error() string { return string(m) }
+
+func apiMessagef(format string, args ...any) error { return apiMessage(fmt.Sprintf(format, args...)) }
+
 func readJSON(r *http.Request, v any) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	if err != nil {
@@ -26,7 +34,7 @@ func readJSON(r *http.Request, v any) error {
 		return fmt.Errorf("the request body is empty")
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("malformed request body: %v", err)
+		return fmt.Errorf("malformed request body: %w", err)
 	}
 	return nil
 }
@@ -112,7 +120,7 @@ func writeServiceError(w http.ResponseWriter, service string, status int, msg st
 		writeJSON(w, status, map[string]any{"errors": []any{map[string]any{"status": status, "title": http.StatusText(status), "detail": msg, "code": "placement.undefined_code"}}})
 	case "load-balancer":
 		writeJSON(w, status, map[string]any{"faultcode": faultCode(status), "faultstring": msg, "debuginfo": nil})
-	default: // image: Glance answers with webob's plain text
+	default: // image: webob's error, plain text or JSON by the Accept header
 		writeGlanceError(w, status, msg)
 	}
 }
@@ -128,10 +136,21 @@ func writeKeystoneError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": status, "message": msg, "title": http.StatusText(status)}})
 }
 
+// glanceJSONErrors marks a Glance request whose client accepts JSON: webob then renders its
+// error as JSON (as the lab's Glance answers gophercloud, which sends Accept:
+// application/json), with the HTML line breaks of its template left in the message.
+type glanceJSONErrors struct{ http.ResponseWriter }
+
 func writeGlanceError(w http.ResponseWriter, status int, msg string) {
+	if _, ok := w.(glanceJSONErrors); ok {
+		writeJSON(w, status, map[string]any{"message": msg + "<br /><br />\n\n\n",
+			"code": fmt.Sprintf("%d %s", status, http.StatusText(status)), "title": http.StatusText(status)})
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, "%d %s\n\n%s\n\n   ", status, http.StatusText(status), msg)
+	// As in writeJSON: the status is sent, and a client that went away cannot be told more.
+	_, _ = fmt.Fprintf(w, "%d %s\n\n%s\n\n   ", status, http.StatusText(status), msg)
 }
 
 // isoZ is Nova's and Glance's timestamp form.

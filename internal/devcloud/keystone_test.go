@@ -146,7 +146,7 @@ func TestAuth_UnknownTokenIs401OnEveryService(t *testing.T) {
 	_, checks["network"] = networks.List(networkClient(t, &bogus), nil).AllPages(ctx)
 	_, checks["database"] = instances.List(dbClient(t, &bogus)).AllPages(ctx)
 	lb, _ := openstack.NewLoadBalancerV2(&bogus, eo)
-	_, checks["load-balancer"] = lb.Get(ctx, lb.ServiceURL("lbaas", "loadbalancers"), nil, nil)
+	_, checks["load-balancer"] = lb.Get(ctx, lb.ServiceURL("lbaas", "loadbalancers"), nil, nil) //nolint:bodyclose // gophercloud has read and closed the body (no KeepResponseBody)
 	_, checks["identity"] = tokens.Get(ctx, identityClient(t, &bogus), pc.Token()).Extract()
 	for svc, err := range checks {
 		if !gophercloud.ResponseCodeIs(err, http.StatusUnauthorized) {

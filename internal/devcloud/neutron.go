@@ -1,6 +1,7 @@
 package devcloud
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -76,6 +77,16 @@ type neutronErr struct {
 }
 
 func (e *neutronErr) Error() string { return e.msg }
+
+// asNeutronErr gives the Neutron fault carried by err, so that its status and type reach the
+// client. Port allocation only fails with one; anything else is answered as Neutron's own 500.
+func asNeutronErr(err error) *neutronErr {
+	var ne *neutronErr
+	if errors.As(err, &ne) {
+		return ne
+	}
+	return nErr(http.StatusInternalServerError, "HTTPInternalServerError", "%v", err)
+}
 
 func nErr(status int, typ, format string, args ...any) *neutronErr {
 	return &neutronErr{status: status, typ: typ, msg: fmt.Sprintf(format, args...)}
@@ -589,7 +600,7 @@ func (c *Cloud) createPort(project string, body map[string]any) (map[string]any,
 	name, _ := body["name"].(string)
 	p, err := c.allocatePortLocked(project, netID, subnetID, name, ip)
 	if err != nil {
-		return nil, err.(*neutronErr)
+		return nil, asNeutronErr(err)
 	}
 	p.DeviceID, _ = body["device_id"].(string)
 	p.DeviceOwner, _ = body["device_owner"].(string)
@@ -821,7 +832,7 @@ func (nr *neutronReq) routerInterface(routerID string, add bool) {
 			}
 			np, err := c.allocatePortLocked(rt.ProjectID, sn.NetworkID, sn.ID, "", sn.Gateway.String())
 			if err != nil {
-				ne := err.(*neutronErr)
+				ne := asNeutronErr(err)
 				neutronError(nr.w, ne.status, ne.typ, "%s", ne.msg)
 				return
 			}

@@ -45,12 +45,12 @@ func parseMicroversion(r *http.Request) (microversion, error) {
 	mi, err := strconv.Atoi(minor)
 	if !ok || major != "2" || err != nil {
 		if major != "2" && ok {
-			return 0, fmt.Errorf("Version %s is not supported by the API. Minimum is 2.%d and maximum is 2.%d.", raw, novaMinMinor, novaMaxMinor)
+			return 0, apiMessagef("Version %s is not supported by the API. Minimum is 2.%d and maximum is 2.%d.", raw, novaMinMinor, novaMaxMinor)
 		}
-		return 0, fmt.Errorf("Invalid format for API version %s. Valid values are \"latest\" or X.Y where X and Y are integers.", raw)
+		return 0, apiMessagef("Invalid format for API version %s. Valid values are \"latest\" or X.Y where X and Y are integers.", raw)
 	}
 	if mi < novaMinMinor || mi > novaMaxMinor {
-		return 0, fmt.Errorf("Version %s is not supported by the API. Minimum is 2.%d and maximum is 2.%d.", raw, novaMinMinor, novaMaxMinor)
+		return 0, apiMessagef("Version %s is not supported by the API. Minimum is 2.%d and maximum is 2.%d.", raw, novaMinMinor, novaMaxMinor)
 	}
 	return microversion(mi), nil
 }
@@ -217,8 +217,6 @@ func (n *novaReq) flavors(rest []string) {
 }
 
 // ---- servers: views ----
-
-var novaStatus = map[string]string{"building": "BUILD", "active": "ACTIVE", "error": "ERROR"}
 
 func (c *Cloud) serverAddress(s *server) string {
 	for _, pid := range s.Ports {
@@ -785,7 +783,7 @@ func (n *novaReq) createServer() {
 		return
 	}
 	img := st.images[sr.ImageRef]
-	if img == nil || !(img.Owner == project || img.Visibility == "public" || img.Visibility == "community" || img.Visibility == "shared") {
+	if img == nil || !c.imageVisible(img, project, false) {
 		fail(http.StatusBadRequest, "Can not find requested image")
 		return
 	}

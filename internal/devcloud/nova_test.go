@@ -52,7 +52,7 @@ func TestNova_VersionDocumentAndMicroversionEcho(t *testing.T) {
 	c := startCloud(t)
 	pc := provider(t, demoAuth(c))
 	cc := computeClient(t, pc, "2.79")
-	resp, err := cc.Get(testCtx(t), cc.ServiceURL("flavors"), nil, nil)
+	resp, err := cc.Get(testCtx(t), cc.ServiceURL("flavors"), nil, nil) //nolint:bodyclose // gophercloud has read and closed the body (no KeepResponseBody)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,14 +65,14 @@ func TestNova_VersionDocumentAndMicroversionEcho(t *testing.T) {
 	var doc struct {
 		Version struct{ ID, Version, MinVersion string }
 	}
-	if _, err := pc.Request(testCtx(t), "GET", c.URL()+"/compute/v2.1", &gophercloud.RequestOpts{JSONResponse: &doc, OmitHeaders: []string{"X-Auth-Token"}}); err != nil {
+	if _, err := pc.Request(testCtx(t), "GET", c.URL()+"/compute/v2.1", &gophercloud.RequestOpts{JSONResponse: &doc, OmitHeaders: []string{"X-Auth-Token"}}); err != nil { //nolint:bodyclose // gophercloud has read and closed the body (no KeepResponseBody)
 		t.Fatalf("version document without a token: %v", err)
 	}
 	if doc.Version.ID != "v2.1" || doc.Version.Version != "2.93" {
 		t.Fatalf("version doc = %+v", doc.Version)
 	}
 	cc.Microversion = "2.200"
-	_, err = cc.Get(testCtx(t), cc.ServiceURL("flavors"), nil, nil)
+	_, err = cc.Get(testCtx(t), cc.ServiceURL("flavors"), nil, nil) //nolint:bodyclose // gophercloud has read and closed the body (no KeepResponseBody)
 	if !gophercloud.ResponseCodeIs(err, http.StatusNotAcceptable) {
 		t.Fatalf("microversion 2.200: err = %v, want 406", err)
 	}
@@ -535,7 +535,7 @@ func TestNova_RejectsMultiCreateAndInvalidUserData(t *testing.T) {
 		t.Fatalf("min_count 2: %v, want 400", err)
 	}
 	// gophercloud base64-encodes UserData itself; a raw body proves the check.
-	_, err = cc.Post(testCtx(t), cc.ServiceURL("servers"), map[string]any{"server": map[string]any{"name": "x", "imageRef": c.Seed().BaseImageID,
+	_, err = cc.Post(testCtx(t), cc.ServiceURL("servers"), map[string]any{"server": map[string]any{"name": "x", "imageRef": c.Seed().BaseImageID, //nolint:bodyclose // gophercloud has read and closed the body (no KeepResponseBody)
 		"flavorRef": "1", "networks": "auto", "user_data": "not base64!"}}, nil, nil)
 	if !gophercloud.ResponseCodeIs(err, http.StatusBadRequest) {
 		t.Fatalf("bad user_data: %v, want 400", err)

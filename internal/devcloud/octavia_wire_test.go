@@ -73,7 +73,7 @@ func TestOctavia_LoadBalancerOnSeedSubnetServesWeb01ThroughRealVIP(t *testing.T)
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET through the VIP = %d %s", resp.StatusCode, body)
 	}

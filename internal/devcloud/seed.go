@@ -51,7 +51,6 @@ func (c *Cloud) seedResources() {
 	st.seed.FlavorIDs = map[string]string{}
 	// Ids 1, 2, 3 as on the lab cloud, so that tests can use the same flavorRef on both.
 	for i, f := range []flavor{{Name: "m1.tiny", VCPUs: 1, RAM: 512, Disk: 1}, {Name: "m1.small", VCPUs: 1, RAM: 2048, Disk: 20}, {Name: "m1.medium", VCPUs: 2, RAM: 4096, Disk: 40}} {
-		f := f
 		f.ID = string(rune('1' + i))
 		st.flavors[f.ID] = &f
 		st.flavorOrder = append(st.flavorOrder, f.ID)

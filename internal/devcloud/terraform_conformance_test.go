@@ -2,6 +2,7 @@ package devcloud
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,7 +93,7 @@ func TestTerraformProviderOpenStack_ApplyPlanDestroyWithoutDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	dir := t.TempDir()
 	rc := filepath.Join(dir, "tf.rc")
 	must := func(err error) {
@@ -116,7 +117,8 @@ func TestTerraformProviderOpenStack_ApplyPlanDestroyWithoutDrift(t *testing.T) {
 		cmd := exec.CommandContext(ctx, tf, append(args, "-no-color")...)
 		cmd.Dir, cmd.Env = dir, env
 		out, err := cmd.CombinedOutput()
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			return ee.ExitCode(), string(out)
 		}
 		if err != nil {

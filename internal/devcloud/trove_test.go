@@ -123,7 +123,7 @@ func TestTrove_ReplicaCreateListDetachDelete(t *testing.T) {
 	if !gophercloud.ResponseCodeIs(err, http.StatusForbidden) || !strings.Contains(errBody(err), "The replica source cannot be deleted without detaching the replicas.") {
 		t.Fatalf("delete primary with replicas: %v, want 403 ReplicaSourceDeleteForbidden", err)
 	}
-	_, err = dc.Patch(ctx, dc.ServiceURL("instances", rep.ID), map[string]any{"instance": map[string]any{"replica_of": nil}}, nil,
+	_, err = dc.Patch(ctx, dc.ServiceURL("instances", rep.ID), map[string]any{"instance": map[string]any{"replica_of": nil}}, nil, //nolint:bodyclose // gophercloud has read and closed the body (no KeepResponseBody)
 		&gophercloud.RequestOpts{OkCodes: []int{202}})
 	if err != nil {
 		t.Fatalf("detach: %v", err)
@@ -169,7 +169,7 @@ func TestTrove_SlaveOfNullDetachesAndReplicaCountCreatesSeveral(t *testing.T) {
 	}
 	id := reps[1].(map[string]any)["id"].(string)
 	waitDB(t, dc, id, "ACTIVE")
-	_, err = dc.Patch(ctx, dc.ServiceURL("instances", id), map[string]any{"instance": map[string]any{"slave_of": nil}}, nil, &gophercloud.RequestOpts{OkCodes: []int{202}})
+	_, err = dc.Patch(ctx, dc.ServiceURL("instances", id), map[string]any{"instance": map[string]any{"slave_of": nil}}, nil, &gophercloud.RequestOpts{OkCodes: []int{202}}) //nolint:bodyclose // gophercloud has read and closed the body (no KeepResponseBody)
 	if err != nil {
 		t.Fatalf("detach with slave_of: %v", err)
 	}
@@ -182,7 +182,7 @@ func TestTrove_SlaveOfNullDetachesAndReplicaCountCreatesSeveral(t *testing.T) {
 func TestTrove_QuotaExceededIs413OverLimit(t *testing.T) {
 	c := startCloud(t)
 	admin := dbClient(t, provider(t, adminAuth(c)))
-	_, err := admin.Put(testCtx(t), admin.ServiceURL("mgmt", "quotas", c.Seed().ProjectID),
+	_, err := admin.Put(testCtx(t), admin.ServiceURL("mgmt", "quotas", c.Seed().ProjectID), //nolint:bodyclose // gophercloud has read and closed the body (no KeepResponseBody)
 		map[string]any{"quotas": map[string]int{"instances": 1}}, nil, &gophercloud.RequestOpts{OkCodes: []int{200}})
 	if err != nil {
 		t.Fatalf("admin quota update: %v", err)

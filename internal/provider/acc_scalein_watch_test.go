@@ -27,6 +27,9 @@ type scaleInWatch struct {
 	violations []string
 	polls      int
 	pollErrs   int
+	// minServing is the fewest pool nodes seen serving at once (member present, weight > 0,
+	// admin up): a rolling replacement must keep it at the pool's size.
+	minServing int
 	lastErr    error
 
 	stop chan struct{}
@@ -44,7 +47,7 @@ func newScaleInWatch(target accTarget, pool, poolID string) *scaleInWatch {
 	if target.Dev != nil {
 		every = 10 * time.Millisecond
 	}
-	return &scaleInWatch{target: target, pool: pool, poolID: poolID, every: every, nodes: map[string]*watchedNode{}}
+	return &scaleInWatch{target: target, pool: pool, poolID: poolID, every: every, nodes: map[string]*watchedNode{}, minServing: -1}
 }
 
 // start takes the first snapshot synchronously (so every node that exists before the apply is
@@ -109,11 +112,15 @@ func (w *scaleInWatch) poll() error {
 		}
 	}
 	inScaleIn := []string{}
+	serving := 0
 	for id, n := range w.nodes {
 		m, isMember := byAddr[n.address]
 		_, exists := present[id]
 		if isMember {
 			n.memberSeen = true
+			if m.Weight > 0 && m.AdminStateUp {
+				serving++
+			}
 			if (m.Weight == 0 || !m.AdminStateUp) && !n.drainedSeen {
 				n.drainedSeen, n.drainedAt = true, now
 			}
@@ -132,6 +139,9 @@ func (w *scaleInWatch) poll() error {
 		if n.drainedSeen && !n.goneSeen {
 			inScaleIn = append(inScaleIn, n.name)
 		}
+	}
+	if w.minServing < 0 || serving < w.minServing {
+		w.minServing = serving
 	}
 	if len(inScaleIn) > 1 {
 		sort.Strings(inScaleIn)
@@ -184,6 +194,12 @@ func (w *scaleInWatch) finish(drainTimeout time.Duration) ([]string, error) {
 		order = append(order, n.name)
 	}
 	return order, nil
+}
+
+func (w *scaleInWatch) fewestServing() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.minServing
 }
 
 func (w *scaleInWatch) pollsDone() int {

@@ -50,7 +50,12 @@ func accEnsureSeed(ctx context.Context, client *cloud.Client, serverName, netNam
 	for _, s := range list {
 		if s.Status == "ERROR" {
 			// A seed that failed to boot on an earlier run is useless: boot it again.
-			if err := servers.Delete(ctx, compute, s.ID).ExtractErr(); err != nil && !gophercloud.ResponseCodeIs(err, 404) {
+			// It must be gone before the harness looks for exactly one server of that name.
+			c := &cloud.Compute{Client: compute, Poll: cloud.Poll{Interval: time.Second}}
+			if err := c.DeleteServer(ctx, s.ID); err != nil && !cloud.IsNotFound(err) {
+				return fmt.Errorf("deleting seed server %s in ERROR: %w", s.ID, err)
+			}
+			if err := c.WaitServerGone(ctx, s.ID); err != nil {
 				return fmt.Errorf("deleting seed server %s in ERROR: %w", s.ID, err)
 			}
 			continue

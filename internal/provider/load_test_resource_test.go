@@ -306,7 +306,7 @@ func checkLoadTestReport(p string, seconds int) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // opened read-only: closing cannot lose data
 	doc, err := html.Parse(f)
 	if err != nil {
 		return fmt.Errorf("report %s does not parse: %w", p, err)
@@ -437,7 +437,7 @@ func TestLoadTestSpecFromModel_TranslatesEveryArgument(t *testing.T) {
 	if diags.HasError() {
 		t.Fatalf("diagnostics: %v", diags)
 	}
-	if spec.URL != "http://127.0.0.1:8080/x" || spec.Method != "POST" || spec.Headers["Host"] != "shop.example" || string(spec.Body) != "{}" ||
+	if spec.URL != "http://127.0.0.1:8080/x" || spec.Method != http.MethodPost || spec.Headers["Host"] != "shop.example" || string(spec.Body) != "{}" ||
 		spec.Rate != 0 || spec.RampFrom != 5 || spec.RampTo != 50 || spec.Duration != 2*time.Minute || spec.Timeout != 3*time.Second ||
 		spec.MaxWorkers != 8 {
 		t.Errorf("spec = %+v", spec)

@@ -220,7 +220,7 @@ func (v *vipLoad) finish() (ok, failed int64) {
 // scaleBackTimeline reads devcloud's events for the managed members (by address) and checks
 // the staggered drain: one member draining at a time, each removed no sooner than drainTimeout
 // after its drain and its server deleted only after the removal; it returns the drain order.
-func scaleBackTimeline(dc *devcloud.Cloud, managed map[string]string, drainTimeout time.Duration) ([]string, error) {
+func scaleBackTimeline(dc *devcloud.Cloud, loadBalancerID string, managed map[string]string, drainTimeout time.Duration) ([]string, error) {
 	drainedAt := map[string]time.Time{}
 	removed := map[string]bool{}
 	draining := 0
@@ -230,6 +230,10 @@ func scaleBackTimeline(dc *devcloud.Cloud, managed map[string]string, drainTimeo
 		nameByServer[name] = true
 	}
 	for _, e := range dc.Events() {
+		// Other load balancers on the same devcloud (a capability probe's) are not this test's.
+		if lb, ok := e.Attrs["lb_id"].(string); ok && lb != loadBalancerID {
+			continue
+		}
 		addr, _ := e.Attrs["address"].(string)
 		name, isManaged := managed[addr]
 		switch e.Kind {
@@ -427,7 +431,7 @@ func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *tes
 						}
 						return nil
 					}
-					order, err := scaleBackTimeline(target.Dev, addresses, time.Second)
+					order, err := scaleBackTimeline(target.Dev, lbID, addresses, time.Second)
 					if err != nil {
 						return err
 					}
@@ -477,6 +481,8 @@ resource "eventscale_seed_image" "v2" {
 }
 `
 	first := map[string]string{}
+	var poolID string
+	var watch *scaleInWatch
 	// A snapshot keeps the source server's disk size as its min_disk: the nodes need a flavor
 	// at least as large as web01's.
 	flavored := func(c webPoolConfig) string {
@@ -488,11 +494,36 @@ resource "eventscale_seed_image" "v2" {
 		Steps: []resource.TestStep{
 			{
 				Config: flavored(webPoolConfig{Name: name, Size: 2, Outside: snapshot}),
-				Check:  resource.ComposeAggregateTestCheckFunc(testAccCheckPoolMatchesCloud(target, name, 2), serverIDs(first)),
+				Check: resource.ComposeAggregateTestCheckFunc(testAccCheckPoolMatchesCloud(target, name, 2), serverIDs(first),
+					func(s *terraform.State) error {
+						poolID = s.RootModule().Resources["eventscale_load_balancer.front"].Primary.Attributes["pool_id"]
+						return nil
+					}),
 			},
 			{
+				PreConfig: func() {
+					watch = newScaleInWatch(target, name, poolID)
+					if err := watch.start(); err != nil {
+						t.Fatalf("rolling replacement watch: %v", err)
+					}
+				},
 				Config: flavored(webPoolConfig{Name: name, Size: 2, Outside: snapshot, Image: "eventscale_seed_image.v2.id"}),
 				Check: resource.ComposeAggregateTestCheckFunc(
+					func(*terraform.State) error {
+						// Seen from Octavia and Nova: old nodes left one at a time, drained,
+						// and the pool never served with fewer than its size.
+						gone, err := watch.finish(accDrainTimeout(target))
+						if err != nil {
+							return err
+						}
+						if len(gone) != 2 {
+							return fmt.Errorf("%d old nodes seen leaving, want 2: %v", len(gone), gone)
+						}
+						if n := watch.fewestServing(); n < 2 {
+							return fmt.Errorf("during the rolling replacement only %d nodes served at one point, want at least the size 2", n)
+						}
+						return nil
+					},
 					testAccCheckPoolMatchesCloud(target, name, 2),
 					resource.TestCheckResourceAttrPair("eventscale_web_pool.web", "nodes.0.image_id", "eventscale_seed_image.v2", "id"),
 					resource.TestCheckResourceAttrPair("eventscale_web_pool.web", "nodes.1.image_id", "eventscale_seed_image.v2", "id"),

@@ -22,7 +22,7 @@ func main() {
 }
 
 // run starts devcloud and blocks until a signal arrives (or stop is closed, for tests).
-func run(args []string, out io.Writer, stop <-chan struct{}) error {
+func run(args []string, out io.Writer, stop <-chan struct{}) (err error) {
 	fs := flag.NewFlagSet("devcloud", flag.ContinueOnError)
 	fs.SetOutput(out)
 	listen := fs.String("listen", "127.0.0.1:0", "listen address (loopback only)")
@@ -41,11 +41,20 @@ func run(args []string, out io.Writer, stop <-chan struct{}) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer func() {
+		if cerr := c.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("shutting down: %w", cerr)
+		}
+	}()
+	// Without the variables nobody can reach the cloud, so a failed write ends the command.
+	w := &stickyWriter{w: out}
 	if *printEnv {
-		printExports(out, c)
+		printExports(w, c)
 	} else {
-		printBanner(out, c, *seed)
+		printBanner(w, c, *seed)
+	}
+	if w.err != nil {
+		return fmt.Errorf("printing the connection details: %w", w.err)
 	}
 	if *readyFile != "" {
 		// Written after the banner so a script that waits for the file can read stdout too.
@@ -67,7 +76,19 @@ func run(args []string, out io.Writer, stop <-chan struct{}) error {
 	return nil
 }
 
-func printExports(out io.Writer, c *devcloud.Cloud) {
+// stickyWriter keeps the first write error, so that a banner of many lines is checked once.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) printf(format string, args ...any) {
+	if s.err == nil {
+		_, s.err = fmt.Fprintf(s.w, format, args...)
+	}
+}
+
+func printExports(out *stickyWriter, c *devcloud.Cloud) {
 	env := c.Env()
 	keys := make([]string, 0, len(env))
 	for k := range env {
@@ -75,29 +96,29 @@ func printExports(out io.Writer, c *devcloud.Cloud) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(out, "export %s=%s\n", k, env[k])
+		out.printf("export %s=%s\n", k, env[k])
 	}
 }
 
-func printBanner(out io.Writer, c *devcloud.Cloud, seeded bool) {
-	fmt.Fprintf(out, "devcloud listening on %s\n", c.URL())
-	fmt.Fprintf(out, "control API: %s/_devcloud/ (metrics, events, faults, reset, timing, vips, capacity, seed)\n\n", c.URL())
-	fmt.Fprintln(out, "# demo user (password):")
+func printBanner(out *stickyWriter, c *devcloud.Cloud, seeded bool) {
+	out.printf("devcloud listening on %s\n", c.URL())
+	out.printf("control API: %s/_devcloud/ (metrics, events, faults, reset, timing, vips, capacity, seed)\n\n", c.URL())
+	out.printf("# demo user (password):\n")
 	printExports(out, c)
-	fmt.Fprintln(out, "\n# or with the demo application credential:")
-	fmt.Fprintf(out, "#   export OS_AUTH_TYPE=v3applicationcredential OS_AUTH_URL=%s\n", c.AuthURL())
-	fmt.Fprintf(out, "#   export OS_APPLICATION_CREDENTIAL_ID=%s OS_APPLICATION_CREDENTIAL_SECRET=%s\n",
+	out.printf("\n# or with the demo application credential:\n")
+	out.printf("#   export OS_AUTH_TYPE=v3applicationcredential OS_AUTH_URL=%s\n", c.AuthURL())
+	out.printf("#   export OS_APPLICATION_CREDENTIAL_ID=%s OS_APPLICATION_CREDENTIAL_SECRET=%s\n",
 		devcloud.DemoAppCredentialID, devcloud.DemoAppCredentialSecret)
-	fmt.Fprintf(out, "#   (name %s, user demo in domain Default)\n", devcloud.DemoAppCredentialName)
-	fmt.Fprintf(out, "\n# clouds.yaml:\nclouds:\n  devcloud:\n    auth:\n      auth_url: %s\n      username: demo\n      password: secret\n"+
+	out.printf("#   (name %s, user demo in domain Default)\n", devcloud.DemoAppCredentialName)
+	out.printf("\n# clouds.yaml:\nclouds:\n  devcloud:\n    auth:\n      auth_url: %s\n      username: demo\n      password: secret\n"+
 		"      project_name: demo\n      user_domain_name: Default\n      project_domain_name: Default\n"+
 		"    region_name: RegionOne\n    interface: public\n    identity_api_version: 3\n", c.AuthURL())
-	fmt.Fprintf(out, "  devcloud-appcred:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: %s\n"+
+	out.printf("  devcloud-appcred:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: %s\n"+
 		"      application_credential_id: %s\n      application_credential_secret: %s\n    region_name: RegionOne\n    interface: public\n    identity_api_version: 3\n",
 		c.AuthURL(), devcloud.DemoAppCredentialID, devcloud.DemoAppCredentialSecret)
 	if seeded {
 		s := c.Seed()
-		fmt.Fprintf(out, "\n# seed: project demo %s; web01 %s at %s (image ubuntu-22.04 %s, flavor m1.small %s);\n"+
+		out.printf("\n# seed: project demo %s; web01 %s at %s (image ubuntu-22.04 %s, flavor m1.small %s);\n"+
 			"# network private %s, subnet 10.0.0.0/24 %s; db01 %s (mysql 8.0)\n",
 			s.ProjectID, s.Web01ServerID, s.Web01Address, s.Web01ImageID, s.Web01FlavorID, s.NetworkID, s.SubnetID, s.DB01ID)
 	}

@@ -13,6 +13,9 @@ import (
 type apiError struct {
 	code int
 	msg  string
+	// webob: the fault comes from pecan's routing rather than a WSME controller, and its body
+	// is webob's {"code", "title", "description"} (as the lab answers a missing parent pool).
+	webob bool
 }
 
 func (e *apiError) Error() string { return e.msg }
@@ -46,6 +49,11 @@ func writeJSON(w http.ResponseWriter, code int, body any) {
 }
 
 func writeFault(w http.ResponseWriter, e *apiError) {
+	if e.webob {
+		// Octavia's status line says "404 Bad Request" here; Go writes the standard reason.
+		writeJSON(w, e.code, map[string]any{"code": e.code, "title": "Bad Request", "description": e.msg})
+		return
+	}
 	faultcode := "Client"
 	if e.code >= 500 {
 		faultcode = "Server"
@@ -274,7 +282,8 @@ func matches(v map[string]any, q map[string][]string) bool {
 		if !ok {
 			continue // Octavia ignores unknown filters
 		}
-		if fmt.Sprint(got) != want[0] && !(got == nil && want[0] == "") {
+		nullMatchesEmpty := got == nil && want[0] == ""
+		if fmt.Sprint(got) != want[0] && !nullMatchesEmpty {
 			return false
 		}
 	}

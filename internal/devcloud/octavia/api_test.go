@@ -21,7 +21,7 @@ func TestVersionDiscovery_ListsV2WithCurrentLast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var doc struct {
 		Versions []struct {
 			ID, Status string
@@ -31,7 +31,7 @@ func TestVersionDiscovery_ListsV2WithCurrentLast(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != 200 || len(doc.Versions) < 2 || doc.Versions[0].ID != "v2.0" {
+	if resp.StatusCode != http.StatusOK || len(doc.Versions) < 2 || doc.Versions[0].ID != "v2.0" {
 		t.Fatalf("discovery: %d %+v", resp.StatusCode, doc)
 	}
 	last := doc.Versions[len(doc.Versions)-1]
@@ -141,7 +141,7 @@ func TestNotFoundAndValidationBodies_AreOctavias(t *testing.T) {
 	}
 	w := 300
 	_, err = pools.CreateMember(h.ctx, h.lb, st.pool.ID, pools.CreateMemberOpts{Address: "10.1.0.5", ProtocolPort: 80, Weight: &w}).Extract()
-	asCodeError(t, err, 400)
+	wantCode(t, err, 400)
 	// A load balancer with children needs cascade.
 	err = loadbalancers.Delete(h.ctx, h.lb, st.lb.ID, loadbalancers.DeleteOpts{}).ExtractErr()
 	ce = asCodeError(t, err, 400)
@@ -188,7 +188,7 @@ func TestBatchUpdateMembers_ReplacesListInOneUpdateCycle(t *testing.T) {
 	}
 	// A second change while the batch is applied is refused.
 	_, err = pools.CreateMember(h.ctx, h.lb, st.pool.ID, pools.CreateMemberOpts{Address: "10.1.0.9", ProtocolPort: 80}).Extract()
-	asCodeError(t, err, 409)
+	wantCode(t, err, 409)
 	h.waitLB(st.lb.ID, "ACTIVE")
 
 	var statuses []string
@@ -231,7 +231,7 @@ func TestBatchUpdateMembers_ReplacesListInOneUpdateCycle(t *testing.T) {
 		t.Fatalf("new member %+v", byAddr["10.1.0.4"])
 	}
 	_, err = pools.GetMember(h.ctx, h.lb, st.pool.ID, ids["10.1.0.1"]).Extract()
-	asCodeError(t, err, 404)
+	wantCode(t, err, 404)
 }
 
 func TestDeleteCascade_RemovesEverythingReleasesPortAndClosesVIP(t *testing.T) {
@@ -270,7 +270,7 @@ func (h *harness) waitLBGone(id string) error {
 	for time.Now().Before(deadline) {
 		_, err := loadbalancers.Get(h.ctx, h.lb, id).Extract()
 		if err != nil {
-			asCodeError(h.t, err, 404)
+			wantCode(h.t, err, 404)
 			return nil
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -288,7 +288,7 @@ func TestListenerAndLoadBalancerJSON_CarryDevcloudVIPURL(t *testing.T) {
 			t.Fatal(err)
 		}
 		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		var doc map[string]map[string]any
 		if err := json.Unmarshal(raw, &doc); err != nil {
 			t.Fatal(err)
@@ -326,14 +326,14 @@ func TestBatchUpdateMembers_AdditiveOnlyKeepsMissingMembers(t *testing.T) {
 	h := newHarness(t)
 	st := h.buildStack(pools.LBMethodRoundRobin, false, "10.1.0.1")
 	body := strings.NewReader(`{"members":[{"address":"10.1.0.2","protocol_port":80}]}`)
-	req, _ := http.NewRequest(http.MethodPut, h.lb.ServiceURL("lbaas", "pools", st.pool.ID, "members")+"?additive_only=true", body)
+	req, _ := http.NewRequestWithContext(h.ctx, http.MethodPut, h.lb.ServiceURL("lbaas", "pools", st.pool.ID, "members")+"?additive_only=true", body)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 202 {
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 	h.waitLB(st.lb.ID, "ACTIVE")

@@ -282,11 +282,18 @@ func get(url string) httpResult {
 	if err != nil {
 		return httpResult{err: err}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if _, err := io.ReadAll(resp.Body); err != nil {
 		return httpResult{status: resp.StatusCode, err: err}
 	}
 	return httpResult{status: resp.StatusCode, member: resp.Header.Get("X-Devcloud-Member")}
+}
+
+// wantCode fails the test unless err is an HTTP error with the wanted status; for checks that
+// need nothing else from the error.
+func wantCode(t *testing.T, err error, want int) {
+	t.Helper()
+	_ = asCodeError(t, err, want)
 }
 
 func asCodeError(t *testing.T, err error, want int) gophercloud.ErrUnexpectedResponseCode {

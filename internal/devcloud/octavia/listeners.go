@@ -113,7 +113,7 @@ func (s *Service) routeListeners(r *http.Request, seg []string) (reply, *apiErro
 			return reply{}, err
 		}
 		if body.DefaultPoolID != nil && *body.DefaultPoolID != "" {
-			if err := s.checkDefaultPool(l.LoadBalancerID, l.ID, *body.DefaultPoolID); err != nil {
+			if err := s.checkDefaultPool(l.LoadBalancerID, *body.DefaultPoolID); err != nil {
 				return reply{}, err
 			}
 		}
@@ -193,7 +193,7 @@ func (b *listenerBody) apply(l *listener) {
 }
 
 // checkDefaultPool validates a listener's default_pool_id as Octavia does.
-func (s *Service) checkDefaultPool(lbID, listenerID, poolID string) *apiError {
+func (s *Service) checkDefaultPool(lbID, poolID string) *apiError {
 	p := s.pools[poolID]
 	if p == nil {
 		return notFound("Pool", poolID)
@@ -247,7 +247,7 @@ func (s *Service) createListener(r *http.Request, project string) (reply, *apiEr
 		ConnectionLimit: -1, TimeoutClientData: 50000, TimeoutMemberConnect: 5000, TimeoutMemberData: 50000,
 		InsertHeaders: map[string]string{}, stats: &trafficStats{}}
 	if body.DefaultPoolID != nil && *body.DefaultPoolID != "" {
-		if err := s.checkDefaultPool(lb.ID, l.ID, *body.DefaultPoolID); err != nil {
+		if err := s.checkDefaultPool(lb.ID, *body.DefaultPoolID); err != nil {
 			return reply{}, err
 		}
 	}

@@ -51,6 +51,7 @@
 package octavia
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"net"
@@ -248,7 +249,8 @@ func (s *Service) unlock() {
 
 // listenLoopback opens a VIP socket; split out so that the failure has context.
 func listenLoopback() (net.Listener, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// Binding a loopback port does not block, so no caller's context is needed.
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("octavia data plane: open VIP listener on 127.0.0.1: %w", err)
 	}

@@ -27,7 +27,7 @@ func TestPoolUpdate_NullSessionPersistenceRemovesItAbsentKeepsIt(t *testing.T) {
 		t.Fatalf("persistence after an update without the key = %+v (%v), want SOURCE_IP kept", p.Persistence, err)
 	}
 	body := map[string]any{"pool": map[string]any{"session_persistence": nil}}
-	if _, err := h.lb.Put(h.ctx, h.lb.ServiceURL("lbaas", "pools", st.pool.ID), body, nil, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
+	if _, err := h.lb.Put(h.ctx, h.lb.ServiceURL("lbaas", "pools", st.pool.ID), body, nil, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil { //nolint:bodyclose // gophercloud has read and closed the body (no KeepResponseBody)
 		t.Fatal(err)
 	}
 	h.waitLB(st.lb.ID, "ACTIVE")

@@ -112,7 +112,10 @@ func (s *Service) routePools(r *http.Request, seg []string) (reply, *apiError) {
 	}
 	p := s.pools[seg[0]]
 	if p == nil || !visible(project, p.ProjectID) {
-		return reply{}, notFound("Pool", seg[0])
+		e := notFound("Pool", seg[0])
+		// The member controller looks its pool up while routing: webob's body, not WSME's.
+		e.webob = len(seg) >= 2 && seg[1] == "members"
+		return reply{}, e
 	}
 	if len(seg) >= 2 && seg[1] == "members" {
 		return s.routeMembers(r, p, seg[2:])

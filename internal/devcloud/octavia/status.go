@@ -7,14 +7,22 @@ import "time"
 // monitor sees: OFFLINE until its first check (package doc), ERROR for a
 // missing or unhealthy node, DRAINING for a healthy one at weight 0, ONLINE.
 func (s *Service) memberOperatingStatus(m *member) string {
-	if !m.live || !m.AdminStateUp {
-		return opOffline
-	}
 	p := s.pools[m.PoolID]
 	if p == nil {
 		return opOffline
 	}
 	mon := s.poolMonitor(p)
+	if !m.live && m.ProvisioningStatus == statusPendingCreate && m.AdminStateUp {
+		// Octavia's db/prepare.create_member: OFFLINE when the pool has a monitor,
+		// NO_MONITOR otherwise, from the moment the create is accepted.
+		if mon == nil {
+			return opNoMonitor
+		}
+		return opOffline
+	}
+	if !m.live || !m.AdminStateUp {
+		return opOffline
+	}
 	if mon == nil || !mon.AdminStateUp {
 		return opNoMonitor
 	}
@@ -108,7 +116,7 @@ func (s *Service) poolStatusTree(p *pool) map[string]any {
 }
 
 // statusTree renders GET /loadbalancers/{id}/status as Octavia does: pools
-// under their listener, and every pool of the load balancer again at the top.
+// under their listener only.
 func (s *Service) statusTree(lb *loadBalancer) map[string]any {
 	listeners := []map[string]any{}
 	for _, l := range sortedValues(s.listeners) {
@@ -124,14 +132,10 @@ func (s *Service) statusTree(lb *loadBalancer) map[string]any {
 			"operating_status": s.listenerOperatingStatus(l), "pools": pools, "l7policies": []any{},
 		})
 	}
-	pools := []map[string]any{}
-	for _, p := range sortedValues(s.pools) {
-		if p.LoadBalancerID == lb.ID {
-			pools = append(pools, s.poolStatusTree(p))
-		}
-	}
+	// Octavia (Zed, as the lab answers) lists pools only under the listeners that use them:
+	// a pool no listener uses is absent from the tree, and the root has no "pools" key.
 	return map[string]any{
 		"id": lb.ID, "name": lb.Name, "provisioning_status": lb.ProvisioningStatus,
-		"operating_status": s.lbOperatingStatus(lb), "listeners": listeners, "pools": pools,
+		"operating_status": s.lbOperatingStatus(lb), "listeners": listeners,
 	}
 }
