@@ -93,15 +93,7 @@ func (r *replicaResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 }
 
 func (r *replicaResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	data, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T", req.ProviderData))
-		return
-	}
-	r.data = data
+	r.data = configureData(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *replicaResource) set(ctx context.Context, m *replicaModel, known []scaling.Instance, diags *diag.Diagnostics) *scaling.Replicas {

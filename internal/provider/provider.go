@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -119,6 +120,19 @@ func (p *eventscaleProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 // providerData is what resources and data sources receive from Configure.
 type providerData struct {
 	client *cloud.Client
+}
+
+// configureData is the common Configure of every resource and data source that calls the cloud.
+func configureData(pd any, diags *diag.Diagnostics) *providerData {
+	if pd == nil {
+		return nil // ValidateResourceConfig and plans before the provider is configured
+	}
+	data, ok := pd.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T; this is a bug in the provider", pd))
+		return nil
+	}
+	return data
 }
 
 func (p *eventscaleProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {

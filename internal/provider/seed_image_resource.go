@@ -342,19 +342,6 @@ func (r *seedImageResource) ImportState(ctx context.Context, req resource.Import
 	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
 }
 
-// configureData is the common Configure of every resource of this package that calls the cloud.
-func configureData(pd any, diags *diag.Diagnostics) *providerData {
-	if pd == nil {
-		return nil // ValidateResourceConfig and plans before the provider is configured
-	}
-	data, ok := pd.(*providerData)
-	if !ok {
-		diags.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T; this is a bug in the provider", pd))
-		return nil
-	}
-	return data
-}
-
 func stringMap(ctx context.Context, m types.Map) (map[string]string, diag.Diagnostics) {
 	if m.IsNull() || m.IsUnknown() {
 		return nil, nil

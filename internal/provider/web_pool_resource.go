@@ -224,15 +224,7 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 }
 
 func (r *webPoolResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	data, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T", req.ProviderData))
-		return
-	}
-	r.data = data
+	r.data = configureData(req.ProviderData, &resp.Diagnostics)
 }
 
 // options turns the scale_out / scale_in blocks into the library's options.
