@@ -26,11 +26,13 @@ type terraform struct {
 }
 
 // cliConfig points Terraform at the locally built provider: with dev_overrides there is no
-// registry download and no `terraform init`.
+// registry download and no `terraform init`. "eventscale/eventscale" means registry.terraform.io
+// to Terraform and registry.opentofu.org to OpenTofu: both are overridden.
 func cliConfig(providerDir string) string {
 	return fmt.Sprintf(`provider_installation {
   dev_overrides {
-    "registry.terraform.io/eventscale/eventscale" = %q
+    "registry.terraform.io/eventscale/eventscale"  = %[1]q
+    "registry.opentofu.org/eventscale/eventscale" = %[1]q
   }
   direct {}
 }
