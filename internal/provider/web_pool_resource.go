@@ -115,7 +115,9 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"staggered scale-back: `scale_in.batch_size` nodes at a time are drained (weight 0), given " +
 			"`scale_in.drain_timeout` to finish open connections, removed from the pool, deleted, and the remaining " +
 			"tier is health-checked before the next batch. Changing `image_id` replaces nodes batch by batch, new " +
-			"nodes healthy before old ones drain. Members this resource did not create (such as `web01`) are never touched.\n\n" +
+			"nodes healthy before old ones drain. Members this resource did not create (such as `web01`) are never touched. " +
+			"Changes to `networks`, `key_pair`, `security_groups`, `user_data`, `availability_zones` and `metadata` apply " +
+			"to nodes created afterwards; a new `image_id` is what rolls every node over.\n\n" +
 			"Nodes are named `<name>-NN` and carry the metadata `eventscale_pool = <name>`, so a node whose create " +
 			"response was lost, or an apply that was interrupted, is found and adopted rather than created twice.",
 		Attributes: map[string]schema.Attribute{
