@@ -75,13 +75,7 @@ func (s *Service) routeListeners(r *http.Request, seg []string) (reply, *apiErro
 	defer s.unlock()
 	switch {
 	case len(seg) == 0 && r.Method == http.MethodGet:
-		var views []map[string]any
-		for _, l := range sortedValues(s.listeners) {
-			if visible(project, l.ProjectID) {
-				views = append(views, s.listenerView(l))
-			}
-		}
-		return listReply(r, "listeners", views), nil
+		return listReply(r, "listeners", visibleViews(project, s.listeners, s.listenerView)), nil
 	case len(seg) == 0 && r.Method == http.MethodPost:
 		return s.createListener(r, project)
 	case len(seg) == 0:

@@ -36,13 +36,7 @@ func (s *Service) routeLoadBalancers(r *http.Request, seg []string) (reply, *api
 	case len(seg) == 0 && r.Method == http.MethodGet:
 		s.mu.Lock()
 		defer s.unlock()
-		var views []map[string]any
-		for _, lb := range sortedValues(s.lbs) {
-			if visible(project, lb.ProjectID) {
-				views = append(views, s.lbView(lb))
-			}
-		}
-		return listReply(r, "loadbalancers", views), nil
+		return listReply(r, "loadbalancers", visibleViews(project, s.lbs, s.lbView)), nil
 	case len(seg) == 0 && r.Method == http.MethodPost:
 		return s.createLB(r, project)
 	case len(seg) == 0:

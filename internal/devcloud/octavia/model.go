@@ -50,6 +50,23 @@ func newBase(projectID string) base {
 
 func (b *base) order() uint64 { return b.seq }
 
+func (b *base) owner() string { return b.ProjectID }
+
+// visibleViews renders, in creation order, the objects of a collection the project may see:
+// the body of every list call.
+func visibleViews[T interface {
+	ordered
+	owner() string
+}](project string, objs map[string]T, view func(T) map[string]any) []map[string]any {
+	var views []map[string]any
+	for _, o := range sortedValues(objs) {
+		if visible(project, o.owner()) {
+			views = append(views, view(o))
+		}
+	}
+	return views
+}
+
 func (b *base) pending() bool {
 	switch b.ProvisioningStatus {
 	case statusPendingCreate, statusPendingUpdate, statusPendingDelete:

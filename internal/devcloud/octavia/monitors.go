@@ -119,13 +119,7 @@ func (s *Service) routeMonitors(r *http.Request, seg []string) (reply, *apiError
 	defer s.unlock()
 	switch {
 	case len(seg) == 0 && r.Method == http.MethodGet:
-		var views []map[string]any
-		for _, m := range sortedValues(s.monitors) {
-			if visible(project, m.ProjectID) {
-				views = append(views, s.monitorView(m))
-			}
-		}
-		return listReply(r, "healthmonitors", views), nil
+		return listReply(r, "healthmonitors", visibleViews(project, s.monitors, s.monitorView)), nil
 	case len(seg) == 0 && r.Method == http.MethodPost:
 		return s.createMonitor(r, project)
 	case len(seg) == 0:

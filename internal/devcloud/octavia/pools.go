@@ -98,13 +98,7 @@ func (s *Service) routePools(r *http.Request, seg []string) (reply, *apiError) {
 	defer s.unlock()
 	switch {
 	case len(seg) == 0 && r.Method == http.MethodGet:
-		var views []map[string]any
-		for _, p := range sortedValues(s.pools) {
-			if visible(project, p.ProjectID) {
-				views = append(views, s.poolView(p))
-			}
-		}
-		return listReply(r, "pools", views), nil
+		return listReply(r, "pools", visibleViews(project, s.pools, s.poolView)), nil
 	case len(seg) == 0 && r.Method == http.MethodPost:
 		return s.createPool(r, project)
 	case len(seg) == 0:
