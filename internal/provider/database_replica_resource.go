@@ -200,25 +200,35 @@ func (r *replicaResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	db, err := r.data.client.Database(ctx)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot use the database service", err.Error())
+	mine, ok := r.listSet(ctx, state.PrimaryID.ValueString(), state.Name.ValueString(), &resp.Diagnostics)
+	if !ok {
 		return
-	}
-	all, err := db.ListInstances(ctx)
-	if err != nil {
-		resp.Diagnostics.AddError("Reading database replicas", err.Error())
-		return
-	}
-	var mine []scaling.Instance
-	for _, in := range all {
-		if _, ok := scaling.OrdinalFromName(state.Name.ValueString(), in.Name); ok && in.ReplicaOf == state.PrimaryID.ValueString() {
-			mine = append(mine, in)
-		}
 	}
 	state.Instances = instancesToState(mine)
 	state.ReplicaCount = types.Int64Value(int64(activeReplicas(mine, state.PrimaryID.ValueString())))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// listSet finds the replicas of primary named <name>-NN, in one instance listing: what Read
+// records and ImportState starts from.
+func (r *replicaResource) listSet(ctx context.Context, primary, name string, diags *diag.Diagnostics) ([]scaling.Instance, bool) {
+	db, err := r.data.client.Database(ctx)
+	if err != nil {
+		diags.AddError("Cannot use the database service", err.Error())
+		return nil, false
+	}
+	all, err := db.ListInstances(ctx)
+	if err != nil {
+		diags.AddError("Reading database replicas", err.Error())
+		return nil, false
+	}
+	var mine []scaling.Instance
+	for _, in := range all {
+		if _, named := scaling.OrdinalFromName(name, in.Name); named && in.ReplicaOf == primary {
+			mine = append(mine, in)
+		}
+	}
+	return mine, true
 }
 
 func (r *replicaResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -277,23 +287,14 @@ func (r *replicaResource) ImportState(ctx context.Context, req resource.ImportSt
 		resp.Diagnostics.AddError("Invalid import id", fmt.Sprintf("expected <primary_id>/<name>, got %q", req.ID))
 		return
 	}
-	db, err := r.data.client.Database(ctx)
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot use the database service", err.Error())
-		return
-	}
-	all, err := db.ListInstances(ctx)
-	if err != nil {
-		resp.Diagnostics.AddError("Reading database replicas", err.Error())
+	mine, ok := r.listSet(ctx, primary, name, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	var flavor string
 	var size int
-	for _, in := range all {
-		if _, named := scaling.OrdinalFromName(name, in.Name); named && in.ReplicaOf == primary {
-			flavor, size = in.FlavorID, in.VolumeGB
-			break
-		}
+	if len(mine) > 0 {
+		flavor, size = mine[0].FlavorID, mine[0].VolumeGB
 	}
 	if flavor == "" {
 		resp.Diagnostics.AddError("Nothing to import", fmt.Sprintf("no replica of %s is named %s-NN", primary, name))
