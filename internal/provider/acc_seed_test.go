@@ -43,20 +43,24 @@ func accEnsureSeed(ctx context.Context, client *cloud.Client, serverName, netNam
 	if err != nil {
 		return fmt.Errorf("listing servers named %s: %w", serverName, err)
 	}
-	list, err := servers.ExtractServers(pages)
-	if err != nil {
+	var list []seedServer
+	if err := servers.ExtractServersInto(pages, &list); err != nil {
 		return err
 	}
 	for _, s := range list {
-		if s.Status == "ERROR" {
-			// A seed that failed to boot on an earlier run is useless: boot it again.
+		if why := s.unusable(); why != "" {
+			// A seed that failed to boot, or that a restarted hypervisor no longer runs (the
+			// lab's fake driver forgets its instances on restart, while Nova's database still
+			// says running until its next power-state sync), would fail every snapshot: a seed
+			// this harness created is booted afresh on every run; one it did not create is
+			// replaced only when it is visibly broken.
 			// It must be gone before the harness looks for exactly one server of that name.
 			c := &cloud.Compute{Client: compute, Poll: cloud.Poll{Interval: time.Second}}
 			if err := c.DeleteServer(ctx, s.ID); err != nil && !cloud.IsNotFound(err) {
-				return fmt.Errorf("deleting seed server %s in ERROR: %w", s.ID, err)
+				return fmt.Errorf("deleting seed server %s (%s): %w", s.ID, why, err)
 			}
 			if err := c.WaitServerGone(ctx, s.ID); err != nil {
-				return fmt.Errorf("deleting seed server %s in ERROR: %w", s.ID, err)
+				return fmt.Errorf("deleting seed server %s (%s): %w", s.ID, why, err)
 			}
 			continue
 		}
@@ -74,7 +78,7 @@ func accEnsureSeed(ctx context.Context, client *cloud.Client, serverName, netNam
 	created, err := servers.Create(ctx, compute, servers.CreateOpts{
 		Name: serverName, ImageRef: imageID, FlavorRef: flavorID,
 		Networks: []servers.Network{{UUID: netID}},
-		Metadata: map[string]string{"eventscale-acc-seed": "true"},
+		Metadata: map[string]string{accSeedMarker: "true"},
 	}, nil).Extract()
 	if err != nil {
 		return fmt.Errorf("creating seed server %s: %w", serverName, err)
@@ -140,6 +144,35 @@ func accSeedImage(ctx context.Context, client *cloud.Client) (string, error) {
 		return "", fmt.Errorf("no active image to boot the seed server from: set EVENTSCALE_ACC_IMAGE")
 	}
 	return "", fmt.Errorf("no active image named or with id %q (EVENTSCALE_ACC_IMAGE)", want)
+}
+
+// seedServer is the part of Nova's server body that tells whether a seed can still be used.
+type seedServer struct {
+	ID         string            `json:"id"`
+	Status     string            `json:"status"`
+	PowerState int               `json:"OS-EXT-STS:power_state"`
+	TaskState  *string           `json:"OS-EXT-STS:task_state"`
+	Metadata   map[string]string `json:"metadata"`
+}
+
+// accSeedMarker is the metadata key on the seed servers this harness creates.
+const accSeedMarker = "eventscale-acc-seed"
+
+// unusable says why an existing seed server cannot serve the suite, or "" when it can. Nothing
+// else runs on the seed while the harness prepares it, so any task state is a leftover.
+func (s seedServer) unusable() string {
+	const running = 1
+	switch {
+	case s.Metadata[accSeedMarker] == "true":
+		return "created by an earlier run: its hypervisor may have restarted since"
+	case s.Status == "ERROR":
+		return "in ERROR"
+	case s.Status == "ACTIVE" && s.PowerState != running:
+		return fmt.Sprintf("ACTIVE but power state %d: the hypervisor no longer runs it", s.PowerState)
+	case s.TaskState != nil && *s.TaskState != "":
+		return "stuck in task " + *s.TaskState
+	}
+	return ""
 }
 
 func accWaitSeedActive(ctx context.Context, compute *gophercloud.ServiceClient, id string) error {

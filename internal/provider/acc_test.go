@@ -221,12 +221,13 @@ func resolveExternalCloud(ctx context.Context, fatalf func(string, ...any)) accT
 		fatalf("want exactly one server named %s, got %d (%v); EVENTSCALE_ACC_SEED=create prepares one", serverName, len(list), err)
 		return accTarget{}
 	}
-	srv := list[0]
-	target.ServerID = srv.ID
-	if id, ok := srv.Image["id"].(string); ok {
-		target.ImageID = id
+	// The adapter reads the image and the fixed address exactly as the web pool does.
+	seed, err := (&cloud.Compute{Client: compute}).GetServer(ctx, list[0].ID)
+	if err != nil {
+		fatalf("reading server %s: %v", serverName, err)
+		return accTarget{}
 	}
-	target.ServerAddress = firstFixedIPv4(srv.Addresses)
+	target.ServerID, target.ImageID, target.ServerAddress = seed.ID, seed.ImageID, seed.Address
 
 	fpages, err := flavors.ListDetail(compute, flavors.ListOpts{}).AllPages(ctx)
 	if err != nil {
@@ -265,25 +266,6 @@ func resolveExternalCloud(ctx context.Context, fatalf func(string, ...any)) accT
 	}
 	target.DatabaseID = os.Getenv("EVENTSCALE_ACC_SEED_DATABASE_ID")
 	return target
-}
-
-func firstFixedIPv4(addresses map[string]any) string {
-	for _, v := range addresses {
-		list, _ := v.([]any)
-		for _, a := range list {
-			m, _ := a.(map[string]any)
-			if t, _ := m["OS-EXT-IPS:type"].(string); t == "floating" {
-				continue
-			}
-			if ver, _ := m["version"].(float64); ver == 6 {
-				continue
-			}
-			if addr, _ := m["addr"].(string); addr != "" {
-				return addr
-			}
-		}
-	}
-	return ""
 }
 
 // accName is a name unique to this test run, so that parallel runs on one external cloud
