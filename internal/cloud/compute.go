@@ -48,13 +48,13 @@ func (c *Compute) CreateServer(ctx context.Context, spec scaling.ServerSpec) (sc
 	if spec.KeyPair != "" {
 		created, err := servers.Create(ctx, c.Client, keyPairOpts{CreateOptsBuilder: opts, keyName: spec.KeyPair}, hints).Extract()
 		if err != nil {
-			return scaling.Server{}, apiError("Nova refused the create", err)
+			return scaling.Server{}, createError("creating server "+spec.Name, err)
 		}
 		return c.toServer(created), nil
 	}
 	created, err := servers.Create(ctx, c.Client, opts, hints).Extract()
 	if err != nil {
-		return scaling.Server{}, apiError("Nova refused the create", err)
+		return scaling.Server{}, createError("creating server "+spec.Name, err)
 	}
 	return c.toServer(created), nil
 }

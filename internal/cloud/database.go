@@ -81,7 +81,7 @@ func (d *Database) CreateReplica(ctx context.Context, spec scaling.ReplicaSpec) 
 		Instance troveInstance `json:"instance"`
 	}
 	if err := instances.Create(ctx, d.Client, opts).ExtractInto(&body); err != nil {
-		return scaling.Instance{}, apiError(fmt.Sprintf("creating replica %s of instance %s", spec.Name, spec.PrimaryID), err)
+		return scaling.Instance{}, createError(fmt.Sprintf("creating replica %s of instance %s", spec.Name, spec.PrimaryID), err)
 	}
 	return body.Instance.toInstance(), nil
 }

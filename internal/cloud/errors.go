@@ -74,3 +74,16 @@ func apiError(action string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", action, err)
 }
+
+// createError is apiError for a request that creates something: a 4xx answer means the cloud
+// refused it and made nothing, which callers must not confuse with a lost answer.
+func createError(action string, err error) error {
+	if err == nil {
+		return nil
+	}
+	wrapped := apiError(action, err)
+	if code := StatusCode(err); code >= 400 && code < 500 {
+		return errors.Join(wrapped, scaling.ErrRefused)
+	}
+	return wrapped
+}

@@ -21,6 +21,9 @@ import (
 
 func (r *run) drain(ctx context.Context, st Step) error {
 	p := r.p
+	if err := r.checkEndpoints(ctx); err != nil {
+		return err
+	}
 	if err := r.ensureBaseline(ctx); err != nil {
 		return err
 	}

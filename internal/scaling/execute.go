@@ -20,6 +20,8 @@ type run struct {
 	failed   map[string]bool
 	deferred []error
 	baseline map[string]string // unmanaged members healthy before the first drain: id -> description
+	// endpointsChecked is set once the health URL and the webhook were found usable.
+	endpointsChecked bool
 }
 
 func (p *Pool) execute(ctx context.Context, steps []Step) error {

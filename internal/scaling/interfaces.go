@@ -9,6 +9,12 @@ import (
 // ErrNotFound is returned (possibly wrapped) by adapters when the object does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrRefused is joined by adapters to the error of a create the cloud refused outright (a 4xx
+// answer such as a quota or a bad request): nothing was made, so there is nothing to look for
+// and sending it again would be refused again. Any other create error is ambiguous: the cloud
+// may have acted on it.
+var ErrRefused = errors.New("refused by the cloud")
+
 // ServerFaultError reports a server that ended in ERROR, carrying Nova's fault message.
 type ServerFaultError struct {
 	ServerID string

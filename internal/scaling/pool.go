@@ -176,6 +176,14 @@ func New(cfg Config) (*Pool, error) {
 	if o.DrainMethod != DrainWeight && o.DrainMethod != DrainDisable {
 		return nil, fmt.Errorf("scaling pool %q: drain_method %q is neither %q nor %q", s.Key, o.DrainMethod, DrainWeight, DrainDisable)
 	}
+	for option, u := range map[string]string{"health_check_url": o.HealthCheckURL, "pre_delete_webhook": o.PreDeleteWebhook} {
+		if u == "" {
+			continue
+		}
+		if err := ValidateEndpointURL(u); err != nil {
+			return nil, &EndpointError{Option: option, URL: u, Err: err}
+		}
+	}
 	if o.MinHealthyPercent < 0 || o.MinHealthyPercent > 100 {
 		return nil, fmt.Errorf("scaling pool %q: min_healthy_percent %d is outside 0..100", s.Key, o.MinHealthyPercent)
 	}

@@ -191,35 +191,52 @@ func (r *Replicas) Apply(ctx context.Context, desired int) ([]Instance, error) {
 			}
 		}
 	}
-	// Creates whose response was lost: one listing, adopt by name.
-	var retry []int
-	for i := range missing {
-		if lost[i] {
-			retry = append(retry, i)
+	// Creates whose answer was lost: one listing per round; an instance found is adopted, one
+	// the listing proves was never made is created again.
+	for resend := 1; ctx.Err() == nil; resend++ {
+		var retry []int
+		for i := range missing {
+			if lost[i] {
+				retry = append(retry, i)
+			}
 		}
-	}
-	if len(retry) > 0 && ctx.Err() == nil {
+		if len(retry) == 0 {
+			break
+		}
 		all, err := r.cfg.DB.ListInstances(ctx)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("listing instances to find creates whose response was lost: %w", err))
-		} else {
-			byName := map[string]Instance{}
-			for _, in := range all {
-				if in.ReplicaOf == r.cfg.Spec.PrimaryID {
-					byName[in.Name] = in
-				}
-			}
-			for _, i := range retry {
-				if in, ok := byName[NodeName(r.cfg.Spec.NamePrefix, missing[i])]; ok {
-					r.progress("create of %s answered with an error but the instance exists (%s): adopting it", in.Name, in.ID)
-					r.set(in.Name, &in)
-					errs[i] = r.wait(ctx, in)
-				}
+			errs = append(errs, fmt.Errorf("listing instances to find creates whose answer was lost: %w", err))
+			break
+		}
+		byName := map[string]Instance{}
+		for _, in := range all {
+			if in.ReplicaOf == r.cfg.Spec.PrimaryID {
+				byName[in.Name] = in
 			}
 		}
+		_ = parallel(ctx, len(retry), r.cfg.MaxParallel, func(j int) error {
+			i := retry[j]
+			lost[i] = false
+			name := NodeName(r.cfg.Spec.NamePrefix, missing[i])
+			if in, ok := byName[name]; ok {
+				r.progress("create of %s answered with an error but the instance exists (%s): adopting it", in.Name, in.ID)
+				r.set(in.Name, &in)
+				errs[i] = r.wait(ctx, in)
+				return nil
+			}
+			if resend > createResends {
+				return nil
+			}
+			r.progress("create of %s failed (%v) and no such instance exists: creating it again", name, errs[i])
+			lost[i], errs[i] = r.create(ctx, missing[i])
+			return nil
+		})
 	}
 	return r.Instances(), errors.Join(errs...)
 }
+
+// createResends bounds how often a replica create that failed without a trace is sent again.
+const createResends = 2
 
 // Destroy removes every replica (detach, then delete).
 func (r *Replicas) Destroy(ctx context.Context) ([]Instance, error) { return r.Apply(ctx, 0) }
@@ -232,7 +249,7 @@ func (r *Replicas) create(ctx context.Context, ord int) (lost bool, err error) {
 		if err == nil {
 			err = errors.New("no instance id in Trove's answer")
 		}
-		return ctx.Err() == nil, fmt.Errorf("creating replica %s of %s: %w", name, r.cfg.Spec.PrimaryID, err)
+		return ctx.Err() == nil && !errors.Is(err, ErrRefused), fmt.Errorf("creating replica %s of %s: %w", name, r.cfg.Spec.PrimaryID, err)
 	}
 	if in.Name == "" {
 		in.Name = name

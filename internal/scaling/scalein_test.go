@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
+	"github.com/eventscale/terraform-provider-eventscale/internal/scaling/scalingtest"
 )
 
 // eventTime returns the model time of the first progress message containing sub.
@@ -245,11 +247,26 @@ func TestScaleIn_HealthGateNeedsConsecutiveSuccessesFromURL(t *testing.T) {
 }
 
 func TestScaleIn_HealthURLFailureStopsWithURLAndStatus(t *testing.T) {
+	var healthy atomic.Bool
+	healthy.Store(true)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if healthy.Load() {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}))
 	defer srv.Close()
-	f := newFixture(t, func(o *scaling.Options) { o.HealthCheckURL = srv.URL; o.HealthCheckTimeout = time.Minute })
+	f := newFixture(t, func(o *scaling.Options) {
+		o.HealthCheckURL = srv.URL
+		o.HealthCheckTimeout = time.Minute
+		o.Progress = func(p scaling.Progress) {
+			// The tier breaks once the first member is gone.
+			if p.Step == scaling.StepRemoveMembers && strings.Contains(p.Message, "removed") {
+				healthy.Store(false)
+			}
+		}
+	})
 	f.mustApply(t, 3)
 	nodes, err := f.apply(t, context.Background(), 1)
 	if err == nil || !strings.Contains(err.Error(), srv.URL) || !strings.Contains(err.Error(), "HTTP 503") {
@@ -257,6 +274,72 @@ func TestScaleIn_HealthURLFailureStopsWithURLAndStatus(t *testing.T) {
 	}
 	if len(nodes) != 2 {
 		t.Fatalf("nodes = %v, want only web-03 removed", nodeNames(nodes))
+	}
+}
+
+func TestScaleIn_HealthURLFailingBeforeTheFirstDrainRefusesWithoutDraining(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	f := newFixture(t, func(o *scaling.Options) { o.HealthCheckURL = srv.URL; o.HealthCheckTimeout = time.Minute })
+	f.mustApply(t, 3)
+	cycles := f.cloud.LB.Cycles()
+	nodes, err := f.apply(t, context.Background(), 1)
+	var ee *scaling.EndpointError
+	if !errors.As(err, &ee) || ee.Option != "health_check_url" || !strings.Contains(err.Error(), "HTTP 503") {
+		t.Fatalf("err = %v, want an EndpointError for health_check_url naming HTTP 503", err)
+	}
+	if len(nodes) != 3 || f.cloud.LB.Cycles() != cycles {
+		t.Fatalf("nodes = %v and %d new LB cycles, want 3 nodes untouched", nodeNames(nodes), f.cloud.LB.Cycles()-cycles)
+	}
+}
+
+func TestScaleIn_UnreachableEndpointsRefuseBeforeTheFirstDrain(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String() + "/hook"
+	_ = ln.Close() // nothing listens there any more: connection refused
+	for _, tc := range []struct {
+		option string
+		set    func(o *scaling.Options)
+	}{
+		{"health_check_url", func(o *scaling.Options) { o.HealthCheckURL = closed }},
+		{"pre_delete_webhook", func(o *scaling.Options) { o.PreDeleteWebhook = closed }},
+	} {
+		t.Run(tc.option, func(t *testing.T) {
+			f := newFixture(t, tc.set)
+			f.mustApply(t, 2)
+			cycles := f.cloud.LB.Cycles()
+			start := f.cloud.Clock.Now()
+			nodes, err := f.apply(t, context.Background(), 0)
+			var ee *scaling.EndpointError
+			if !errors.As(err, &ee) || ee.Option != tc.option || !strings.Contains(err.Error(), "no node was drained") {
+				t.Fatalf("err = %v, want an EndpointError for %s", err, tc.option)
+			}
+			if len(nodes) != 2 || f.cloud.LB.Cycles() != cycles {
+				t.Fatalf("nodes = %v, %d LB cycles: want both nodes untouched", nodeNames(nodes), f.cloud.LB.Cycles()-cycles)
+			}
+			if waited := f.cloud.Clock.Now().Sub(start); waited > time.Minute {
+				t.Fatalf("refusal took %s of model time: a refused connection is not waited out", waited)
+			}
+		})
+	}
+}
+
+func TestNew_RefusesEndpointURLsThatCannotBeUsed(t *testing.T) {
+	for _, u := range []string{"://x", "ftp://host/x", "http://", "http:///path", "http://host:99999/"} {
+		_, err := scaling.New(scaling.Config{
+			Spec:    scaling.PoolSpec{Key: "k", NamePrefix: "web", LoadBalancerID: "lb", PoolID: "p", ProtocolPort: 80},
+			Options: scaling.Options{PreDeleteWebhook: u},
+			Compute: scalingtest.NewCompute(scalingtest.NewClock()), LB: scalingtest.NewLB(scalingtest.NewClock()),
+		})
+		var ee *scaling.EndpointError
+		if !errors.As(err, &ee) || ee.Option != "pre_delete_webhook" {
+			t.Errorf("New with pre_delete_webhook %q: err = %v, want an EndpointError", u, err)
+		}
 	}
 }
 

@@ -9,8 +9,9 @@ import (
 )
 
 // create builds the step's servers in parallel (at most MaxParallel at once). Every
-// server id is recorded the moment Nova returns it. A create whose response was lost is
-// looked for in one listing afterwards and adopted rather than created twice.
+// server id is recorded the moment Nova returns it. A create whose answer was lost is looked
+// for in one listing afterwards: a server found is adopted rather than created twice, and
+// one the listing proves was never made is created again, within CreateRetries.
 func (r *run) create(ctx context.Context, st Step) error {
 	if r.p.spec.ImageID == "" || r.p.spec.FlavorID == "" {
 		return fmt.Errorf("creating %s in pool %q needs the image_id and flavor_id of the nodes", strings.Join(st.Nodes, ", "), r.p.spec.Key)
@@ -21,36 +22,36 @@ func (r *run) create(ctx context.Context, st Step) error {
 		lost[i], errs[i] = r.buildNode(ctx, st.Ordinals[i], st.ImageID, Server{})
 		return nil
 	})
-	var retry []int
-	for i := range st.Ordinals {
-		if lost[i] {
-			retry = append(retry, i)
+	for resend := 1; ctx.Err() == nil; resend++ {
+		var retry []int
+		for i := range st.Ordinals {
+			if lost[i] {
+				retry = append(retry, i)
+			}
 		}
-	}
-	if len(retry) > 0 && ctx.Err() == nil {
-		servers, err := r.p.compute.ListServers(ctx, PoolMatch(r.p.spec.Key))
+		if len(retry) == 0 {
+			break
+		}
+		found, err := r.poolServersByOrdinal(ctx)
 		if err != nil {
 			// Without the listing the lost creates cannot be told apart from failed ones:
 			// stop, the final re-read of the pool reports whatever exists.
-			return errors.Join(append(errs, fmt.Errorf("listing servers to find creates whose response was lost: %w", err))...)
-		}
-		found := map[int]Server{}
-		for _, s := range servers {
-			if !isPoolServer(r.p.spec.Key, s) || s.Status == "DELETED" {
-				continue
-			}
-			if o, err := strconv.Atoi(s.Metadata[MetaOrdinal]); err == nil {
-				found[o] = s
-			}
+			return errors.Join(append(errs, fmt.Errorf("listing servers to find creates whose answer was lost: %w", err))...)
 		}
 		_ = parallel(ctx, len(retry), r.p.opts.MaxParallel, func(j int) error {
 			i := retry[j]
-			s, ok := found[st.Ordinals[i]]
-			if !ok {
-				return nil // the create really failed; its error stands
+			lost[i] = false
+			if s, ok := found[st.Ordinals[i]]; ok {
+				r.p.progress(StepCreate, []string{s.Name}, "create of %s answered with an error but the server exists (%s): adopting it", s.Name, s.ID)
+				_, errs[i] = r.buildNode(ctx, st.Ordinals[i], st.ImageID, s)
+				return nil
 			}
-			r.p.progress(StepCreate, []string{s.Name}, "create of %s answered with an error but the server exists (%s): adopting it", s.Name, s.ID)
-			_, errs[i] = r.buildNode(ctx, st.Ordinals[i], st.ImageID, s)
+			if resend > r.p.opts.CreateRetries {
+				return nil // the last create's error stands
+			}
+			r.p.progress(StepCreate, []string{st.Nodes[i]}, "create of %s failed (%v) and no such server exists: creating it again (attempt %d of %d)",
+				st.Nodes[i], errs[i], resend+1, r.p.opts.CreateRetries+1)
+			lost[i], errs[i] = r.buildNode(ctx, st.Ordinals[i], st.ImageID, Server{})
 			return nil
 		})
 	}
@@ -65,9 +66,28 @@ func (r *run) create(ctx context.Context, st Step) error {
 	return errors.Join(stop...)
 }
 
+// poolServersByOrdinal lists the pool's servers (one call), keyed by their ordinal metadata.
+func (r *run) poolServersByOrdinal(ctx context.Context) (map[int]Server, error) {
+	servers, err := r.p.compute.ListServers(ctx, PoolMatch(r.p.spec.Key))
+	if err != nil {
+		return nil, err
+	}
+	found := map[int]Server{}
+	for _, s := range servers {
+		if !isPoolServer(r.p.spec.Key, s) || s.Status == "DELETED" {
+			continue
+		}
+		if o, err := strconv.Atoi(s.Metadata[MetaOrdinal]); err == nil {
+			found[o] = s
+		}
+	}
+	return found, nil
+}
+
 // buildNode creates (or adopts) one server and waits until it is ACTIVE. A server that
 // ends in ERROR is deleted and created again, up to CreateRetries times. lost reports a
-// create call that failed without a server id (the server may exist nonetheless).
+// create call that failed without a server id and without a refusal: the server may exist
+// nonetheless.
 func (r *run) buildNode(ctx context.Context, ord int, imageID string, s Server) (lost bool, err error) {
 	p := r.p
 	name := NodeName(p.spec.NamePrefix, ord)
@@ -84,7 +104,7 @@ func (r *run) buildNode(ctx context.Context, ord int, imageID string, s Server) 
 				if err == nil {
 					err = errors.New("no server id in Nova's answer")
 				}
-				return ctx.Err() == nil, fmt.Errorf("creating server %s: %w", name, err)
+				return ctx.Err() == nil && !errors.Is(err, ErrRefused), fmt.Errorf("creating server %s: %w", name, err)
 			}
 			s = created
 			p.progress(StepCreate, []string{name}, "server %s created (%s), building", name, s.ID)

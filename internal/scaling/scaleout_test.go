@@ -146,6 +146,53 @@ func TestScaleOut_ErrorNamesNodeAndNovaFaultAfterRetryBudget(t *testing.T) {
 	}
 }
 
+func TestScaleOut_CreateAnsweredWithAnErrorIsSentAgainOnlyWhenTheListingShowsNoServer(t *testing.T) {
+	f := newFixture(t, nil)
+	f.cloud.Compute.FailCreateTimes("web-02", 1, errors.New("HTTP 503: Service Unavailable"))
+	nodes := f.mustApply(t, 3)
+	if got := f.cloud.Compute.Calls("CreateServer"); got != 4 {
+		t.Fatalf("CreateServer calls = %d, want 4 (web-02 sent again once the listing showed no server)", got)
+	}
+	if len(nodes) != 3 || len(f.cloud.Compute.Servers()) != 3 {
+		t.Fatalf("nodes %v, servers %d; want 3 and 3", nodeNames(nodes), len(f.cloud.Compute.Servers()))
+	}
+	// Sent again only after a listing proved it safe.
+	msgs := strings.Join(f.rec.messages(), "\n")
+	if !strings.Contains(msgs, "no such server exists: creating it again") {
+		t.Fatalf("progress does not say why web-02 was created again:\n%s", msgs)
+	}
+}
+
+func TestScaleOut_CreateRefusedByTheCloudIsNeitherLookedForNorSentAgain(t *testing.T) {
+	f := newFixture(t, nil)
+	f.cloud.Compute.FailCreate("web-03", errors.Join(errors.New("HTTP 403: Quota exceeded for instances"), scaling.ErrRefused))
+	_, err := f.apply(t, context.Background(), 3)
+	if err == nil || !strings.Contains(err.Error(), "Quota exceeded") {
+		t.Fatalf("err = %v, want Nova's quota message", err)
+	}
+	if got := f.cloud.Compute.Calls("CreateServer"); got != 3 {
+		t.Fatalf("CreateServer calls = %d, want 3 (a refusal is not sent again)", got)
+	}
+	if got := f.cloud.Compute.Calls("ListServers"); got != 2 {
+		t.Fatalf("ListServers calls = %d, want 2 (discovery and the re-read after the failure, no lost-create lookup)", got)
+	}
+}
+
+func TestScaleOut_CreateThatKeepsFailingStopsAfterCreateRetries(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.CreateRetries = 2 })
+	f.cloud.Compute.FailCreate("web-02", errors.New("HTTP 502: Bad Gateway"))
+	nodes, err := f.apply(t, context.Background(), 2)
+	if err == nil || !strings.Contains(err.Error(), "502") {
+		t.Fatalf("err = %v, want the last 502", err)
+	}
+	if got := f.cloud.Compute.Calls("CreateServer"); got != 4 {
+		t.Fatalf("CreateServer calls = %d, want 4 (web-01 once, web-02 once plus 2 re-sends)", got)
+	}
+	if len(nodes) != 1 || nodes[0].MemberID == "" {
+		t.Fatalf("nodes = %+v, want web-01 in service", nodes)
+	}
+}
+
 func TestScaleOut_FailedCreateReturnsExactStateAndNovaMessage(t *testing.T) {
 	f := newFixture(t, nil)
 	f.cloud.Compute.FailCreate("web-03", errors.New("Quota exceeded for instances: Requested 1, but already used 10 of 10 instances"))

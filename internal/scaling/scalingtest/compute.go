@@ -23,6 +23,7 @@ type Compute struct {
 	faults     map[string][]string
 	lose       map[string]int
 	failCreate map[string]error
+	failTimes  map[string]int
 	calls      map[string]int
 	maxBuild   int
 	specs      []scaling.ServerSpec
@@ -44,7 +45,7 @@ func NewCompute(c *Clock) *Compute {
 	return &Compute{Clock: c, BuildTime: 30 * time.Second, DeleteTime: 10 * time.Second,
 		RebootTime: 20 * time.Second, PollInterval: 5 * time.Second,
 		servers: map[string]*fakeServer{}, faults: map[string][]string{}, lose: map[string]int{},
-		failCreate: map[string]error{}, calls: map[string]int{}}
+		failCreate: map[string]error{}, failTimes: map[string]int{}, calls: map[string]int{}}
 }
 
 // CreateSpecs returns every server spec CreateServer was called with, in call order.
@@ -75,6 +76,15 @@ func (c *Compute) FailCreate(name string, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.failCreate[name] = err
+}
+
+// FailCreateTimes makes the next n creates of the named server fail with err without
+// creating anything, as a 503 from an API node that never reached the scheduler would.
+func (c *Compute) FailCreateTimes(name string, n int, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.failCreate[name] = err
+	c.failTimes[name] = n
 }
 
 // Break puts an ACTIVE server in ERROR with a fault, as a failed hypervisor would.
@@ -187,6 +197,14 @@ func (c *Compute) CreateServer(ctx context.Context, spec scaling.ServerSpec) (sc
 	c.calls["CreateServer"]++
 	c.specs = append(c.specs, spec)
 	if err := c.failCreate[spec.Name]; err != nil {
+		if n, counted := c.failTimes[spec.Name]; counted {
+			if n <= 1 {
+				delete(c.failCreate, spec.Name)
+				delete(c.failTimes, spec.Name)
+			} else {
+				c.failTimes[spec.Name] = n - 1
+			}
+		}
 		return scaling.Server{}, err
 	}
 	now := c.Clock.Now()
