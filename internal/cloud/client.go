@@ -187,6 +187,15 @@ func (c *Client) LoadBalancer(ctx context.Context, loadBalancerID string) (*Load
 	return &LoadBalancer{Client: sc, Poll: c.Poll(), LoadBalancerID: loadBalancerID}, nil
 }
 
+// Network returns the Neutron adapter.
+func (c *Client) Network(ctx context.Context) (*Network, error) {
+	sc, err := c.ServiceClient(ctx, ServiceNetwork)
+	if err != nil {
+		return nil, err
+	}
+	return &Network{Client: sc}, nil
+}
+
 // Database returns the Trove adapter.
 func (c *Client) Database(ctx context.Context) (*Database, error) {
 	sc, err := c.ServiceClient(ctx, ServiceDatabase)

@@ -157,6 +157,9 @@ func (c *Compute) toServer(s *servers.Server) scaling.Server {
 	if id, ok := s.Image["id"].(string); ok {
 		out.ImageID = id
 	}
+	if name, ok := s.Flavor["original_name"].(string); ok {
+		out.Flavor = name
+	}
 	return out
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/availabilityzones"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
 )
 
@@ -67,4 +69,49 @@ func (c *Compute) ResolveFlavor(ctx context.Context, idOrName string) (string, e
 		}
 	}
 	return "", fmt.Errorf("no flavor with id or name %q", idOrName)
+}
+
+// KeyPairExists says whether the user has a key pair of this name.
+func (c *Compute) KeyPairExists(ctx context.Context, name string) (bool, error) {
+	_, err := keypairs.Get(ctx, c.Client, name, keypairs.GetOpts{}).Extract()
+	switch {
+	case err == nil:
+		return true, nil
+	case IsNotFound(err):
+		return false, nil
+	}
+	return false, apiError("reading key pair "+name, err)
+}
+
+// AvailabilityZones lists the compute availability zones that are available.
+func (c *Compute) AvailabilityZones(ctx context.Context) ([]string, error) {
+	pages, err := availabilityzones.List(c.Client).AllPages(ctx)
+	if err != nil {
+		return nil, apiError("listing availability zones", err)
+	}
+	all, err := availabilityzones.ExtractAvailabilityZones(pages)
+	if err != nil {
+		return nil, apiError("reading availability zones", err)
+	}
+	var out []string
+	for _, z := range all {
+		if z.ZoneState.Available {
+			out = append(out, z.ZoneName)
+		}
+	}
+	return out, nil
+}
+
+// FlavorName returns the name of a flavor given by id or name (servers at microversion 2.47
+// and later carry the flavor's name, not its id).
+func (c *Compute) FlavorName(ctx context.Context, idOrName string) (string, error) {
+	id, err := c.ResolveFlavor(ctx, idOrName)
+	if err != nil {
+		return "", err
+	}
+	f, err := flavors.Get(ctx, c.Client, id).Extract()
+	if err != nil {
+		return "", apiError("reading flavor "+id, err)
+	}
+	return f.Name, nil
 }

@@ -96,6 +96,12 @@ func newFixtureOn(t *testing.T, c *scalingtest.Cloud, known []scaling.Node, twea
 
 func (f *fixture) withImage(t *testing.T, image string, tweak func(*scaling.Options)) *fixture {
 	t.Helper()
+	return f.withSpec(t, func(s *scaling.PoolSpec) { s.ImageID = image }, tweak)
+}
+
+// withSpec is a new Pool on the same cloud and nodes, with the spec changed.
+func (f *fixture) withSpec(t *testing.T, change func(*scaling.PoolSpec), tweak func(*scaling.Options)) *fixture {
+	t.Helper()
 	rec := &recorder{}
 	opts := f.pool.Options()
 	opts.Progress, opts.OnChange = rec.progress, rec.change
@@ -103,7 +109,9 @@ func (f *fixture) withImage(t *testing.T, image string, tweak func(*scaling.Opti
 		tweak(&opts)
 	}
 	f.cloud.LB.BatchSize = opts.BatchSize
-	p, err := scaling.New(scaling.Config{Spec: f.cloud.Spec("web", image), Options: opts,
+	spec := f.pool.Spec()
+	change(&spec)
+	p, err := scaling.New(scaling.Config{Spec: spec, Options: opts,
 		Compute: f.cloud.Compute, LB: f.cloud.LB, Clock: f.cloud.Clock, Known: f.pool.Nodes()})
 	if err != nil {
 		t.Fatal(err)

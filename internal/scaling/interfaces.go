@@ -32,6 +32,7 @@ type Server struct {
 	Name     string
 	Status   string // BUILD, ACTIVE, ERROR, REBOOT, DELETED, ...
 	ImageID  string
+	Flavor   string // the flavor's name (Nova shows names, not ids, from microversion 2.47)
 	Address  string // the fixed address on the pool's network ("" while building)
 	Metadata map[string]string
 	Created  time.Time

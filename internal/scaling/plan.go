@@ -90,6 +90,7 @@ type PlanInput struct {
 	Desired        int
 	NamePrefix     string
 	ImageID        string // nodes on another image are replaced, batch by batch
+	FlavorName     string // and so are nodes on another flavor (by name: servers show no flavor id)
 	BatchSize      int
 	Order          Order
 	DrainMethod    DrainMethod
@@ -117,7 +118,15 @@ func Plan(in PlanInput) []Step {
 	if desired < 0 {
 		desired = 0
 	}
-	stale := func(n Node) bool { return in.ImageID != "" && n.ImageID != "" && n.ImageID != in.ImageID }
+	staleImage := func(n Node) bool { return in.ImageID != "" && n.ImageID != "" && n.ImageID != in.ImageID }
+	staleFlavor := func(n Node) bool { return in.FlavorName != "" && n.Flavor != "" && n.Flavor != in.FlavorName }
+	stale := func(n Node) bool { return staleImage(n) || staleFlavor(n) }
+	replaced := func(n Node) string {
+		if staleImage(n) {
+			return "image replaced"
+		}
+		return "flavor replaced"
+	}
 	var orphans, brokenLoose, staleLoose, brokenMember, live []Node
 	used := map[int]bool{}
 	for _, n := range in.Nodes {
@@ -146,7 +155,7 @@ func Plan(in PlanInput) []Step {
 		steps = append(steps, Step{Kind: StepDelete, Nodes: names(brokenLoose), Reason: "server in ERROR"})
 	}
 	if len(staleLoose) > 0 {
-		steps = append(steps, Step{Kind: StepDelete, Nodes: names(staleLoose), Reason: "image replaced, never joined"})
+		steps = append(steps, Step{Kind: StepDelete, Nodes: names(staleLoose), Reason: replaced(staleLoose[0]) + ", never joined"})
 	}
 
 	sortForRemoval(brokenMember, in.Order, stale)
@@ -185,7 +194,7 @@ func Plan(in PlanInput) []Step {
 		case n.Status == "ERROR":
 			return "server in ERROR"
 		case stale(n):
-			return "image replaced"
+			return replaced(n)
 		}
 		return "scale in"
 	}
@@ -201,7 +210,7 @@ func Plan(in PlanInput) []Step {
 	for i := 0; i < len(old); i += b {
 		chunk := old[i:min(i+b, len(old))]
 		steps = append(steps, scaleOutSteps(in, nextOrdinals(used, len(chunk)), nil)...)
-		steps = append(steps, scaleInSteps(in, chunk, b, func(Node) string { return "image replaced" })...)
+		steps = append(steps, scaleInSteps(in, chunk, b, replaced)...)
 		// The replaced nodes are gone by now: their names are free for the next batch.
 		for _, n := range chunk {
 			delete(used, n.Ordinal)
@@ -308,5 +317,53 @@ func names(ns []Node) []string {
 	for i, n := range ns {
 		out[i] = n.Name
 	}
+	return out
+}
+
+// PlannedNode is a node as a plan leaves it: Existing is the node as it is now when the plan
+// keeps it, nil when the plan creates it (or replaces it under the same name).
+type PlannedNode struct {
+	Name     string
+	Ordinal  int
+	Existing *Node
+}
+
+// Outcome returns the nodes that exist once the steps have run, sorted by ordinal: so that
+// `terraform plan` can show a scale-out as the nodes kept plus the nodes added, by name.
+func Outcome(nodes []Node, steps []Step) []PlannedNode {
+	gone := map[string]bool{}
+	created := map[string]int{}
+	for _, st := range steps {
+		switch st.Kind {
+		case StepDelete, StepRemoveOrphans:
+			for _, n := range st.Nodes {
+				gone[n] = true
+			}
+		case StepCreate:
+			for i, n := range st.Nodes {
+				created[n] = st.Ordinals[i]
+			}
+		}
+	}
+	var out []PlannedNode
+	for _, n := range nodes {
+		if n.ServerID == "" || gone[n.Name] {
+			continue
+		}
+		if _, again := created[n.Name]; again {
+			continue
+		}
+		existing := n
+		out = append(out, PlannedNode{Name: n.Name, Ordinal: n.Ordinal, Existing: &existing})
+	}
+	for name, ord := range created {
+		out = append(out, PlannedNode{Name: name, Ordinal: ord})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Ordinal != out[j].Ordinal {
+			return out[i].Ordinal < out[j].Ordinal
+		}
+		return out[i].Name < out[j].Name
+	})
 	return out
 }

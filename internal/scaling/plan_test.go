@@ -177,3 +177,49 @@ func TestPlan_NothingToDoWhenAtDesiredState(t *testing.T) {
 		t.Fatalf("plan = %q, want none", stepStrings(steps))
 	}
 }
+
+func TestOutcome_KeepsExistingNodesAndAddsNewOnesByName(t *testing.T) {
+	nodes := []scaling.Node{
+		{Ordinal: 1, Name: "web-01", ServerID: "s1", MemberID: "m1", Status: "ACTIVE", ImageID: "img"},
+		{Ordinal: 2, Name: "web-02", ServerID: "s2", MemberID: "m2", Status: "ACTIVE", ImageID: "img"},
+	}
+	out := scaling.Outcome(nodes, scaling.Plan(scaling.PlanInput{Nodes: nodes, Desired: 4, NamePrefix: "web", ImageID: "img"}))
+	var got []string
+	for _, p := range out {
+		got = append(got, fmt.Sprintf("%s:%v", p.Name, p.Existing != nil))
+	}
+	if want := "web-01:true web-02:true web-03:false web-04:false"; strings.Join(got, " ") != want {
+		t.Fatalf("outcome = %v, want %s", got, want)
+	}
+	if out[0].Existing.ServerID != "s1" {
+		t.Fatalf("kept node lost its server id: %+v", out[0].Existing)
+	}
+}
+
+func TestOutcome_ScaleInLeavesTheNodesThePlanDoesNotDrain(t *testing.T) {
+	var nodes []scaling.Node
+	for i := 1; i <= 4; i++ {
+		nodes = append(nodes, scaling.Node{Ordinal: i, Name: scaling.NodeName("web", i), ServerID: fmt.Sprint("s", i),
+			MemberID: fmt.Sprint("m", i), Status: "ACTIVE", ImageID: "img"})
+	}
+	out := scaling.Outcome(nodes, scaling.Plan(scaling.PlanInput{Nodes: nodes, Desired: 2, NamePrefix: "web", ImageID: "img", Order: scaling.NewestFirst}))
+	if len(out) != 2 || out[0].Name != "web-01" || out[1].Name != "web-02" || out[1].Existing == nil {
+		t.Fatalf("outcome = %+v, want web-01 and web-02 kept", out)
+	}
+}
+
+func TestOutcome_ImageChangeReplacesEveryNodeUnderItsName(t *testing.T) {
+	nodes := []scaling.Node{
+		{Ordinal: 1, Name: "web-01", ServerID: "s1", MemberID: "m1", Status: "ACTIVE", ImageID: "old"},
+		{Ordinal: 2, Name: "web-02", ServerID: "s2", MemberID: "m2", Status: "ACTIVE", ImageID: "old"},
+	}
+	out := scaling.Outcome(nodes, scaling.Plan(scaling.PlanInput{Nodes: nodes, Desired: 2, NamePrefix: "web", ImageID: "new", BatchSize: 1}))
+	for _, p := range out {
+		if p.Existing != nil {
+			t.Fatalf("outcome keeps %s although its image is replaced: %+v", p.Name, out)
+		}
+	}
+	if len(out) != 2 {
+		t.Fatalf("outcome = %+v, want 2 new nodes", out)
+	}
+}

@@ -35,8 +35,11 @@ type PoolSpec struct {
 	Key        string
 	NamePrefix string
 
-	ImageID        string
-	FlavorID       string
+	ImageID  string
+	FlavorID string
+	// FlavorName is FlavorID's name: servers show the flavor by name, so this is what tells a
+	// node on another flavor (to be replaced, like one on another image).
+	FlavorName     string
 	Networks       []string
 	KeyPair        string
 	SecurityGroups []string
@@ -106,6 +109,7 @@ type Node struct {
 	Address  string
 	MemberID string
 	ImageID  string
+	Flavor   string // flavor name of the server ("" when not known)
 	Status   string // Nova status of the server ("" when the server is gone)
 	Created  time.Time
 
@@ -255,6 +259,9 @@ func withDefaults(o Options) Options {
 	}
 	return o
 }
+
+// Spec returns the pool's spec, defaults filled in.
+func (p *Pool) Spec() PoolSpec { return p.spec }
 
 // Options returns the options in effect, defaults filled in.
 func (p *Pool) Options() Options { return p.opts }
@@ -410,6 +417,7 @@ func (p *Pool) planInput(nodes []Node, desired int) PlanInput {
 		Desired:        desired,
 		NamePrefix:     p.spec.NamePrefix,
 		ImageID:        p.spec.ImageID,
+		FlavorName:     p.spec.FlavorName,
 		BatchSize:      p.opts.BatchSize,
 		Order:          p.opts.Order,
 		DrainMethod:    p.opts.DrainMethod,

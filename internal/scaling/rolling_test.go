@@ -1,6 +1,7 @@
 package scaling_test
 
 import (
+	"context"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -72,5 +73,36 @@ func TestRolling_ReplacementThatFailsToBuildStopsBeforeAnyDrain(t *testing.T) {
 	}
 	if contains(g.rec.messages(), "drained") {
 		t.Fatal("an old node was drained although its replacement failed")
+	}
+}
+
+func TestRolling_FlavorChangeReplacesNodesBatchByBatchLikeAnImageChange(t *testing.T) {
+	f := newFixture(t, nil)
+	f.mustApply(t, 3)
+	g := f.withSpec(t, func(s *scaling.PoolSpec) { s.FlavorID, s.FlavorName = "m1.large", "m1.large" }, nil)
+	steps, err := g.pool.PlanApply(context.Background(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drains := 0
+	for _, st := range steps {
+		if st.Kind == scaling.StepDrain {
+			drains++
+			if st.Reason != "flavor replaced" {
+				t.Errorf("drain %v has reason %q, want flavor replaced", st.Nodes, st.Reason)
+			}
+		}
+	}
+	if drains != 3 {
+		t.Fatalf("plan drains %d nodes, want 3:\n%v", drains, steps)
+	}
+	nodes := g.mustApply(t, 3)
+	for _, s := range f.cloud.Compute.Servers() {
+		if s.Flavor != "m1.large" {
+			t.Errorf("server %s still on flavor %s", s.Name, s.Flavor)
+		}
+	}
+	if len(nodes) != 3 || len(f.cloud.Violations()) > 0 {
+		t.Fatalf("nodes = %v, violations %v", nodeNames(nodes), f.cloud.Violations())
 	}
 }

@@ -142,8 +142,15 @@ func (r *run) recordServer(ord int, name, imageID string, s Server) {
 	if s.ImageID != "" {
 		imageID = s.ImageID
 	}
+	flavor := s.Flavor
+	if flavor == "" && s.ID != "" {
+		flavor = r.p.spec.FlavorName
+	}
 	r.p.update(name, true, func(n *Node) {
 		n.Ordinal, n.Name, n.ServerID, n.ImageID, n.Status = ord, name, s.ID, imageID, s.Status
+		if flavor != "" {
+			n.Flavor = flavor
+		}
 		if s.Address != "" {
 			n.Address = s.Address
 		}
@@ -191,7 +198,7 @@ func (r *run) join(ctx context.Context, st Step) error {
 	err := parallel(ctx, len(pending), p.opts.MaxParallel, func(i int) error {
 		n := pending[i]
 		_, err := r.buildNode(ctx, n.Ordinal, p.spec.ImageID, Server{ID: n.ServerID, Name: n.Name, Status: n.Status,
-			ImageID: n.ImageID, Created: n.Created})
+			ImageID: n.ImageID, Flavor: n.Flavor, Created: n.Created})
 		if err != nil {
 			return r.buildFailed(ctx, n.Name, err)
 		}

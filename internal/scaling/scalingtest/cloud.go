@@ -58,7 +58,7 @@ func (c *Cloud) SetDown(address string, down bool) {
 
 // Spec is a pool spec matching this cloud.
 func (c *Cloud) Spec(prefix, image string) scaling.PoolSpec {
-	return scaling.PoolSpec{Key: PoolKey, NamePrefix: prefix, ImageID: image, FlavorID: "m1.small",
+	return scaling.PoolSpec{Key: PoolKey, NamePrefix: prefix, ImageID: image, FlavorID: "m1.small", FlavorName: "m1.small",
 		Networks: []string{"net-1"}, LoadBalancerID: c.LB.ID, PoolID: c.LB.PoolID, ProtocolPort: 80, SubnetID: "subnet-1"}
 }
 

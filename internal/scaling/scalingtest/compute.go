@@ -210,7 +210,7 @@ func (c *Compute) CreateServer(ctx context.Context, spec scaling.ServerSpec) (sc
 	now := c.Clock.Now()
 	c.seq++
 	s := &fakeServer{Server: scaling.Server{
-		ID: fmt.Sprintf("srv-%03d", c.seq), Name: spec.Name, ImageID: spec.ImageID,
+		ID: fmt.Sprintf("srv-%03d", c.seq), Name: spec.Name, ImageID: spec.ImageID, Flavor: spec.FlavorID,
 		Address:  fmt.Sprintf("10.0.%d.%d", c.seq/250, c.seq%250+2),
 		Metadata: copyMap(spec.Metadata), Created: now,
 	}, readyAt: now.Add(c.BuildTime)}
