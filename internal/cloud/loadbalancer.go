@@ -154,3 +154,17 @@ func (l *LoadBalancer) MemberOperatingStatuses(ctx context.Context, loadBalancer
 func IsImmutable(err error) bool {
 	return gophercloud.ResponseCodeIs(err, http.StatusConflict) && strings.Contains(strings.ToLower(err.Error()), "immutable")
 }
+
+// PoolTags reads the tags of an Octavia pool.
+func (l *LoadBalancer) PoolTags(ctx context.Context, poolID string) ([]string, error) {
+	p, err := l.GetPool(ctx, poolID)
+	if err != nil {
+		return nil, err
+	}
+	return p.Tags, nil
+}
+
+// SetPoolTags replaces the pool's tags and waits until the load balancer has applied it.
+func (l *LoadBalancer) SetPoolTags(ctx context.Context, poolID string, tags []string) error {
+	return l.UpdatePool(ctx, poolID, PoolUpdate{Tags: &tags})
+}

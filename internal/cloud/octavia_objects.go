@@ -138,6 +138,8 @@ type PoolUpdate struct {
 	LBMethod         string
 	Persistence      *pools.SessionPersistence
 	ClearPersistence bool
+	// Tags replaces the pool's whole tag list when set.
+	Tags *[]string
 }
 
 // ToPoolUpdateMap implements pools.UpdateOptsBuilder.
@@ -148,6 +150,9 @@ func (u PoolUpdate) ToPoolUpdateMap() (map[string]any, error) {
 	}
 	if u.LBMethod != "" {
 		body["lb_algorithm"] = u.LBMethod
+	}
+	if u.Tags != nil {
+		body["tags"] = append([]string{}, *u.Tags...)
 	}
 	switch {
 	case u.ClearPersistence:

@@ -17,7 +17,13 @@ func (p *Pool) Discover(ctx context.Context) error {
 		return fmt.Errorf("listing the servers of pool %q: %w", p.spec.Key, err)
 	}
 	members, err := p.lb.ListMembers(ctx, p.spec.PoolID)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// A pool that is gone (or never was) has no member to drain: the servers are still
+		// found, so they can be deleted, and the pool can be forgotten.
+		p.progress(StepRemoveOrphans, nil, "Octavia pool %s does not exist: the pool's servers have no member", p.spec.PoolID)
+		members = nil
+	case err != nil:
 		return fmt.Errorf("listing the members of Octavia pool %s: %w", p.spec.PoolID, err)
 	}
 	known := p.Nodes()

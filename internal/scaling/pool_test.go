@@ -98,3 +98,16 @@ func TestNodeName_ZeroPadsAndParsesBack(t *testing.T) {
 		}
 	}
 }
+
+func TestDiscover_PoolThatIsGoneMeansNoMembersAndDestroyDeletesTheServers(t *testing.T) {
+	f := newFixture(t, nil)
+	f.mustApply(t, 2)
+	g := f.withSpec(t, func(s *scaling.PoolSpec) { s.PoolID = "no-such-pool" }, nil)
+	nodes, err := g.pool.Destroy(context.Background())
+	if err != nil {
+		t.Fatalf("destroy of a pool whose Octavia pool is gone: %v", err)
+	}
+	if len(nodes) != 0 || len(f.cloud.Compute.Servers()) != 0 {
+		t.Fatalf("nodes %v, %d servers left; want every server deleted", nodeNames(nodes), len(f.cloud.Compute.Servers()))
+	}
+}
