@@ -187,6 +187,19 @@ func (c *Client) LoadBalancer(ctx context.Context, loadBalancerID string) (*Load
 	return &LoadBalancer{Client: sc, Poll: c.Poll(), LoadBalancerID: loadBalancerID}, nil
 }
 
+// Images returns the adapter that snapshots servers (Nova) and follows images (Glance).
+func (c *Client) Images(ctx context.Context) (*Images, error) {
+	compute, err := c.ServiceClient(ctx, ServiceCompute)
+	if err != nil {
+		return nil, err
+	}
+	img, err := c.ServiceClient(ctx, ServiceImage)
+	if err != nil {
+		return nil, err
+	}
+	return &Images{Compute: compute, Image: img, Poll: c.Poll()}, nil
+}
+
 // Network returns the Neutron adapter.
 func (c *Client) Network(ctx context.Context) (*Network, error) {
 	sc, err := c.ServiceClient(ctx, ServiceNetwork)

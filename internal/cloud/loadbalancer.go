@@ -168,3 +168,25 @@ func (l *LoadBalancer) PoolTags(ctx context.Context, poolID string) ([]string, e
 func (l *LoadBalancer) SetPoolTags(ctx context.Context, poolID string, tags []string) error {
 	return l.UpdatePool(ctx, poolID, PoolUpdate{Tags: &tags})
 }
+
+// CheckPool reports a pool that does not exist, or that is not a pool of the load balancer.
+func (l *LoadBalancer) CheckPool(ctx context.Context, poolID, loadBalancerID string) error {
+	p, err := l.GetPool(ctx, poolID)
+	if err != nil {
+		return err
+	}
+	for _, lb := range p.Loadbalancers {
+		if lb.ID == loadBalancerID {
+			return nil
+		}
+	}
+	return fmt.Errorf("pool %s (%s) is a pool of load balancer %s, not of %s", poolID, p.Name, poolLoadBalancers(p), loadBalancerID)
+}
+
+func poolLoadBalancers(p *pools.Pool) string {
+	ids := make([]string, 0, len(p.Loadbalancers))
+	for _, lb := range p.Loadbalancers {
+		ids = append(ids, lb.ID)
+	}
+	return strings.Join(ids, ", ")
+}

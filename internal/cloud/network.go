@@ -8,6 +8,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 )
 
 // Network reads Neutron: what the provider resolves at plan time and the security groups and
@@ -75,4 +76,16 @@ func (n *Network) MissingSecurityGroups(ctx context.Context, namesOrIDs []string
 		}
 	}
 	return missing, nil
+}
+
+// SubnetExists says whether the project can see the subnet.
+func (n *Network) SubnetExists(ctx context.Context, id string) (bool, error) {
+	_, err := subnets.Get(ctx, n.Client, id).Extract()
+	switch {
+	case err == nil:
+		return true, nil
+	case IsNotFound(err):
+		return false, nil
+	}
+	return false, apiError("reading subnet "+id, err)
 }

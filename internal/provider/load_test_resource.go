@@ -471,33 +471,3 @@ func roundTo(v float64, places int) float64 {
 	p := math.Pow10(places)
 	return math.Round(v*p) / p
 }
-
-// checkString adapts a plain Go check into a plan-time validator (skipped while the value is unknown).
-func checkString(check func(string) error) validator.String { return stringCheck{check} }
-
-type stringCheck struct{ check func(string) error }
-
-func (v stringCheck) Description(context.Context) string { return "must be valid" }
-func (v stringCheck) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
-}
-
-func (v stringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := v.check(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+req.Path.String(), err.Error())
-	}
-}
-
-// checkDuration parses a Go duration string and applies check to it.
-func checkDuration(check func(time.Duration) error) validator.String {
-	return stringCheck{func(s string) error {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("%q is not a duration such as \"30s\" or \"2m\": %w", s, err)
-		}
-		return check(d)
-	}}
-}

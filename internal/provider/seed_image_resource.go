@@ -100,15 +100,7 @@ func (r *seedImageResource) images(ctx context.Context) (*cloud.Images, error) {
 	if r.data == nil || r.data.client == nil {
 		return nil, fmt.Errorf("the provider is not configured")
 	}
-	compute, err := r.data.client.ServiceClient(ctx, cloud.ServiceCompute)
-	if err != nil {
-		return nil, err
-	}
-	img, err := r.data.client.ServiceClient(ctx, cloud.ServiceImage)
-	if err != nil {
-		return nil, err
-	}
-	return &cloud.Images{Compute: compute, Image: img, Poll: cloud.ConfiguredPoll()}, nil
+	return r.data.client.Images(ctx)
 }
 
 func (r *seedImageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

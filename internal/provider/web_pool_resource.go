@@ -2,8 +2,11 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,6 +88,7 @@ type scaleInModel struct {
 }
 
 var nodeAttrTypes = map[string]attr.Type{
+	"flavor":           types.StringType,
 	"name":             types.StringType,
 	"id":               types.StringType,
 	"address":          types.StringType,
@@ -103,10 +107,16 @@ func (r *webPoolResource) Metadata(_ context.Context, req resource.MetadataReque
 
 var poolNamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,48}$`)
 
-func durationValidator() validator.String {
-	return stringvalidator.RegexMatches(regexp.MustCompile(`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`),
-		`must be a duration such as "60s", "5m" or "1m30s"`)
-}
+// Bounds of the scale-in durations: a drain longer than an hour keeps paying for a node nobody
+// sends traffic to, and a webhook that needs longer is not a pre-delete hook.
+const (
+	maxDrainTimeout   = time.Hour
+	maxWebhookTimeout = time.Hour
+)
+
+// notBuilt is the status of a node the plan named but an apply could not build; the next
+// refresh drops it and the next apply builds it.
+const notBuilt = "NOT_BUILT"
 
 func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
@@ -114,12 +124,22 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"nodes in parallel and joins them in one member update; shrinking it (and destroying the resource) is the " +
 			"staggered scale-back: `scale_in.batch_size` nodes at a time are drained (weight 0), given " +
 			"`scale_in.drain_timeout` to finish open connections, removed from the pool, deleted, and the remaining " +
-			"tier is health-checked before the next batch. Changing `image_id` replaces nodes batch by batch, new " +
+			"tier is health-checked before the next batch. Changing `image_id` or `flavor` replaces nodes batch by batch, new " +
 			"nodes healthy before old ones drain. Members this resource did not create (such as `web01`) are never touched. " +
 			"Changes to `networks`, `key_pair`, `security_groups`, `user_data`, `availability_zones` and `metadata` apply " +
 			"to nodes created afterwards; a new `image_id` is what rolls every node over.\n\n" +
 			"Nodes are named `<name>-NN` and carry the metadata `eventscale_pool = <name>`, so a node whose create " +
-			"response was lost, or an apply that was interrupted, is found and adopted rather than created twice.",
+			"response was lost, or an apply that was interrupted, is found and adopted rather than created twice.\n\n" +
+			"**Partial failure.** A create that built some nodes but not all (a quota reached by another user, a " +
+			"server that kept ending in ERROR) still succeeds, with a warning that names what is missing: the state " +
+			"lists the nodes that serve, and the nodes that could not be built with status `" + notBuilt + "`. The " +
+			"next `terraform plan` shows an in-place update that adds only what is missing; nothing that serves is " +
+			"replaced. (An error from a create would make Terraform taint the pool and replace it, draining every " +
+			"node that serves.) A failed update or destroy is an error, and the next apply resumes from what exists.\n\n" +
+			"**Plan time.** The plan resolves `flavor`, `image_id`, `networks`, `key_pair`, `security_groups`, " +
+			"`availability_zones`, `load_balancer_id`, `pool_id` and `subnet_id` with read-only calls and refuses " +
+			"unknown ones, naming the attribute, before anything is created. It lists the nodes it adds by name and the " +
+			"nodes a scale-back drains, in order.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The pool's name: the key its nodes carry.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
@@ -131,10 +151,10 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Validators: []validator.Int64{int64validator.Between(0, 500)}},
 			"image_id": schema.StringAttribute{Required: true,
 				MarkdownDescription: "Image the nodes boot from (for example `eventscale_seed_image.web.id`). A change is a rolling replacement."},
-			"flavor": schema.StringAttribute{Required: true, MarkdownDescription: "Flavor id or name.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+			"flavor": schema.StringAttribute{Required: true,
+				MarkdownDescription: "Flavor id or name. A change replaces the nodes batch by batch, like an image change."},
 			"networks": schema.ListAttribute{Required: true, ElementType: types.StringType,
-				MarkdownDescription: "Network UUIDs; the first carries the address registered as the pool member.",
+				MarkdownDescription: "Network ids or names; the first carries the address registered as the pool member.",
 				Validators:          []validator.List{listvalidator.SizeAtLeast(1)}},
 			"key_pair":        schema.StringAttribute{Optional: true, MarkdownDescription: "Nova key pair name."},
 			"security_groups": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Security group names."},
@@ -151,7 +171,8 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"server_group_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The server group's id, when a policy is set.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"metadata": schema.MapAttribute{Optional: true, ElementType: types.StringType,
-				MarkdownDescription: "Extra Nova metadata for new nodes (the `eventscale_*` keys are reserved)."},
+				MarkdownDescription: "Extra Nova metadata for new nodes (the `eventscale_*` keys are reserved).",
+				Validators:          []validator.Map{reservedMetadataValidator{}}},
 			"load_balancer_id": schema.StringAttribute{Required: true, MarkdownDescription: "Octavia load balancer id.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
 			"pool_id": schema.StringAttribute{Required: true, MarkdownDescription: "Octavia pool the nodes join.",
@@ -187,9 +208,9 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"batch_size": schema.Int64Attribute{Optional: true, MarkdownDescription: "Nodes drained per step (default 1).",
 						Validators: []validator.Int64{int64validator.Between(1, 100)}},
 					"drain_timeout": schema.StringAttribute{Optional: true,
-						MarkdownDescription: "Time given to open connections after the member stops receiving new ones (default `60s`). " +
-							"Octavia exposes no per-member connection count, so this is a timed wait, like AWS's deregistration delay.",
-						Validators: []validator.String{durationValidator()}},
+						MarkdownDescription: "Time given to open connections after the member stops receiving new ones, from `0s` to `1h` " +
+							"(default `60s`). Octavia exposes no per-member connection count, so this is a timed wait, like AWS's deregistration delay.",
+						Validators: []validator.String{durationBetween(0, maxDrainTimeout)}},
 					"drain_method": schema.StringAttribute{Optional: true,
 						MarkdownDescription: "`weight` (default: weight 0, existing connections continue) or `disable` " +
 							"(admin_state_up = false, for providers without weights such as OVN).",
@@ -198,16 +219,18 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 						MarkdownDescription: "`newest-first` (default) or `oldest-first`.",
 						Validators:          []validator.String{stringvalidator.OneOf("newest-first", "oldest-first")}},
 					"health_check_url": schema.StringAttribute{Optional: true,
-						MarkdownDescription: "URL (normally the VIP) that must answer 2xx/3xx after each step, or the scale-back stops.",
-						Validators:          []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^https?://`), "must be an http or https URL")}},
+						MarkdownDescription: "URL (normally the VIP) that must answer 2xx/3xx before the first drain and after each step, " +
+							"or the scale-back stops (or does not start).",
+						Validators: []validator.String{endpointURLValidator{}}},
 					"health_check_successes": schema.Int64Attribute{Optional: true,
 						MarkdownDescription: "Consecutive good answers required (default 3).",
 						Validators:          []validator.Int64{int64validator.Between(1, 100)}},
 					"pre_delete_webhook": schema.StringAttribute{Optional: true,
-						MarkdownDescription: "URL POSTed the node's details after its drain; it must answer 2xx before the node is removed.",
-						Validators:          []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^https?://`), "must be an http or https URL")}},
-					"webhook_timeout": schema.StringAttribute{Optional: true, MarkdownDescription: "Bound on the webhook wait (default `5m`).",
-						Validators: []validator.String{durationValidator()}},
+						MarkdownDescription: "URL POSTed the node's details after its drain; it must answer 2xx before the node is removed. " +
+							"A scale-back whose webhook host cannot be connected to does not start.",
+						Validators: []validator.String{endpointURLValidator{}}},
+					"webhook_timeout": schema.StringAttribute{Optional: true, MarkdownDescription: "Bound on the webhook wait, from `1s` to `1h` (default `5m`).",
+						Validators: []validator.String{durationBetween(time.Second, maxWebhookTimeout)}},
 				}},
 			"nodes": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "The pool's nodes as they exist.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
@@ -219,6 +242,7 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"image_id":         schema.StringAttribute{Computed: true, MarkdownDescription: "Image the node runs."},
 					"operating_status": schema.StringAttribute{Computed: true, MarkdownDescription: "Member operating status as last seen."},
 					"created_at":       schema.StringAttribute{Computed: true, MarkdownDescription: "When Nova created the server (RFC 3339): the scale-back order."},
+					"flavor":           schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the node's flavor."},
 				}}},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
@@ -287,43 +311,43 @@ func stringList(ctx context.Context, l types.List, diags *diag.Diagnostics) []st
 	return out
 }
 
-// pool builds the scaling library's Pool for this configuration.
-func (r *webPoolResource) pool(ctx context.Context, m *webPoolModel, known []scaling.Node, diags *diag.Diagnostics) (*scaling.Pool, *cloud.Compute) {
+// webPoolAPI is what the web pool calls: one adapter per service, built once per operation.
+type webPoolAPI struct {
+	compute *cloud.Compute
+	lb      *cloud.LoadBalancer
+	network *cloud.Network
+}
+
+func (r *webPoolResource) api(ctx context.Context, lbID string, diags *diag.Diagnostics) *webPoolAPI {
 	if r.data == nil {
 		diags.AddError("Provider not configured", "the eventscale provider was not configured before eventscale_web_pool was used")
-		return nil, nil
+		return nil
 	}
 	compute, err := r.data.client.Compute(ctx)
 	if err != nil {
 		diags.AddError("Cannot use the compute service", err.Error())
-		return nil, nil
+		return nil
 	}
-	lb, err := r.data.client.LoadBalancer(ctx, m.LoadBalancerID.ValueString())
+	lb, err := r.data.client.LoadBalancer(ctx, lbID)
 	if err != nil {
 		diags.AddError("Cannot use the load-balancer service", err.Error())
-		return nil, nil
+		return nil
 	}
-	// Only creating nodes needs the flavor: reading and destroying an imported pool do not.
-	var flavorID string
-	if flavor := m.Flavor.ValueString(); flavor != "" {
-		id, err := compute.ResolveFlavor(ctx, flavor)
-		if err != nil {
-			diags.AddAttributeError(path.Root("flavor"), "Unknown flavor", err.Error())
-			return nil, nil
-		}
-		flavorID = id
+	network, err := r.data.client.Network(ctx)
+	if err != nil {
+		diags.AddError("Cannot use the network service", err.Error())
+		return nil
 	}
-	opts := m.options(ctx, diags)
-	opts.PollInterval = r.data.client.Poll().Interval
-	opts.Progress = func(p scaling.Progress) {
-		tflog.Info(ctx, p.Message, map[string]any{"pool": m.Name.ValueString(), "step": string(p.Step), "nodes": strings.Join(p.Nodes, ",")})
-	}
+	return &webPoolAPI{compute: compute, lb: lb, network: network}
+}
+
+// pool builds the scaling library's Pool for this configuration. Only creating nodes needs the
+// flavor and the networks resolved: reading and destroying an imported pool do not.
+func (r *webPoolResource) pool(ctx context.Context, api *webPoolAPI, m *webPoolModel, known []scaling.Node, diags *diag.Diagnostics) *scaling.Pool {
 	spec := scaling.PoolSpec{
 		Key:               m.Name.ValueString(),
 		NamePrefix:        m.Name.ValueString(),
 		ImageID:           m.ImageID.ValueString(),
-		FlavorID:          flavorID,
-		Networks:          stringList(ctx, m.Networks, diags),
 		KeyPair:           m.KeyPair.ValueString(),
 		SecurityGroups:    stringList(ctx, m.SecurityGroups, diags),
 		UserData:          m.UserData.ValueString(),
@@ -334,42 +358,71 @@ func (r *webPoolResource) pool(ctx context.Context, m *webPoolModel, known []sca
 		ProtocolPort:      int(m.ProtocolPort.ValueInt64()),
 		SubnetID:          m.SubnetID.ValueString(),
 	}
+	if flavor := m.Flavor.ValueString(); flavor != "" {
+		id, err := api.compute.ResolveFlavor(ctx, flavor)
+		if err == nil {
+			spec.FlavorID = id
+			spec.FlavorName, err = api.compute.FlavorName(ctx, id)
+		}
+		if err != nil {
+			diags.AddAttributeError(path.Root("flavor"), "Unknown flavor", err.Error())
+			return nil
+		}
+	}
+	for i, n := range stringList(ctx, m.Networks, diags) {
+		id, err := api.network.ResolveNetwork(ctx, n)
+		if err != nil {
+			diags.AddAttributeError(path.Root("networks").AtListIndex(i), "Unknown network", err.Error())
+			return nil
+		}
+		spec.Networks = append(spec.Networks, id)
+	}
 	if !m.Metadata.IsNull() && !m.Metadata.IsUnknown() {
 		diags.Append(m.Metadata.ElementsAs(ctx, &spec.Metadata, false)...)
 	}
+	opts := m.options(ctx, diags)
+	opts.PollInterval = r.data.client.Poll().Interval
+	opts.Progress = func(p scaling.Progress) {
+		tflog.Info(ctx, p.Message, map[string]any{"pool": m.Name.ValueString(), "step": string(p.Step), "nodes": strings.Join(p.Nodes, ",")})
+	}
 	if diags.HasError() {
-		return nil, nil
+		return nil
 	}
-	p, err := scaling.New(scaling.Config{Spec: spec, Options: opts, Compute: compute, LB: lb, Known: known})
+	p, err := scaling.New(scaling.Config{Spec: spec, Options: opts, Compute: api.compute, LB: api.lb, Known: known})
 	if err != nil {
-		diags.AddError("Invalid web pool", err.Error())
-		return nil, nil
+		addPoolError(diags, "Invalid web pool", err)
+		return nil
 	}
-	return p, compute
+	return p
+}
+
+// addPoolError names the scale_in attribute when the library refused one of its endpoints.
+func addPoolError(diags *diag.Diagnostics, summary string, err error) {
+	var ee *scaling.EndpointError
+	if errors.As(err, &ee) {
+		diags.AddAttributeError(path.Root("scale_in").AtName(ee.Option), summary, err.Error())
+		return
+	}
+	diags.AddError(summary, err.Error())
 }
 
 // nodesFromState rebuilds the library's nodes from state, with the ordinal and creation time
 // that decide the scale-back order, so a plan-time preview drains in the order apply will.
+// Nodes that were never built are left out: they exist only as a name.
 func nodesFromState(ctx context.Context, prefix string, l types.List, diags *diag.Diagnostics) []scaling.Node {
 	if l.IsNull() || l.IsUnknown() {
 		return nil
 	}
-	var objs []struct {
-		Name            types.String `tfsdk:"name"`
-		ID              types.String `tfsdk:"id"`
-		Address         types.String `tfsdk:"address"`
-		MemberID        types.String `tfsdk:"member_id"`
-		Status          types.String `tfsdk:"status"`
-		ImageID         types.String `tfsdk:"image_id"`
-		OperatingStatus types.String `tfsdk:"operating_status"`
-		CreatedAt       types.String `tfsdk:"created_at"`
-	}
+	var objs []nodeModel
 	diags.Append(l.ElementsAs(ctx, &objs, false)...)
 	out := make([]scaling.Node, 0, len(objs))
 	for _, o := range objs {
 		n := scaling.Node{Name: o.Name.ValueString(), ServerID: o.ID.ValueString(), Address: o.Address.ValueString(),
 			MemberID: o.MemberID.ValueString(), Status: o.Status.ValueString(), ImageID: o.ImageID.ValueString(),
-			OperatingStatus: o.OperatingStatus.ValueString()}
+			Flavor: o.Flavor.ValueString(), OperatingStatus: o.OperatingStatus.ValueString()}
+		if n.ServerID == "" && n.MemberID == "" {
+			continue
+		}
 		n.Ordinal, _ = scaling.OrdinalFromName(prefix, n.Name)
 		if t, err := time.Parse(time.RFC3339Nano, o.CreatedAt.ValueString()); err == nil {
 			n.Created = t
@@ -379,18 +432,106 @@ func nodesFromState(ctx context.Context, prefix string, l types.List, diags *dia
 	return out
 }
 
+// nodeModel is one element of the nodes attribute.
+type nodeModel struct {
+	Name            types.String `tfsdk:"name"`
+	ID              types.String `tfsdk:"id"`
+	Address         types.String `tfsdk:"address"`
+	MemberID        types.String `tfsdk:"member_id"`
+	Status          types.String `tfsdk:"status"`
+	ImageID         types.String `tfsdk:"image_id"`
+	Flavor          types.String `tfsdk:"flavor"`
+	OperatingStatus types.String `tfsdk:"operating_status"`
+	CreatedAt       types.String `tfsdk:"created_at"`
+}
+
+func nodeValue(n scaling.Node) attr.Value {
+	return types.ObjectValueMust(nodeAttrTypes, map[string]attr.Value{
+		"name": types.StringValue(n.Name), "id": types.StringValue(n.ServerID), "address": types.StringValue(n.Address),
+		"member_id": types.StringValue(n.MemberID), "status": types.StringValue(n.Status), "image_id": types.StringValue(n.ImageID),
+		"flavor": types.StringValue(n.Flavor), "operating_status": types.StringValue(n.OperatingStatus),
+		"created_at": types.StringValue(createdAt(n.Created)),
+	})
+}
+
 func nodesToState(nodes []scaling.Node) types.List {
 	vals := make([]attr.Value, 0, len(nodes))
 	for _, n := range nodes {
-		vals = append(vals, types.ObjectValueMust(nodeAttrTypes, map[string]attr.Value{
-			"name": types.StringValue(n.Name), "id": types.StringValue(n.ServerID), "address": types.StringValue(n.Address),
-			"member_id": types.StringValue(n.MemberID), "status": types.StringValue(n.Status), "image_id": types.StringValue(n.ImageID),
-			"operating_status": types.StringValue(n.OperatingStatus),
-			"created_at":       types.StringValue(createdAt(n.Created)),
-		}))
+		vals = append(vals, nodeValue(n))
 	}
 	return types.ListValueMust(nodeObjectType, vals)
 }
+
+// nodesForPlannedNames lists the nodes that exist in the order the plan named them, with the
+// names the plan promised but the apply could not build marked NOT_BUILT, and any node the
+// plan did not name (never hidden) after them.
+func nodesForPlannedNames(ctx context.Context, planned types.List, nodes []scaling.Node) types.List {
+	if planned.IsNull() || planned.IsUnknown() {
+		return nodesToState(nodes)
+	}
+	var names []nodeModel
+	if d := planned.ElementsAs(ctx, &names, false); d.HasError() {
+		return nodesToState(nodes)
+	}
+	byName := map[string]scaling.Node{}
+	for _, n := range nodes {
+		byName[n.Name] = n
+	}
+	vals := make([]attr.Value, 0, len(names))
+	for _, pn := range names {
+		name := pn.Name.ValueString()
+		n, ok := byName[name]
+		if !ok {
+			n = scaling.Node{Name: name, Status: notBuilt}
+		}
+		delete(byName, name)
+		vals = append(vals, nodeValue(n))
+	}
+	for _, n := range nodes {
+		if _, extra := byName[n.Name]; extra {
+			vals = append(vals, nodeValue(n))
+		}
+	}
+	return types.ListValueMust(nodeObjectType, vals)
+}
+
+// nodeNames lists the names of a nodes attribute, in its order.
+func nodeNames(ctx context.Context, l types.List) []string {
+	var objs []nodeModel
+	if l.IsNull() || l.IsUnknown() || l.ElementsAs(ctx, &objs, false).HasError() {
+		return nil
+	}
+	out := make([]string, len(objs))
+	for i, o := range objs {
+		out[i] = o.Name.ValueString()
+	}
+	return out
+}
+
+// inOrder puts the items named in order first, in that order, then the others as they come: the
+// nodes attribute keeps its order from one apply and refresh to the next, so that a scale-out
+// shows as nodes appended rather than as every position changing.
+func inOrder[T any](order []string, items []T, name func(T) string) []T {
+	pos := map[string]int{}
+	for i, n := range order {
+		pos[n] = i
+	}
+	out := append([]T(nil), items...)
+	sort.SliceStable(out, func(i, j int) bool {
+		pi, iok := pos[name(out[i])]
+		pj, jok := pos[name(out[j])]
+		switch {
+		case iok && jok:
+			return pi < pj
+		case iok != jok:
+			return iok
+		}
+		return false
+	})
+	return out
+}
+
+func nodeName(n scaling.Node) string { return n.Name }
 
 func createdAt(t time.Time) string {
 	if t.IsZero() {
@@ -412,6 +553,21 @@ func inService(nodes []scaling.Node) int {
 	return n
 }
 
+// missingNodes names the nodes of the plan that do not serve.
+func missingNodes(ctx context.Context, l types.List) []string {
+	var objs []nodeModel
+	if l.IsNull() || l.IsUnknown() || l.ElementsAs(ctx, &objs, false).HasError() {
+		return nil
+	}
+	var out []string
+	for _, o := range objs {
+		if o.ID.ValueString() == "" || o.MemberID.ValueString() == "" || o.Status.ValueString() != "ACTIVE" {
+			out = append(out, o.Name.ValueString())
+		}
+	}
+	return out
+}
+
 func (r *webPoolResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan webPoolModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -422,42 +578,103 @@ func (r *webPoolResource) Create(ctx context.Context, req resource.CreateRequest
 	resp.Diagnostics.Append(d...)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	api := r.api(ctx, plan.LoadBalancerID.ValueString(), &resp.Diagnostics)
+	if api == nil {
+		return
+	}
+	if !r.checkImage(ctx, &plan, &resp.Diagnostics) {
+		return
+	}
 
 	plan.ID = plan.Name
 	plan.ServerGroupID = types.StringValue("")
 	if policy := plan.ServerGroupPolicy.ValueString(); policy != "" {
-		compute, err := r.data.client.Compute(ctx)
-		if err == nil {
-			var id string
-			id, err = compute.EnsureServerGroup(ctx, plan.Name.ValueString(), policy)
-			plan.ServerGroupID = types.StringValue(id)
-		}
+		id, err := api.compute.EnsureServerGroup(ctx, plan.Name.ValueString(), policy)
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("server_group_policy"), "Cannot create the server group", err.Error())
 			return
 		}
+		plan.ServerGroupID = types.StringValue(id)
 	}
-	r.apply(ctx, &plan, nil, &resp.State, &resp.Diagnostics)
-}
-
-// apply runs the scaling library and saves exactly what exists, error or not.
-func (r *webPoolResource) apply(ctx context.Context, m *webPoolModel, known []scaling.Node, state interface {
-	Set(context.Context, any) diag.Diagnostics
-}, diags *diag.Diagnostics) {
-	p, _ := r.pool(ctx, m, known, diags)
-	if p == nil {
+	planned := plan.Nodes
+	nodes, err := r.apply(ctx, api, &plan, nil, &resp.Diagnostics)
+	if nodes == nil && err == nil {
+		return // refused before anything was made
+	}
+	if err != nil && len(nodes) == 0 && plan.ServerGroupID.ValueString() == "" {
+		// Nothing exists: an error leaves nothing to resume and nothing to taint.
+		resp.Diagnostics.AddError(fmt.Sprintf("Creating web pool %q failed", plan.Name.ValueString()), err.Error())
 		return
 	}
-	desired := int(m.Size.ValueInt64())
-	nodes, err := p.Apply(ctx, desired)
-	m.Nodes = nodesToState(nodes)
+	plan.Nodes = nodesForPlannedNames(ctx, planned, nodes)
 	if err != nil {
-		// Record what exists; the size in state is what serves, so the next plan retries.
-		m.Size = types.Int64Value(int64(inService(nodes)))
-		diags.AddError(fmt.Sprintf("Scaling web pool %q to %d nodes failed", m.Name.ValueString(), desired),
-			err.Error()+"\n\nThe state lists exactly the nodes that exist now; run apply again to resume.")
+		// Saved without an error: an error would make Terraform taint the pool, and the next apply
+		// would replace it, draining and deleting every node that serves.
+		missing := missingNodes(ctx, plan.Nodes)
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Web pool %q was created with %d of %d nodes", plan.Name.ValueString(),
+			inService(nodes), plan.Size.ValueInt64()),
+			fmt.Sprintf("%s\n\nNot serving: %s. The nodes that serve are kept; the state marks the others %s. "+
+				"Run terraform apply again: it adds only what is missing (terraform plan -detailed-exitcode exits 2 until it has).",
+				err.Error(), strings.Join(missing, ", "), notBuilt))
 	}
-	diags.Append(state.Set(ctx, m)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// checkImage refuses, before any server is made, an image that does not exist or is not active:
+// a seed image still saving when its own apply stopped shows up here.
+func (r *webPoolResource) checkImage(ctx context.Context, m *webPoolModel, diags *diag.Diagnostics) bool {
+	imgs, err := r.data.client.Images(ctx)
+	if err != nil {
+		diags.AddError("Cannot use the image service", err.Error())
+		return false
+	}
+	img, err := imgs.GetImage(ctx, m.ImageID.ValueString())
+	switch {
+	case cloud.IsNotFound(err):
+		diags.AddAttributeError(path.Root("image_id"), "Unknown image", fmt.Sprintf("no image %s is visible to the project", m.ImageID.ValueString()))
+		return false
+	case err != nil:
+		diags.AddAttributeError(path.Root("image_id"), "Cannot read the image", err.Error())
+		return false
+	case img.Status != "active":
+		diags.AddAttributeError(path.Root("image_id"), "Image not active",
+			fmt.Sprintf("image %s (%s) is %s: Nova builds servers from active images only; no server was created", img.ID, img.Name, img.Status))
+		return false
+	}
+	return true
+}
+
+// apply runs the scaling library, with the configuration record written to the Octavia pool
+// alongside, and returns exactly the nodes that exist, error or not. nil nodes with a nil
+// error means the configuration was refused before anything was made (diags says why).
+func (r *webPoolResource) apply(ctx context.Context, api *webPoolAPI, m *webPoolModel, known []scaling.Node, diags *diag.Diagnostics) ([]scaling.Node, error) {
+	p := r.pool(ctx, api, m, known, diags)
+	if p == nil {
+		return nil, nil
+	}
+	rec := m.record(ctx, diags)
+	// The record costs one load balancer update: sent while the servers build, it is applied
+	// before the members join.
+	recorded := make(chan error, 1)
+	go func() {
+		recorded <- writeRecord(ctx, api.lb, m.PoolID.ValueString(), m.Name.ValueString(), &rec)
+	}()
+	nodes, err := p.Apply(ctx, int(m.Size.ValueInt64()))
+	if rerr := <-recorded; rerr != nil && !cloud.IsNotFound(rerr) {
+		diags.AddAttributeWarning(path.Root("pool_id"), "Configuration record not written",
+			"The web pool keeps its configuration as tags on Octavia pool "+m.PoolID.ValueString()+
+				" so that an import can restore it; writing them failed: "+rerr.Error())
+	}
+	if err != nil {
+		var ee *scaling.EndpointError
+		if errors.As(err, &ee) {
+			diags.AddAttributeError(path.Root("scale_in").AtName(ee.Option), "Scale-back endpoint unusable", err.Error())
+		}
+	}
+	if nodes == nil {
+		nodes = []scaling.Node{}
+	}
+	return nodes, err
 }
 
 func (r *webPoolResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -466,7 +683,22 @@ func (r *webPoolResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	p, _ := r.pool(ctx, &state, nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics), &resp.Diagnostics)
+	api := r.api(ctx, state.LoadBalancerID.ValueString(), &resp.Diagnostics)
+	if api == nil {
+		return
+	}
+	imported := state.Flavor.IsNull()
+	if imported {
+		rec, ok, err := readRecord(ctx, api.lb, state.PoolID.ValueString(), state.Name.ValueString())
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("pool_id"), "Cannot read the pool's configuration record", err.Error())
+			return
+		}
+		if ok {
+			state.restore(rec)
+		}
+	}
+	p := r.pool(ctx, api, &state, nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics), &resp.Diagnostics)
 	if p == nil {
 		return
 	}
@@ -474,10 +706,42 @@ func (r *webPoolResource) Read(ctx context.Context, req resource.ReadRequest, re
 		resp.Diagnostics.AddError(fmt.Sprintf("Reading web pool %q", state.Name.ValueString()), err.Error())
 		return
 	}
-	nodes := p.Nodes()
+	nodes := inOrder(nodeNames(ctx, state.Nodes), p.Nodes(), nodeName)
 	state.Nodes = nodesToState(nodes)
 	state.Size = types.Int64Value(int64(inService(nodes)))
+	if imported {
+		r.fillFromNodes(ctx, api, &state, nodes)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// fillFromNodes reads from the servers what an import without a configuration record lacks:
+// the image and flavor of the newest node, and the server group named after the pool.
+func (r *webPoolResource) fillFromNodes(ctx context.Context, api *webPoolAPI, m *webPoolModel, nodes []scaling.Node) {
+	var newest *scaling.Node
+	for i := range nodes {
+		if nodes[i].ServerID != "" && (newest == nil || nodes[i].Created.After(newest.Created)) {
+			newest = &nodes[i]
+		}
+	}
+	if newest != nil {
+		if m.ImageID.IsNull() {
+			m.ImageID = types.StringValue(newest.ImageID)
+		}
+		if m.Flavor.IsNull() && newest.Flavor != "" {
+			m.Flavor = types.StringValue(newest.Flavor)
+		}
+	}
+	if m.ServerGroupID.IsNull() || m.ServerGroupID.ValueString() == "" {
+		if id, policy, err := api.compute.FindServerGroup(ctx, m.Name.ValueString()); err == nil && id != "" {
+			m.ServerGroupID = types.StringValue(id)
+			if m.ServerGroupPolicy.IsNull() {
+				m.ServerGroupPolicy = types.StringValue(policy)
+			}
+		} else if m.ServerGroupID.IsNull() {
+			m.ServerGroupID = types.StringValue("")
+		}
+	}
 }
 
 func (r *webPoolResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -499,9 +763,34 @@ func (r *webPoolResource) Update(ctx context.Context, req resource.UpdateRequest
 			return
 		}
 	}
+	api := r.api(ctx, plan.LoadBalancerID.ValueString(), &resp.Diagnostics)
+	if api == nil {
+		return
+	}
+	if plan.Size.ValueInt64() > int64(inService(known)) || !plan.ImageID.Equal(prior.ImageID) || !plan.Flavor.Equal(prior.Flavor) {
+		if !r.checkImage(ctx, &plan, &resp.Diagnostics) {
+			return
+		}
+	}
 	plan.ID = prior.ID
 	plan.ServerGroupID = prior.ServerGroupID
-	r.apply(ctx, &plan, known, &resp.State, &resp.Diagnostics)
+	planned := plan.Nodes
+	nodes, err := r.apply(ctx, api, &plan, known, &resp.Diagnostics)
+	if nodes == nil && err == nil {
+		return
+	}
+	if err != nil {
+		// What exists, exactly; the size in state is what serves, so the next plan resumes.
+		plan.Nodes = nodesToState(inOrder(nodeNames(ctx, prior.Nodes), nodes, nodeName))
+		plan.Size = types.Int64Value(int64(inService(nodes)))
+		if !resp.Diagnostics.HasError() {
+			resp.Diagnostics.AddError(fmt.Sprintf("Scaling web pool %q to %d nodes failed", plan.Name.ValueString(), plan.Size.ValueInt64()),
+				err.Error()+"\n\nThe state lists exactly the nodes that exist now; run apply again to resume.")
+		}
+	} else {
+		plan.Nodes = nodesForPlannedNames(ctx, planned, nodes)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 func (r *webPoolResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -519,111 +808,93 @@ func (r *webPoolResource) Delete(ctx context.Context, req resource.DeleteRequest
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	p, compute := r.pool(ctx, &state, nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics), &resp.Diagnostics)
+	api := r.api(ctx, state.LoadBalancerID.ValueString(), &resp.Diagnostics)
+	if api == nil {
+		return
+	}
+	// Destroying needs neither the flavor nor the networks: an imported pool, or one whose
+	// network is gone, can still be scaled back.
+	destroy := state
+	destroy.Flavor, destroy.Networks = types.StringNull(), types.ListNull(types.StringType)
+	p := r.pool(ctx, api, &destroy, nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics), &resp.Diagnostics)
 	if p == nil {
 		return
 	}
 	nodes, err := p.Destroy(ctx)
 	if err != nil {
-		state.Nodes = nodesToState(nodes)
+		state.Nodes = nodesToState(inOrder(nodeNames(ctx, state.Nodes), nodes, nodeName))
 		state.Size = types.Int64Value(int64(inService(nodes)))
-		resp.Diagnostics.AddError(fmt.Sprintf("Scaling back web pool %q failed", state.Name.ValueString()),
-			err.Error()+"\n\nThe nodes still listed in state exist; run destroy again to resume.")
+		var ee *scaling.EndpointError
+		if errors.As(err, &ee) {
+			resp.Diagnostics.AddAttributeError(path.Root("scale_in").AtName(ee.Option), "Scale-back endpoint unusable", err.Error())
+		} else {
+			resp.Diagnostics.AddError(fmt.Sprintf("Scaling back web pool %q failed", state.Name.ValueString()),
+				err.Error()+"\n\nThe nodes still listed in state exist; run destroy again to resume.")
+		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		return
 	}
+	if err := writeRecord(ctx, api.lb, state.PoolID.ValueString(), state.Name.ValueString(), nil); err != nil && !cloud.IsNotFound(err) {
+		resp.Diagnostics.AddAttributeWarning(path.Root("pool_id"), "Configuration record left on the Octavia pool",
+			"Removing the web pool's tags from Octavia pool "+state.PoolID.ValueString()+" failed: "+err.Error())
+	}
 	if id := state.ServerGroupID.ValueString(); id != "" {
-		if err := compute.DeleteServerGroup(ctx, id); err != nil {
-			resp.Diagnostics.AddError("Deleting the server group", err.Error())
+		if err := api.compute.DeleteServerGroup(ctx, id); err != nil {
+			state.Nodes = nodesToState(nil)
+			state.Size = types.Int64Value(0)
+			resp.Diagnostics.AddAttributeError(path.Root("server_group_id"), "Deleting the server group", err.Error())
 			resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		}
 	}
 }
 
-// ImportState takes "<name>/<load_balancer_id>/<pool_id>/<protocol_port>" — the pool key and
-// where its members live — then Read finds the nodes by their metadata.
+// ImportState takes "<name>/<load_balancer_id>/<pool_id>/<protocol_port>": the pool key and
+// where its members live. Read then finds the nodes by their metadata and restores the
+// configuration from the record the pool keeps on the Octavia pool.
 func (r *webPoolResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	parts := strings.Split(req.ID, "/")
-	if len(parts) != 4 {
-		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("expected <name>/<load_balancer_id>/<pool_id>/<protocol_port>, got %q", req.ID))
+	id, err := parseWebPoolImportID(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import id", err.Error())
 		return
 	}
-	var port int64
-	if _, err := fmt.Sscanf(parts[3], "%d", &port); err != nil {
-		resp.Diagnostics.AddError("Invalid import id", "protocol_port must be a number: "+parts[3])
-		return
+	if api := r.api(ctx, id.loadBalancerID, &resp.Diagnostics); api != nil {
+		// A wrong pool would make the pool's servers look unjoined, and a destroy would then
+		// delete servers that serve in the right one: an import must name the pool they are in.
+		if err := api.lb.CheckPool(ctx, id.poolID, id.loadBalancerID); err != nil {
+			resp.Diagnostics.AddError("Invalid import id", err.Error())
+			return
+		}
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), parts[0])...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), parts[0])...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("load_balancer_id"), parts[1])...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("pool_id"), parts[2])...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("protocol_port"), port)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id.name)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), id.name)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("load_balancer_id"), id.loadBalancerID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("pool_id"), id.poolID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("protocol_port"), id.port)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("nodes"), types.ListValueMust(nodeObjectType, nil))...)
 }
 
-// ModifyPlan shows the scale-back before it happens: a shrink or destroy lists the nodes to be
-// drained, in order, and the freeze window is enforced at plan time too.
-func (r *webPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() {
-		return
-	}
-	var state webPoolModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	known := nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics)
-	if req.Plan.Raw.IsNull() { // destroy
-		if err := checkFreeze(state.EventID, state.AllowDuringEvent, time.Now()); err != nil {
-			resp.Diagnostics.AddError("Destroying the web pool is frozen during the event", err.Error())
-			return
-		}
-		r.warnScaleBack(ctx, &state, known, 0, resp)
-		return
-	}
-	var plan webPoolModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || plan.Size.IsUnknown() || plan.ImageID.IsUnknown() {
-		return
-	}
-	// nodes is left to the framework: unknown whenever the pool changes at all, since any
-	// apply re-reads every node's status.
-	if plan.Size.ValueInt64() < int64(len(known)) {
-		if err := checkFreeze(plan.EventID, plan.AllowDuringEvent, time.Now()); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("size"), "Shrinking is frozen during the event", err.Error())
-			return
-		}
-	}
-	r.warnScaleBack(ctx, &plan, known, int(plan.Size.ValueInt64()), resp)
+type webPoolImportID struct {
+	name, loadBalancerID, poolID string
+	port                         int64
 }
 
-func (r *webPoolResource) warnScaleBack(ctx context.Context, m *webPoolModel, known []scaling.Node, desired int, resp *resource.ModifyPlanResponse) {
-	var diags diag.Diagnostics
-	opts := m.options(ctx, &diags)
-	steps := scaling.Plan(scaling.PlanInput{
-		Nodes: known, Desired: desired, NamePrefix: m.Name.ValueString(), ImageID: m.ImageID.ValueString(),
-		BatchSize: opts.BatchSize, Order: opts.Order, DrainMethod: opts.DrainMethod, DrainTimeout: withDefault(opts.DrainTimeout, 60*time.Second),
-		Webhook: opts.PreDeleteWebhook != "", HealthCheckURL: opts.HealthCheckURL, RebootCheck: opts.RebootCheck,
-	})
-	var lines []string
-	drains := 0
-	for _, st := range steps {
-		if st.Kind == scaling.StepDrain {
-			drains++
+// parseWebPoolImportID reads "<name>/<load_balancer_id>/<pool_id>/<protocol_port>".
+func parseWebPoolImportID(raw string) (webPoolImportID, error) {
+	parts := strings.Split(raw, "/")
+	if len(parts) != 4 {
+		return webPoolImportID{}, fmt.Errorf("expected <name>/<load_balancer_id>/<pool_id>/<protocol_port>, got %q", raw)
+	}
+	if !poolNamePattern.MatchString(parts[0]) {
+		return webPoolImportID{}, fmt.Errorf("name %q: must be 1-49 letters, digits, '.', '_' or '-'", parts[0])
+	}
+	for i, what := range []string{"", "load_balancer_id", "pool_id"} {
+		if i > 0 && strings.TrimSpace(parts[i]) == "" {
+			return webPoolImportID{}, fmt.Errorf("%s is empty in %q", what, raw)
 		}
-		lines = append(lines, fmt.Sprintf("%2d. %s", len(lines)+1, st.String()))
 	}
-	if drains == 0 {
-		return
+	port, err := strconv.ParseInt(parts[3], 10, 64)
+	if err != nil || port < 1 || port > 65535 {
+		return webPoolImportID{}, fmt.Errorf("protocol_port %q is not a port (1-65535)", parts[3])
 	}
-	resp.Diagnostics.AddWarning(fmt.Sprintf("Web pool %q: staggered scale-back of %d step(s) with draining", m.Name.ValueString(), drains),
-		"These steps will run in this order, stopping at the first failure:\n"+strings.Join(lines, "\n"))
-}
-
-func withDefault(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
+	return webPoolImportID{name: parts[0], loadBalancerID: parts[1], poolID: parts[2], port: port}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
@@ -595,7 +596,7 @@ resource "eventscale_event" "launch" {
 	})
 }
 
-func TestAccWebPool_FailedCreateLeavesStateListingExactlyWhatExists(t *testing.T) {
+func TestAccWebPool_PartlyFailedCreateIsResumedInPlaceKeepingServingNodes(t *testing.T) {
 	target := accCloud(t)
 	if target.Dev == nil {
 		t.Skip("needs devcloud's fault injection to make a server build fail")
@@ -605,6 +606,7 @@ func TestAccWebPool_FailedCreateLeavesStateListingExactlyWhatExists(t *testing.T
 	extra := "  scale_out = {\n    create_retries = 0\n  }\n"
 	cfg := webPoolConfig{Name: name, Size: 3, Extra: ""}.hcl(target)
 	cfg = strings.Replace(cfg, "  scale_out = {\n    max_parallel = 4\n  }\n", extra, 1)
+	serving := map[string]string{}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             testAccCheckPoolGone(target, name),
@@ -613,19 +615,44 @@ func TestAccWebPool_FailedCreateLeavesStateListingExactlyWhatExists(t *testing.T
 				PreConfig: func() {
 					target.Dev.InjectFaults(devcloud.FaultSpec{ServerErrors: &devcloud.ServerErrorFault{Next: 1, Message: "No valid host was found. There are not enough hosts available."}})
 				},
-				Config:      cfg,
-				ExpectError: regexp.MustCompile(`(?s)No valid host was found.*exactly the nodes that exist`),
-			},
-			{
-				PreConfig:    func() { target.Dev.InjectFaults(devcloud.FaultSpec{}) },
-				RefreshState: true,
-				// The failed create left the pool tainted: the next plan replaces it.
-				ExpectNonEmptyPlan: true,
-				Check:              testAccCheckPoolMatchesCloud(target, name, -1),
-			},
-			{
 				Config: cfg,
-				Check:  testAccCheckPoolMatchesCloud(target, name, 3),
+				// The create succeeds with a warning: the refresh after it shows the pool short.
+				ExpectNonEmptyPlan: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckPoolMatchesCloud(target, name, 2),
+					resource.TestCheckResourceAttr("eventscale_web_pool.web", "nodes.#", "3"),
+					resource.TestCheckTypeSetElemNestedAttrs("eventscale_web_pool.web", "nodes.*", map[string]string{"status": notBuilt, "id": ""}),
+					serverIDs(serving),
+				),
+			},
+			{
+				PreConfig: func() { target.Dev.InjectFaults(devcloud.FaultSpec{}) },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("eventscale_web_pool.web", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckPoolMatchesCloud(target, name, 3),
+					resource.TestCheckResourceAttr("eventscale_web_pool.web", "size", "3"),
+					func(s *terraform.State) error {
+						now := map[string]string{}
+						_ = serverIDs(now)(s)
+						kept := 0
+						for node, id := range serving {
+							if id == "" {
+								continue
+							}
+							if now[node] != id {
+								return fmt.Errorf("serving node %s was replaced (%s -> %s): the resume must keep it", node, id, now[node])
+							}
+							kept++
+						}
+						if kept != 2 {
+							return fmt.Errorf("%d serving nodes before the resume, want 2: %v", kept, serving)
+						}
+						return nil
+					},
+				),
 			},
 		},
 	})

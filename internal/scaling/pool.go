@@ -446,3 +446,10 @@ func (WallClock) Sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// Preview returns the steps Apply(desired) would take from these nodes, the options' defaults
+// filled in exactly as New fills them, without a cloud: what `terraform plan` shows.
+func Preview(spec PoolSpec, opts Options, nodes []Node, desired int) []Step {
+	p := &Pool{spec: spec, opts: withDefaults(opts)}
+	return p.PlanFromState(nodes, desired)
+}
