@@ -48,15 +48,20 @@ func (n *novaReq) visibleServer(id string) *server {
 	return s
 }
 
-func (n *novaReq) getServer(id string) {
-	c := n.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := n.visibleServer(id)
-	if s == nil {
-		return
+// withServer runs fn under c.mu on the server id names, once the caller is known to see it;
+// otherwise the caller gets Nova's 404.
+func (n *novaReq) withServer(id string, fn func(s *server)) {
+	n.c.mu.Lock()
+	defer n.c.mu.Unlock()
+	if s := n.visibleServer(id); s != nil {
+		fn(s)
 	}
-	writeJSON(n.w, http.StatusOK, map[string]any{"server": c.serverView(s, n.mv, n.base, n.isAdmin())})
+}
+
+func (n *novaReq) getServer(id string) {
+	n.withServer(id, func(s *server) {
+		writeJSON(n.w, http.StatusOK, map[string]any{"server": n.c.serverView(s, n.mv, n.base, n.isAdmin())})
+	})
 }
 
 func (n *novaReq) updateServer(id string) {
@@ -67,22 +72,17 @@ func (n *novaReq) updateServer(id string) {
 		novaError(n.w, http.StatusBadRequest, "Invalid input for field/attribute server.")
 		return
 	}
-	c := n.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := n.visibleServer(id)
-	if s == nil {
-		return
-	}
-	if name, ok := req.Server["name"].(string); ok {
-		if strings.TrimSpace(name) == "" {
-			novaError(n.w, http.StatusBadRequest, "Invalid input for field/attribute name. Value: %s. '%s' does not match '^(?! )[a-zA-Z0-9. _-]+(?<! )$'", name, name)
-			return
+	n.withServer(id, func(s *server) {
+		if name, ok := req.Server["name"].(string); ok {
+			if strings.TrimSpace(name) == "" {
+				novaError(n.w, http.StatusBadRequest, "Invalid input for field/attribute name. Value: %s. '%s' does not match '^(?! )[a-zA-Z0-9. _-]+(?<! )$'", name, name)
+				return
+			}
+			s.Name = name
 		}
-		s.Name = name
-	}
-	s.Updated = time.Now().UTC()
-	writeJSON(n.w, http.StatusOK, map[string]any{"server": c.serverView(s, n.mv, n.base, n.isAdmin())})
+		s.Updated = time.Now().UTC()
+		writeJSON(n.w, http.StatusOK, map[string]any{"server": n.c.serverView(s, n.mv, n.base, n.isAdmin())})
+	})
 }
 
 func (n *novaReq) deleteServer(id string) {
@@ -141,22 +141,17 @@ func (c *Cloud) releaseServerPortsLocked(s *server) {
 }
 
 func (n *novaReq) serverIPs(id string, rest []string) {
-	c := n.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := n.visibleServer(id)
-	if s == nil {
-		return
-	}
-	addrs := c.serverAddresses(s)
-	if len(rest) == 1 {
-		v, ok := addrs[rest[0]]
-		if !ok {
-			novaError(n.w, http.StatusNotFound, "Instance is not a member of specified network")
+	n.withServer(id, func(s *server) {
+		addrs := n.c.serverAddresses(s)
+		if len(rest) == 1 {
+			v, ok := addrs[rest[0]]
+			if !ok {
+				novaError(n.w, http.StatusNotFound, "Instance is not a member of specified network")
+				return
+			}
+			writeJSON(n.w, http.StatusOK, map[string]any{rest[0]: v})
 			return
 		}
-		writeJSON(n.w, http.StatusOK, map[string]any{rest[0]: v})
-		return
-	}
-	writeJSON(n.w, http.StatusOK, map[string]any{"addresses": addrs})
+		writeJSON(n.w, http.StatusOK, map[string]any{"addresses": addrs})
+	})
 }
