@@ -22,17 +22,14 @@ func (n *novaReq) serverAction(id string) {
 		novaError(n.w, http.StatusBadRequest, "Malformed request body")
 		return
 	}
-	c := n.c
-	c.mu.Lock()
-	s := n.visibleServer(id)
+	s := n.lockServer(id)
 	if s == nil {
-		c.mu.Unlock()
 		return
 	}
 	for action, args := range body { // exactly one
 		run, ok := serverActions[action]
 		if !ok {
-			c.mu.Unlock()
+			n.c.mu.Unlock()
 			novaError(n.w, http.StatusBadRequest, "There is no such action: %s", action)
 			return
 		}

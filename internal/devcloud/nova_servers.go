@@ -58,6 +58,17 @@ func (n *novaReq) withServer(id string, fn func(s *server)) {
 	}
 }
 
+// lockServer takes c.mu and returns the server as visibleServer does; when there is none it
+// releases c.mu. Handlers that answer after work outside the lock use it.
+func (n *novaReq) lockServer(id string) *server {
+	n.c.mu.Lock()
+	s := n.visibleServer(id)
+	if s == nil {
+		n.c.mu.Unlock()
+	}
+	return s
+}
+
 func (n *novaReq) getServer(id string) {
 	n.withServer(id, func(s *server) {
 		writeJSON(n.w, http.StatusOK, map[string]any{"server": n.c.serverView(s, n.mv, n.base, n.isAdmin())})
@@ -87,10 +98,8 @@ func (n *novaReq) updateServer(id string) {
 
 func (n *novaReq) deleteServer(id string) {
 	c := n.c
-	c.mu.Lock()
-	s := n.visibleServer(id)
+	s := n.lockServer(id)
 	if s == nil {
-		c.mu.Unlock()
 		return
 	}
 	if s.Deleting {
