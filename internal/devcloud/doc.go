@@ -26,6 +26,43 @@
 //
 //	{"rules": [{"service": "compute", "method": "POST", "path": "/servers", "drop": true, "after": true, "times": 1}]}
 //
+// Where things live: one file per API and resource, named <service>_<resource>.go. Each
+// service's <service>.go holds its router (the switch on the first path segment), its request
+// type, error writer and shared lookups; a new resource gets its own file and one case there.
+//
+//	cloud.go, state.go, seed.go     Start, routes, the in-memory state, the seeded objects
+//	control.go, faults.go, timing.go, metrics.go, events.go, capacity.go   the /_devcloud/ API
+//	httputil.go                     JSON, error bodies per service, time formats
+//	keystone.go                     Keystone router and version documents
+//	  keystone_auth.go              token middleware for every service (tokenFrom)
+//	  keystone_identity.go          domains, projects, users, roles (seedIdentity)
+//	  keystone_tokens.go            POST/GET/DELETE /v3/auth/tokens, catalog
+//	  keystone_app_credentials.go   /v3/users/{id}/application_credentials
+//	nova.go                         Nova router, microversions, novaReq
+//	  nova_servers.go               server routing, show, update, delete, ips, lookups
+//	  nova_servers_create.go        POST /servers: validation, ports, quota
+//	  nova_servers_list.go          GET /servers and /servers/detail: filters, paging
+//	  nova_servers_views.go         the server body per microversion
+//	  nova_actions.go               POST /servers/{id}/action: the serverActions table
+//	  nova_metadata.go              /servers/{id}/metadata and /tags
+//	  nova_scheduler.go             hosts, placement by group policy, build end, web nodes,
+//	                                os-availability-zone
+//	  nova_groups.go, nova_keypairs.go, nova_flavors.go, nova_quotas.go (os-quota-sets, limits)
+//	glance.go                       Glance router, image lookups and owner checks
+//	  glance_images.go              list, show, create, delete, the image body
+//	  glance_images_patch.go        PATCH (json-patch) and settable fields
+//	  glance_image_data.go          PUT /file; glance_image_tags.go: PUT/DELETE /tags/{tag}
+//	neutron.go                      Neutron router, the generic collection handler, filters
+//	  neutron_networks.go, neutron_subnets.go, neutron_ports.go, neutron_security_groups.go,
+//	  neutron_routers.go, neutron_quotas.go
+//	trove.go                        Trove router, troveReq, instance lookups
+//	  trove_instances.go            show, list, delete, update (detach), the instance body
+//	  trove_instances_create.go     POST /instances, replicas
+//	  trove_datastores.go, trove_flavors.go, trove_quotas.go (mgmt/quotas, limits)
+//	wire_octavia.go, dataplane_api.go   the core's side of package octavia (Octavia v2 and
+//	                                its data plane: one file per object under octavia/)
+//	webnode/                        the web nodes servers run
+//
 // Users: demo/secret (project demo; roles member, reader, load-balancer_member) and
 // admin/secret (project admin; admin), domain Default, region RegionOne. The demo user also
 // has the application credential DemoAppCredentialID / DemoAppCredentialSecret.

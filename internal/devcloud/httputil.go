@@ -39,64 +39,25 @@ func readJSON(r *http.Request, v any) error {
 	return nil
 }
 
-// novaErrorKey is the top-level key Nova (and Trove, which copied it) uses per status.
-func novaErrorKey(status int) string {
-	switch status {
-	case 400:
-		return "badRequest"
-	case 401:
-		return "unauthorized"
-	case 403:
-		return "forbidden"
-	case 404:
-		return "itemNotFound"
-	case 405:
-		return "HTTPMethodNotAllowed"
-	case 406:
-		return "HTTPNotAcceptable"
-	case 409:
-		return "conflictingRequest"
-	case 413:
-		return "overLimit"
-	case 429:
-		return "overLimit"
-	default:
-		return "computeFault"
-	}
-}
+// novaErrorKeys are the top-level keys of Nova's error bodies by status; others are
+// "computeFault".
+var novaErrorKeys = map[int]string{400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
+	405: "HTTPMethodNotAllowed", 406: "HTTPNotAcceptable", 409: "conflictingRequest", 413: "overLimit", 429: "overLimit"}
 
-// troveErrorKey follows trove.common.wsgi.Fault._get_error_name.
-func troveErrorKey(status int) string {
-	switch status {
-	case 400:
-		return "badRequest"
-	case 401:
-		return "unauthorized"
-	case 403:
-		return "forbidden"
-	case 404:
-		return "itemNotFound"
-	case 405:
-		return "badMethod"
-	case 409:
-		return "conflict"
-	case 413:
-		return "overLimit"
-	case 415:
-		return "badMediaType"
-	case 422:
-		return "unprocessableEntity"
-	case 429:
-		return "tooManyRequests"
-	case 501:
-		return "notImplemented"
-	case 502:
-		return "badGateway"
-	case 503:
-		return "serviceUnavailable"
-	default:
-		return "instanceFault"
+func novaErrorKey(status int) string { return keyOr(novaErrorKeys, status, "computeFault") }
+
+// troveErrorKeys follow trove.common.wsgi.Fault._get_error_name; others are "instanceFault".
+var troveErrorKeys = map[int]string{400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
+	405: "badMethod", 409: "conflict", 413: "overLimit", 415: "badMediaType", 422: "unprocessableEntity",
+	429: "tooManyRequests", 501: "notImplemented", 502: "badGateway", 503: "serviceUnavailable"}
+
+func troveErrorKey(status int) string { return keyOr(troveErrorKeys, status, "instanceFault") }
+
+func keyOr(keys map[int]string, status int, fallback string) string {
+	if k, ok := keys[status]; ok {
+		return k
 	}
+	return fallback
 }
 
 var neutronErrorType = map[int]string{400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict", 429: "OverQuota", 500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable"}

@@ -444,6 +444,25 @@ func (s *Service) setLBStatus(lb *loadBalancer, status string) {
 	s.emit("lb.status", map[string]any{"id": lb.ID, "lb_id": lb.ID, "provisioning_status": status})
 }
 
+// changeChild starts the PUT or DELETE of an object under load balancer lbID, as Octavia does:
+// refused while the load balancer is busy; otherwise obj goes to status at once, and commit
+// runs at the end of the load balancer's update cycle with the parents in touched locked too.
+func (s *Service) changeChild(lbID string, obj *base, status string, commit func(c cycle), touched ...*base) *apiError {
+	lb, err := s.mutableLB(lbID)
+	if err != nil {
+		return err
+	}
+	obj.ProvisioningStatus = status
+	s.updateCycle(lb, commit, touched...)
+	return nil
+}
+
+// previewReply answers a PUT with obj as it will be once the update cycle applies the change.
+func previewReply[T any](root string, obj T, apply func(*T), view func(*T) map[string]any) reply {
+	apply(&obj)
+	return reply{http.StatusOK, map[string]any{root: view(&obj)}}
+}
+
 // mutableLB finds the load balancer a mutating call targets and refuses the
 // call while any change on it is in progress, as Octavia does.
 func (s *Service) mutableLB(id string) (*loadBalancer, *apiError) {

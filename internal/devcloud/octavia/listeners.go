@@ -102,17 +102,16 @@ func (s *Service) routeListeners(r *http.Request, seg []string) (reply, *apiErro
 		if err := body.validateCommon(); err != nil {
 			return reply{}, err
 		}
-		lb, err := s.mutableLB(l.LoadBalancerID)
-		if err != nil {
-			return reply{}, err
-		}
 		if body.DefaultPoolID != nil && *body.DefaultPoolID != "" {
+			// A busy load balancer is refused before the pool is looked at.
+			if _, err := s.mutableLB(l.LoadBalancerID); err != nil {
+				return reply{}, err
+			}
 			if err := s.checkDefaultPool(l.LoadBalancerID, *body.DefaultPoolID); err != nil {
 				return reply{}, err
 			}
 		}
-		l.ProvisioningStatus = statusPendingUpdate
-		s.updateCycle(lb, func(cycle) {
+		err := s.changeChild(l.LoadBalancerID, &l.base, statusPendingUpdate, func(cycle) {
 			if s.listeners[l.ID] != l {
 				return
 			}
@@ -128,20 +127,19 @@ func (s *Service) routeListeners(r *http.Request, seg []string) (reply, *apiErro
 			l.ProvisioningStatus = statusActive
 			l.UpdatedAt = time.Now()
 		})
-		preview := *l
-		body.apply(&preview)
-		return reply{http.StatusOK, map[string]any{"listener": s.listenerView(&preview)}}, nil
-	case http.MethodDelete:
-		lb, err := s.mutableLB(l.LoadBalancerID)
 		if err != nil {
 			return reply{}, err
 		}
-		l.ProvisioningStatus = statusPendingDelete
-		s.updateCycle(lb, func(cycle) {
+		return previewReply("listener", *l, body.apply, s.listenerView), nil
+	case http.MethodDelete:
+		err := s.changeChild(l.LoadBalancerID, &l.base, statusPendingDelete, func(cycle) {
 			if s.listeners[l.ID] == l {
 				s.removeListener(l)
 			}
 		})
+		if err != nil {
+			return reply{}, err
+		}
 		return reply{http.StatusNoContent, nil}, nil
 	}
 	return reply{}, methodNotAllowed()

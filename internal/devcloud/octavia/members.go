@@ -125,31 +125,25 @@ func (s *Service) routeMembers(r *http.Request, p *pool, seg []string) (reply, *
 		if err := body.validateCommon(); err != nil {
 			return reply{}, err
 		}
-		lb, err := s.mutableLB(p.LoadBalancerID)
-		if err != nil {
-			return reply{}, err
-		}
-		m.ProvisioningStatus = statusPendingUpdate
-		s.updateCycle(lb, func(c cycle) {
+		err := s.changeChild(p.LoadBalancerID, &m.base, statusPendingUpdate, func(c cycle) {
 			if s.members[m.ID] == m {
 				s.commitMemberUpdate(m, &body, false, c)
 			}
 		}, s.parentsOfPool(p)...)
-		preview := *m
-		body.apply(&preview, false)
-		return reply{http.StatusOK, map[string]any{"member": s.memberView(&preview)}}, nil
-	case http.MethodDelete:
-		lb, err := s.mutableLB(p.LoadBalancerID)
 		if err != nil {
 			return reply{}, err
 		}
-		m.ProvisioningStatus = statusPendingDelete
-		s.updateCycle(lb, func(cycle) {
+		return previewReply("member", *m, func(m *member) { body.apply(m, false) }, s.memberView), nil
+	case http.MethodDelete:
+		err := s.changeChild(p.LoadBalancerID, &m.base, statusPendingDelete, func(cycle) {
 			if s.members[m.ID] == m {
 				s.dropMember(m)
 				p.members = without(p.members, m)
 			}
 		}, s.parentsOfPool(p)...)
+		if err != nil {
+			return reply{}, err
+		}
 		return reply{http.StatusNoContent, nil}, nil
 	}
 	return reply{}, methodNotAllowed()

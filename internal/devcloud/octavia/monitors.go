@@ -147,28 +147,19 @@ func (s *Service) routeMonitors(r *http.Request, seg []string) (reply, *apiError
 		if !isHTTPMonitor(mon.Type) && (body.HTTPMethod != nil || body.URLPath != nil || body.ExpectedCodes != nil) {
 			return reply{}, validation("http_method, url_path and expected_codes are only valid for HTTP and HTTPS health monitors.")
 		}
-		lb, err := s.mutableLB(p.LoadBalancerID)
-		if err != nil {
-			return reply{}, err
-		}
-		mon.ProvisioningStatus = statusPendingUpdate
-		s.updateCycle(lb, func(cycle) {
+		err := s.changeChild(p.LoadBalancerID, &mon.base, statusPendingUpdate, func(cycle) {
 			if s.monitors[mon.ID] == mon {
 				body.apply(mon)
 				mon.ProvisioningStatus = statusActive
 				mon.UpdatedAt = time.Now()
 			}
 		}, s.parentsOfPool(p)...)
-		preview := *mon
-		body.apply(&preview)
-		return reply{http.StatusOK, map[string]any{"healthmonitor": s.monitorView(&preview)}}, nil
-	case http.MethodDelete:
-		lb, err := s.mutableLB(p.LoadBalancerID)
 		if err != nil {
 			return reply{}, err
 		}
-		mon.ProvisioningStatus = statusPendingDelete
-		s.updateCycle(lb, func(cycle) {
+		return previewReply("healthmonitor", *mon, body.apply, s.monitorView), nil
+	case http.MethodDelete:
+		err := s.changeChild(p.LoadBalancerID, &mon.base, statusPendingDelete, func(cycle) {
 			if s.monitors[mon.ID] != mon {
 				return
 			}
@@ -178,6 +169,9 @@ func (s *Service) routeMonitors(r *http.Request, seg []string) (reply, *apiError
 			}
 			s.emit("healthmonitor.deleted", map[string]any{"lb_id": p.LoadBalancerID, "pool_id": p.ID, "healthmonitor_id": mon.ID})
 		}, s.parentsOfPool(p)...)
+		if err != nil {
+			return reply{}, err
+		}
 		return reply{http.StatusNoContent, nil}, nil
 	}
 	return reply{}, methodNotAllowed()

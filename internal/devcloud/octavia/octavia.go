@@ -48,6 +48,13 @@
 //
 // All but lb.status/lb.created are emitted at commit time, when the change
 // reaches the data plane.
+//
+// Files: api.go routes /v2/lbaas, writes faults, filters lists and holds the change helpers
+// (updateCycle, changeChild, previewReply) every object's PUT and DELETE go through;
+// loadbalancers.go, listeners.go, pools.go, members.go and monitors.go serve one object each
+// (body, validation, routes, view); status.go computes operating statuses and the status tree;
+// dataplane.go is the VIP proxy; model.go the stored objects. A new object (say quotas) gets
+// its own file and one case in serveAPI.
 package octavia
 
 import (

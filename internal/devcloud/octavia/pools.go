@@ -128,12 +128,7 @@ func (s *Service) routePools(r *http.Request, seg []string) (reply, *apiError) {
 		if err := body.validateCommon(); err != nil {
 			return reply{}, err
 		}
-		lb, err := s.mutableLB(p.LoadBalancerID)
-		if err != nil {
-			return reply{}, err
-		}
-		p.ProvisioningStatus = statusPendingUpdate
-		s.updateCycle(lb, func(cycle) {
+		err := s.changeChild(p.LoadBalancerID, &p.base, statusPendingUpdate, func(cycle) {
 			if s.pools[p.ID] != p {
 				return
 			}
@@ -141,26 +136,26 @@ func (s *Service) routePools(r *http.Request, seg []string) (reply, *apiError) {
 			p.ProvisioningStatus = statusActive
 			p.UpdatedAt = time.Now()
 		}, s.listenerOfPool(p)...)
-		preview := *p
-		body.apply(&preview)
-		return reply{http.StatusOK, map[string]any{"pool": s.poolView(&preview)}}, nil
-	case http.MethodDelete:
-		lb, err := s.mutableLB(p.LoadBalancerID)
 		if err != nil {
 			return reply{}, err
 		}
-		p.ProvisioningStatus = statusPendingDelete
+		return previewReply("pool", *p, body.apply, s.poolView), nil
+	case http.MethodDelete:
+		err := s.changeChild(p.LoadBalancerID, &p.base, statusPendingDelete, func(cycle) {
+			if s.pools[p.ID] == p {
+				s.removePool(p)
+			}
+		}, s.listenerOfPool(p)...)
+		if err != nil {
+			return reply{}, err
+		}
+		// Its members and health monitor go with it.
 		for _, m := range p.members {
 			m.ProvisioningStatus = statusPendingDelete
 		}
 		if mon := s.monitors[p.HealthMonitorID]; mon != nil {
 			mon.ProvisioningStatus = statusPendingDelete
 		}
-		s.updateCycle(lb, func(cycle) {
-			if s.pools[p.ID] == p {
-				s.removePool(p)
-			}
-		}, s.listenerOfPool(p)...)
 		return reply{http.StatusNoContent, nil}, nil
 	}
 	return reply{}, methodNotAllowed()

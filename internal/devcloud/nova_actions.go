@@ -1,0 +1,180 @@
+package devcloud
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// serverActions are the actions of POST /servers/{id}/action, by the body's one key. Each runs
+// with c.mu held on a server the caller may see, and releases c.mu before it answers: some
+// answer after work that must run outside the lock.
+var serverActions = map[string]func(n *novaReq, s *server, args map[string]any){
+	"reboot":              (*novaReq).rebootServer,
+	"createImage":         (*novaReq).createImage,
+	"os-getConsoleOutput": (*novaReq).consoleOutput,
+}
+
+func (n *novaReq) serverAction(id string) {
+	var body map[string]map[string]any
+	if err := readJSON(n.r, &body); err != nil || len(body) != 1 {
+		novaError(n.w, http.StatusBadRequest, "Malformed request body")
+		return
+	}
+	s := n.lockServer(id)
+	if s == nil {
+		return
+	}
+	for action, args := range body { // exactly one
+		run, ok := serverActions[action]
+		if !ok {
+			n.c.mu.Unlock()
+			novaError(n.w, http.StatusBadRequest, "There is no such action: %s", action)
+			return
+		}
+		run(n, s, args)
+	}
+}
+
+// stateConflictLocked answers 409 and releases c.mu when the server's state refuses action.
+// Nova's check_instance_state looks at vm_state first, then task_state.
+func (n *novaReq) stateConflictLocked(s *server, action string) bool {
+	state, val := "", ""
+	switch {
+	case s.VMState != "active":
+		state, val = "vm_state", s.VMState
+	case s.Deleting:
+		state, val = "task_state", "deleting"
+	case s.TaskState != "":
+		state, val = "task_state", s.TaskState
+	}
+	if state == "" {
+		return false
+	}
+	n.c.mu.Unlock()
+	novaError(n.w, http.StatusConflict, "Cannot '%s' instance %s while it is in %s %s", action, s.ID, state, val)
+	return true
+}
+
+func (n *novaReq) rebootServer(s *server, args map[string]any) {
+	c := n.c
+	if n.stateConflictLocked(s, "reboot") {
+		return
+	}
+	typ, _ := args["type"].(string)
+	typ = strings.ToUpper(typ)
+	if typ != "SOFT" && typ != "HARD" {
+		c.mu.Unlock()
+		novaError(n.w, http.StatusBadRequest, "Invalid input for field/attribute type. Value: %s. '%s' is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']", typ, typ)
+		return
+	}
+	s.Status, s.TaskState = "REBOOT", "reboot_started"
+	if typ == "HARD" {
+		s.Status, s.TaskState = "HARD_REBOOT", "reboot_started_hard"
+	}
+	s.Updated = time.Now().UTC()
+	down := c.nodeDownLocked(s)
+	gen := c.gen
+	c.Event("server.rebooting", map[string]any{"server_id": s.ID, "name": s.Name, "type": typ})
+	c.mu.Unlock()
+	down()
+	c.afterGen(gen, c.Delay("server_reboot"), func() func() {
+		if s.Deleted || s.Deleting || (s.Status != "REBOOT" && s.Status != "HARD_REBOOT") {
+			return nil
+		}
+		s.Status, s.TaskState, s.PowerState, s.Updated = "ACTIVE", "", 1, time.Now().UTC()
+		return c.nodeUpLocked(s, "server.active")
+	})
+	n.w.WriteHeader(http.StatusAccepted)
+}
+
+// createImage snapshots the server into a queued Glance image that goes saving, then active.
+func (n *novaReq) createImage(s *server, args map[string]any) {
+	c := n.c
+	if n.stateConflictLocked(s, "createImage") {
+		return
+	}
+	name, _ := args["name"].(string)
+	if strings.TrimSpace(name) == "" {
+		c.mu.Unlock()
+		novaError(n.w, http.StatusBadRequest, "Invalid input for field/attribute createImage. 'name' is a required property")
+		return
+	}
+	meta, _ := args["metadata"].(map[string]any)
+	img := c.snapshotLocked(s, name, meta)
+	gen := c.gen
+	c.Event("image.created", map[string]any{"image_id": img.ID, "name": img.Name, "server_id": s.ID})
+	imageID := img.ID
+	c.mu.Unlock()
+	c.afterGen(gen, c.Delay("image_save")/5, func() func() {
+		if img.Status == "queued" {
+			img.Status, img.Updated = "saving", time.Now().UTC()
+			s.TaskState = "image_uploading"
+		}
+		return nil
+	})
+	c.afterGen(gen, c.Delay("image_save"), func() func() {
+		if c.st.images[img.ID] == nil {
+			// Nova's snapshot task fails when its image is deleted mid-upload and
+			// clears the task state, so the server accepts the next action.
+			if s.TaskState == "image_uploading" || s.TaskState == "image_snapshot" {
+				s.TaskState = ""
+			}
+			return nil
+		}
+		img.Status, img.Updated, img.Size = "active", time.Now().UTC(), 1<<30
+		img.Checksum = fmt.Sprintf("%032x", uint64(len(img.ID))*0x9e3779b97f4a7c15)
+		if s.TaskState == "image_uploading" || s.TaskState == "image_snapshot" {
+			s.TaskState = ""
+		}
+		c.Event("image.saved", map[string]any{"image_id": img.ID, "name": img.Name, "server_id": s.ID})
+		return nil
+	})
+	if n.mv >= 45 {
+		writeJSON(n.w, http.StatusAccepted, map[string]any{"image_id": imageID})
+		return
+	}
+	n.w.Header().Set("Location", n.base+"/image/v2/images/"+imageID)
+	n.w.WriteHeader(http.StatusAccepted)
+}
+
+func (n *novaReq) consoleOutput(s *server, _ map[string]any) {
+	name := s.Name
+	n.c.mu.Unlock()
+	writeJSON(n.w, http.StatusOK, map[string]any{"output": "devcloud: " + name + " login:\n"})
+}
+
+// snapshotLocked creates the queued Glance image of a createImage action.
+func (c *Cloud) snapshotLocked(s *server, name string, meta map[string]any) *image {
+	now := time.Now().UTC()
+	base := c.st.images[s.ImageID]
+	props := map[string]any{}
+	if base != nil {
+		for k, v := range base.Properties {
+			props[k] = v
+		}
+	}
+	for k, v := range meta {
+		props[k] = v
+	}
+	props["image_type"] = "snapshot"
+	props["instance_uuid"] = s.ID
+	props["base_image_ref"] = s.ImageID
+	props["user_id"] = s.UserID
+	props["owner_project_name"] = c.st.projects[s.ProjectID].Name
+	props["image_location"] = "snapshot"
+	props["boot_roles"] = "member,reader"
+	img := &image{ID: c.newID(), Name: name, Status: "queued", Visibility: "private", Owner: s.ProjectID,
+		ContainerFormat: "bare", DiskFormat: "qcow2", Properties: props, Created: now, Updated: now, Tags: []string{}}
+	if base != nil {
+		img.MinDisk, img.MinRAM, img.ContainerFormat, img.DiskFormat = base.MinDisk, base.MinRAM, base.ContainerFormat, base.DiskFormat
+	}
+	if f := c.st.flavors[s.FlavorID]; f != nil && f.Disk > img.MinDisk {
+		img.MinDisk = f.Disk
+	}
+	c.st.images[img.ID] = img
+	c.st.imageOrder = append(c.st.imageOrder, img.ID)
+	s.TaskState = "image_snapshot"
+	return img
+}
