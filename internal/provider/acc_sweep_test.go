@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,23 @@ import (
 const accPrefix = "tfacc-"
 
 // TestMain runs the sweepers instead of the tests when -sweep is given (make sweep).
-func TestMain(m *testing.M) { resource.TestMain(m) }
+func TestMain(m *testing.M) {
+	// The provider's address in every test configuration is registry.terraform.io/eventscale/eventscale:
+	// OpenTofu needs the namespace spelled out, and `go test` alone must not depend on make for it.
+	if os.Getenv("TF_ACC_PROVIDER_NAMESPACE") == "" {
+		_ = os.Setenv("TF_ACC_PROVIDER_NAMESPACE", providerNamespace)
+	}
+	resource.TestMain(m)
+}
+
+// providerNamespace is the provider's namespace in test configurations.
+const providerNamespace = "eventscale"
+
+// withProviderSource declares the provider's source in a configuration, which the test framework
+// adds to inline configurations itself but not to the ones of an import block step.
+func withProviderSource(cfg string) string {
+	return fmt.Sprintf("terraform {\n  required_providers {\n    eventscale = { source = %q }\n  }\n}\n", os.Getenv("TF_ACC_PROVIDER_NAMESPACE")+"/eventscale") + cfg
+}
 
 func init() {
 	resource.AddTestSweepers("eventscale_load_balancer", &resource.Sweeper{Name: "eventscale_load_balancer", F: sweepLoadBalancers})
