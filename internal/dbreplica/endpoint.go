@@ -86,15 +86,15 @@ func (e *ConnError) Unwrap() error { return e.Err }
 
 // MySQL/MariaDB server error numbers this package acts on.
 const (
-	errAccessDenied          = 1045 // ER_ACCESS_DENIED_ERROR
-	errDBAccessDenied        = 1044 // ER_DBACCESS_DENIED_ERROR
-	errAccessDeniedNoPass    = 1698 // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
-	errHostNotPrivileged     = 1130 // ER_HOST_NOT_PRIVILEGED
-	errHostBlocked           = 1129 // ER_HOST_IS_BLOCKED
-	errSpecificAccessDenied  = 1227 // ER_SPECIFIC_ACCESS_DENIED_ERROR
-	errTableAccessDenied     = 1142 // ER_TABLEACCESS_DENIED_ERROR
-	errUnknownThread         = 1094 // ER_NO_SUCH_THREAD
-	errReadOnly              = 1290 // ER_OPTION_PREVENTS_STATEMENT (read_only)
+	errAccessDenied         = 1045 // ER_ACCESS_DENIED_ERROR
+	errDBAccessDenied       = 1044 // ER_DBACCESS_DENIED_ERROR
+	errAccessDeniedNoPass   = 1698 // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+	errHostNotPrivileged    = 1130 // ER_HOST_NOT_PRIVILEGED
+	errHostBlocked          = 1129 // ER_HOST_IS_BLOCKED
+	errSpecificAccessDenied = 1227 // ER_SPECIFIC_ACCESS_DENIED_ERROR
+	errTableAccessDenied    = 1142 // ER_TABLEACCESS_DENIED_ERROR
+	errUnknownThread        = 1094 // ER_NO_SUCH_THREAD
+	errReadOnly             = 1290 // ER_OPTION_PREVENTS_STATEMENT (read_only)
 )
 
 func serverErrorNumber(err error) uint16 {

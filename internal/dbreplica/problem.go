@@ -94,7 +94,7 @@ func connProblem(ep Endpoint, err error) Problem {
 	case ConnAccessDenied:
 		return Problem{Severity: SeverityError, Attribute: AttrPrimaryPassword,
 			Summary: "the primary " + ep.Address() + " refused the credentials of user " + quoteForMessage(ep.User),
-			Detail: ce.Err.Error() + ". Check primary.user and primary.password."}
+			Detail:  ce.Err.Error() + ". Check primary.user and primary.password."}
 	case ConnHostNotAllowed:
 		return Problem{Severity: SeverityError, Attribute: AttrPrimaryUser,
 			Summary: "the primary " + ep.Address() + " does not let user " + quoteForMessage(ep.User) + " connect from this machine",
