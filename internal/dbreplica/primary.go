@@ -66,6 +66,14 @@ func CheckPrimary(ctx context.Context, ep Endpoint) (*Primary, PrimaryInfo, Prob
 		return p, info, Problems{queryProblem(ep, err)}
 	}
 	problems := evaluatePrimary(info)
+	if hasGTIDs(version) {
+		if info.GTIDPosition, err = p.Position(ctx); err != nil {
+			problems = append(problems, queryProblem(ep, err))
+		}
+		if info.Replicas, err = p.ConnectedReplicas(ctx); err != nil {
+			problems = append(problems, queryProblem(ep, err))
+		}
+	}
 	privs, role, err := p.readPrivileges(ctx)
 	if err != nil {
 		return p, info, append(problems, queryProblem(ep, err))
@@ -117,20 +125,12 @@ func (p *Primary) readInfo(ctx context.Context) (PrimaryInfo, error) {
 		info.GTIDMode = strings.ToUpper(mode.String)
 		info.EnforceGTIDConsistency = strings.ToUpper(enforce.String)
 	}
-	if p.version.Flavor == MariaDB && !p.version.AtLeast(10, 0, 2) || p.version.Flavor == MySQL && !p.version.AtLeast(5, 6, 5) {
-		return info, nil // no GTIDs: evaluatePrimary says so
-	}
-	pos, err := p.Position(ctx)
-	if err != nil {
-		return info, err
-	}
-	info.GTIDPosition = pos
-	replicas, err := p.ConnectedReplicas(ctx)
-	if err != nil {
-		return info, err
-	}
-	info.Replicas = replicas
 	return info, nil
+}
+
+// hasGTIDs: GTIDs arrived in MariaDB 10.0.2 and MySQL 5.6.5.
+func hasGTIDs(v ServerVersion) bool {
+	return v.Flavor == MariaDB && v.AtLeast(10, 0, 2) || v.Flavor == MySQL && v.AtLeast(5, 6, 5)
 }
 
 // ConnectedReplicas lists the replicas the primary knows as connected.
