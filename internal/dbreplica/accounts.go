@@ -138,6 +138,12 @@ type ReplicationUser struct {
 	Password string // secret; the caller keeps it (sensitive state) and passes it to the user data
 }
 
+// String names the account without its password (also for %v and %+v).
+func (u ReplicationUser) String() string { return u.Name + "@" + u.host() }
+
+// GoString keeps the password out of %#v.
+func (u ReplicationUser) GoString() string { return "dbreplica.ReplicationUser{" + u.String() + "}" }
+
 func (u ReplicationUser) host() string {
 	if u.Host == "" {
 		return "%"

@@ -40,8 +40,12 @@ func (e Endpoint) Address() string {
 	return net.JoinHostPort(e.Host, strconv.Itoa(port))
 }
 
-// String names the endpoint for messages: user@host:port, never the password.
+// String names the endpoint for messages: user@host:port, never the password. It is
+// also what %v and %+v print.
 func (e Endpoint) String() string { return e.User + "@" + e.Address() }
+
+// GoString keeps the password out of %#v as well.
+func (e Endpoint) GoString() string { return "dbreplica.Endpoint{" + e.String() + "}" }
 
 // ConnErrorKind says which part of the configuration a connection failure points at.
 type ConnErrorKind int
@@ -94,7 +98,6 @@ const (
 	errSpecificAccessDenied = 1227 // ER_SPECIFIC_ACCESS_DENIED_ERROR
 	errTableAccessDenied    = 1142 // ER_TABLEACCESS_DENIED_ERROR
 	errUnknownThread        = 1094 // ER_NO_SUCH_THREAD
-	errReadOnly             = 1290 // ER_OPTION_PREVENTS_STATEMENT (read_only)
 )
 
 func serverErrorNumber(err error) uint16 {

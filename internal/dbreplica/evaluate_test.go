@@ -54,7 +54,7 @@ func TestEvaluatePrimary_ServerIDZeroAndStatementFormat(t *testing.T) {
 	if ps[1].Severity != SeverityWarning || !strings.Contains(ps[1].Detail, "binlog_format = ROW") {
 		t.Errorf("STATEMENT: %s", ps[1].Error())
 	}
-	if Problems(ps[1:]).HasErrors() {
+	if ps[1:].HasErrors() {
 		t.Error("a warning stops the plan")
 	}
 }

@@ -102,9 +102,6 @@ func (p *Primary) Position(ctx context.Context) (string, error) {
 	return normalizeGTIDSet(pos), nil
 }
 
-// DB gives the caller the primary's connection pool, for checks of its own.
-func (p *Primary) DB() *sql.DB { return p.db }
-
 func (p *Primary) readInfo(ctx context.Context) (PrimaryInfo, error) {
 	info := PrimaryInfo{Version: p.version}
 	var serverID uint64

@@ -334,7 +334,8 @@ func WaitReplicating(ctx context.Context, ep Endpoint, opts WaitOptions) (Replic
 			if st.Failed() {
 				return st, &WaitError{Endpoint: ep.Address(), Last: last, Failed: true, MaxLag: opts.MaxLag}
 			}
-			if st.Replicating() && st.LagKnown && st.Lag <= opts.MaxLag && st.ReadOnly {
+			readOnly := st.ReadOnly && (r == nil || r.version.Flavor != MySQL || st.SuperReadOnly)
+			if st.Replicating() && st.LagKnown && st.Lag <= opts.MaxLag && readOnly {
 				return st, nil
 			}
 		}

@@ -55,6 +55,15 @@ type UserData struct {
 	ServerWaitSeconds  int // how long to wait for the local server to answer; default 180
 }
 
+// String describes the parameters without the passwords (also for %v and %+v).
+func (u UserData) String() string {
+	return fmt.Sprintf("replica user data: %s server_id %d (%s) of %s:%d, replication account %s, monitoring account %s@%s",
+		u.Flavor, u.ServerID, u.ReportHost, u.PrimaryHost, u.PrimaryPort, u.ReplicationUser, u.MonitorUser, u.MonitorHost)
+}
+
+// GoString keeps the passwords out of %#v.
+func (u UserData) GoString() string { return u.String() }
+
 // CloudUserData returns the settings for a replica booted from a Debian or Ubuntu
 // image: packages installed when missing, the distribution's service restarted.
 func CloudUserData(f Flavor) UserData {

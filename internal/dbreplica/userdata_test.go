@@ -2,6 +2,7 @@ package dbreplica_test
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -238,5 +239,19 @@ func TestSuggestServerIDBase_StableAndClearOfSmallIDs(t *testing.T) {
 	}
 	if _, err := dbreplica.ReplicaServerID(4294967290, 10); err == nil {
 		t.Error("a server_id past 2^32-1 was accepted")
+	}
+}
+
+func TestSecrets_FormattingNeverPrintsAPassword(t *testing.T) {
+	u := validUserData()
+	ep := dbreplica.Endpoint{Host: "10.0.0.5", User: "root", Password: testReplPassword}
+	ru := dbreplica.ReplicationUser{Name: u.ReplicationUser, Password: testReplPassword}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, v := range []any{u, &u, ep, &ep, ru, &ru} {
+			out := fmt.Sprintf(verb, v)
+			if strings.Contains(out, testReplPassword) || strings.Contains(out, testMonPassword) {
+				t.Errorf("%s of %T prints a password: %s", verb, v, out)
+			}
+		}
 	}
 }

@@ -269,7 +269,8 @@ func (s *Server) start(ctx context.Context, socketOnly bool) error {
 	if socketOnly {
 		args = slicesWithout(args, "--bind-address=127.0.0.1")
 	}
-	cmd := exec.Command(s.lab.Bin.Server, args...)
+	// The server outlives the start-up call: ctx bounds waiting for it, not its life.
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), s.lab.Bin.Server, args...)
 	logFile, err := os.OpenFile(filepath.Join(s.Dir, "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
@@ -302,7 +303,7 @@ func (s *Server) waitReady(ctx context.Context, socketOnly bool, exited chan str
 		var err error
 		if socketOnly {
 			var c net.Conn
-			c, err = net.DialTimeout("unix", s.Socket, time.Second)
+			c, err = (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "unix", s.Socket)
 			if err == nil {
 				_ = c.Close()
 			}
@@ -319,7 +320,7 @@ func (s *Server) waitReady(ctx context.Context, socketOnly bool, exited chan str
 		}
 		select {
 		case <-exited:
-			return fmt.Errorf("mariadbd %s exited during start-up: %v\n%s", s.Name, s.exitErr, s.Logs())
+			return fmt.Errorf("mariadbd %s exited during start-up: %w\n%s", s.Name, s.exitErr, s.Logs())
 		case <-ctx.Done():
 			_ = s.Kill()
 			return ctx.Err()
@@ -327,7 +328,7 @@ func (s *Server) waitReady(ctx context.Context, socketOnly bool, exited chan str
 		}
 		if time.Now().After(deadline) {
 			_ = s.Kill()
-			return fmt.Errorf("mariadbd %s did not answer within 60 s: %v\n%s", s.Name, err, s.Logs())
+			return fmt.Errorf("mariadbd %s did not answer within 60 s: %w\n%s", s.Name, err, s.Logs())
 		}
 	}
 }
@@ -463,7 +464,9 @@ func (l *Lab) RunScript(ctx context.Context, name, script string) (string, error
 	defer os.Remove(path)
 	cmd := exec.CommandContext(ctx, "bash", path)
 	cmd.Env = append(os.Environ(), "TMPDIR="+l.Root)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// The script's own children (mariadb, mariadb-dump) go with it when ctx ends.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -472,7 +475,7 @@ func (l *Lab) RunScript(ctx context.Context, name, script string) (string, error
 func FreePort() (int, error) { return freePort() }
 
 func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
