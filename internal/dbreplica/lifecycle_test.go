@@ -331,3 +331,32 @@ func TestUserData_WrongReplicationPasswordFailsAtThePrimaryStepWithoutPrintingIt
 		t.Fatal(err)
 	}
 }
+
+func TestCreate_PrimaryWithoutApplicationDatabases(t *testing.T) {
+	needLab(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	servers, err := lab.StartAll(ctx,
+		mariadbtest.ServerOptions{Name: "emptyprimary", ServerID: 7, LogBin: true, BinlogFormat: "MIXED"},
+		mariadbtest.ServerOptions{Name: "emptyreplica", ServerID: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range servers {
+		t.Cleanup(func() { _ = s.Kill() })
+	}
+	set, problems, err := newReplicaSet(ctx, "empty", servers[0], 700, 1)
+	if err != nil || problems.HasErrors() {
+		t.Fatalf("%v %v", err, problems.Err())
+	}
+	r := set.addReplica(ctx, t, servers[1], 1)
+	t.Logf("%s in sync %s after its user data started", r.name, r.synced.Round(time.Millisecond))
+	// The application's first database arrives through replication.
+	if err := servers[0].Exec(ctx, "CREATE DATABASE later", "CREATE TABLE later.t (id INT PRIMARY KEY)", "INSERT INTO later.t VALUES (1), (2)"); err != nil {
+		t.Fatal(err)
+	}
+	caughtUp(ctx, t, set, r)
+	if n := count(ctx, t, adminDB(t, r.srv), "SELECT COUNT(*) FROM later.t"); n != 2 {
+		t.Errorf("%s has %d rows, want 2", r.name, n)
+	}
+}

@@ -243,7 +243,11 @@ func replicationGrants(f Flavor) []string {
 func (p *Primary) readPrivileges(ctx context.Context) (map[string]bool, string, error) {
 	var account string
 	var role sql.NullString
-	if err := p.db.QueryRowContext(ctx, "SELECT CURRENT_USER(), CURRENT_ROLE()").Scan(&account, &role); err != nil {
+	query := "SELECT CURRENT_USER(), CURRENT_ROLE()"
+	if p.version.Flavor == MySQL && !p.version.AtLeast(8, 0, 0) {
+		query = "SELECT CURRENT_USER(), NULL" // roles came with MySQL 8.0
+	}
+	if err := p.db.QueryRowContext(ctx, query).Scan(&account, &role); err != nil {
 		return nil, "", fmt.Errorf("reading the current account: %w", err)
 	}
 	activeRole := role.String
