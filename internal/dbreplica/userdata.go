@@ -87,7 +87,6 @@ var (
 	hostRE        = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,255}$`)
 	reportHostRE  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,60}$`)
 	serviceNameRE = regexp.MustCompile(`^[A-Za-z0-9@._-]{1,64}$`)
-	gtidPosRE     = regexp.MustCompile(`^([0-9]+-[0-9]+-[0-9]+(,[0-9]+-[0-9]+-[0-9]+)*)?$`)
 )
 
 // withDefaults fills the zero values.
@@ -309,10 +308,6 @@ func shellQuote(v any) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
-
-// ValidGTIDPosition reports whether s is a MariaDB GTID position (domain-server-seq,
-// comma separated); the script checks the one it reads from the dump the same way.
-func ValidGTIDPosition(s string) bool { return gtidPosRE.MatchString(s) }
 
 const setupLogPrefix = "eventscale-replica:"
 
