@@ -56,8 +56,10 @@
 //
 // Destroy: shrink to zero, then Primary.DropReplicationUser. It closes binlog streams
 // still open under the account (a stopped replica's stream lingers on the primary
-// until its next heartbeat) and drops the account: call it only after StopReplication
-// ran on every replica of the set.
+// until its next heartbeat, at most 5 s with the heartbeat the user data sets) and
+// drops the account: call it only after StopReplication ran on every replica of the
+// set. A replica removed moments ago may still be listed by the primary; CheckServerIDs
+// does not count it as a clash when it reports the planned replica's own name.
 //
 // Read (refresh): OpenReplica + Status per replica gives the threads, lag, GTID
 // position and last errors for state; a replica that stopped replicating is drift.
@@ -86,7 +88,7 @@
 //     --all-databases. MariaDB takes the snapshot without a global read lock;
 //   - loads it in one session with sql_log_bin off, then sets gtid_slave_pos to the
 //     dump's position and starts replication with CHANGE MASTER TO ...
-//     MASTER_USE_GTID=slave_pos (MySQL: SOURCE_AUTO_POSITION=1);
+//     MASTER_USE_GTID=slave_pos (MySQL: SOURCE_AUTO_POSITION=1) and a 5 s heartbeat;
 //   - creates the monitoring account in the same session.
 //
 // Progress goes to stdout as "eventscale-replica: step=... (Ns)" lines (cloud-init

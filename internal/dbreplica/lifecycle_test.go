@@ -122,11 +122,22 @@ func TestScaleOutAndIn_RemovingOneReplicaLeavesTheOthersReplicating(t *testing.T
 			t.Errorf("%s has %d rows, want 200", r.name, n)
 		}
 	}
-	streams, err := p.BinlogStreams(ctx, set.replUser.Name)
-	if err != nil {
-		t.Fatal(err)
+	// The removed replica's stream ends on the primary at its next heartbeat (5 s).
+	var streams []string
+	for wait := time.Now(); ; {
+		streams, err = p.BinlogStreams(ctx, set.replUser.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(streams) == len(others) {
+			t.Logf("the primary closed the removed replica's stream within %s; streams: %v", time.Since(wait).Round(100*time.Millisecond), streams)
+			break
+		}
+		if time.Since(wait) > 15*time.Second {
+			t.Fatalf("binlog streams of %s 15 s after the scale-in: %v, want %d", set.replUser.Name, streams, len(others))
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	t.Logf("binlog streams of %s on the primary after the scale-in: %v", set.replUser.Name, streams)
 }
 
 func TestRestart_ReplicaKeepsItsSettingsAndResumes(t *testing.T) {

@@ -40,8 +40,9 @@ func ReplicaServerID(base uint32, ordinal int) (uint32, error) {
 
 // CheckServerIDs finds server_id clashes before any replica is made: a replica whose
 // id is 0, equal to the primary's, equal to another planned replica's, or (for a new
-// replica) equal to a replica the primary already has connected. Two servers with one
-// id break replication: the primary drops one stream whenever the other connects.
+// replica) equal to that of a replica of another name the primary has connected. Two
+// servers with one id break replication: the primary drops one stream whenever the
+// other connects.
 func CheckServerIDs(info PrimaryInfo, replicas []PlannedReplica) Problems {
 	var ps Problems
 	byID := map[uint32][]string{}
@@ -68,7 +69,9 @@ func CheckServerIDs(info PrimaryInfo, replicas []PlannedReplica) Problems {
 				Summary: fmt.Sprintf("replica %s would get server_id %d, as would %s", r.Name, r.ServerID, strings.Join(others, ", ")),
 				Detail:  "Every replica needs its own server_id."})
 		case !r.Exists:
-			if c, ok := connected[r.ServerID]; ok {
+			// A replica reporting the planned replica's own name is a leftover of the
+			// same replica (removed moments ago, its stream not yet closed): no clash.
+			if c, ok := connected[r.ServerID]; ok && c.Host != r.Name {
 				who := "a replica"
 				if c.Host != "" {
 					who = fmt.Sprintf("the replica %s", c.Host)

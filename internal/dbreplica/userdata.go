@@ -232,6 +232,9 @@ func RenderUserData(u UserData) (string, error) {
 		"CREATE USER IF NOT EXISTS " + monitor + " IDENTIFIED BY " + sqlString(u.MonitorPassword) + ";",
 		"ALTER USER " + monitor + " IDENTIFIED BY " + sqlString(u.MonitorPassword) + ";",
 	}
+	// The 5 s heartbeat: the primary notices within seconds that a stopped replica's
+	// stream is gone (its dump thread ends on the failed write), so a removed replica
+	// does not linger in SHOW SLAVE HOSTS with its server_id.
 	switch u.Flavor {
 	case MariaDB:
 		d.ServerBins, d.Packages = "mariadbd mysqld", "mariadb-server mariadb-client"
@@ -245,7 +248,7 @@ func RenderUserData(u UserData) (string, error) {
 			", MASTER_PORT=" + strconv.Itoa(u.PrimaryPort) +
 			", MASTER_USER=" + sqlString(u.ReplicationUser) +
 			", MASTER_PASSWORD=" + sqlString(u.ReplicationPassword) +
-			", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=10;\nSTART SLAVE;\n"
+			", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=10, MASTER_HEARTBEAT_PERIOD=5;\nSTART SLAVE;\n"
 	case MySQL:
 		d.ServerBins, d.Packages = "mysqld", "mysql-server mysql-client"
 		d.StatusQuery = "SHOW REPLICA STATUS"
@@ -258,7 +261,7 @@ func RenderUserData(u UserData) (string, error) {
 			", SOURCE_PORT=" + strconv.Itoa(u.PrimaryPort) +
 			", SOURCE_USER=" + sqlString(u.ReplicationUser) +
 			", SOURCE_PASSWORD=" + sqlString(u.ReplicationPassword) +
-			", SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1, SOURCE_CONNECT_RETRY=10;\nSTART REPLICA;\n"
+			", SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1, SOURCE_CONNECT_RETRY=10, SOURCE_HEARTBEAT_PERIOD=5;\nSTART REPLICA;\n"
 	}
 	d.MonitorSQL = strings.Join(monitorSQL, "\n") + "\n"
 	if u.Flavor == MySQL {

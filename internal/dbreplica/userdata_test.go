@@ -213,13 +213,14 @@ func TestGeneratePassword_LettersAndDigitsOfFullLength(t *testing.T) {
 }
 
 func TestCheckServerIDs_DuplicatesAndZeroAreNamedPerReplica(t *testing.T) {
-	info := dbreplica.PrimaryInfo{ServerID: 1, Replicas: []dbreplica.ConnectedReplica{{ServerID: 201}, {ServerID: 9, Host: "legacy-report"}}}
+	info := dbreplica.PrimaryInfo{ServerID: 1, Replicas: []dbreplica.ConnectedReplica{{ServerID: 201}, {ServerID: 9, Host: "legacy-report"}, {ServerID: 206, Host: "db-06"}}}
 	ps := dbreplica.CheckServerIDs(info, []dbreplica.PlannedReplica{
 		{Name: "db-01", ServerID: 201, Exists: true}, // its own stream: fine
 		{Name: "db-02", ServerID: 202},
 		{Name: "db-03", ServerID: 202},
 		{Name: "db-04", ServerID: 0},
 		{Name: "db-05", ServerID: 9},
+		{Name: "db-06", ServerID: 206}, // removed a moment ago, its stream not yet closed
 	})
 	got := map[string]string{}
 	for _, p := range ps {
