@@ -277,7 +277,7 @@ func (s *Server) start(ctx context.Context, socketOnly bool) error {
 	}
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// If the test binary dies, so do its servers.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	ownProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		_ = logFile.Close()
 		return fmt.Errorf("starting mariadbd %s: %w", s.Name, err)
@@ -465,8 +465,8 @@ func (l *Lab) RunScript(ctx context.Context, name, script string) (string, error
 	cmd := exec.CommandContext(ctx, "bash", path)
 	cmd.Env = append(os.Environ(), "TMPDIR="+l.Root)
 	// The script's own children (mariadb, mariadb-dump) go with it when ctx ends.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	ownProcessGroup(cmd)
+	cmd.Cancel = func() error { return killProcessGroup(cmd) }
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
