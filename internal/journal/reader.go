@@ -195,13 +195,14 @@ func (t *tail) step() (progressed bool, err error) {
 	if n > 0 {
 		return true, nil
 	}
-	// Nothing new: has the file at Path been removed or replaced?
-	cur, err := os.Stat(t.f.Path)
-	if err != nil || !os.SameFile(st, cur) {
+	// Nothing new: has the file at Path been removed or replaced? Either way the next step
+	// opens whatever is at Path now, or waits for it.
+	cur, serr := os.Stat(t.f.Path)
+	gone := errors.Is(serr, os.ErrNotExist) || (serr == nil && !os.SameFile(st, cur))
+	if gone {
 		t.close()
-		return true, nil
 	}
-	return false, nil
+	return gone, nil
 }
 
 func (t *tail) reset() {
