@@ -27,9 +27,11 @@ type RecorderConfig struct {
 	// Stats, when set, is read at the start and the end of a scale-back and every
 	// StatsInterval while a node drains, so the journal shows the connections fall.
 	Stats         StatsFunc
-	StatsInterval time.Duration    // default 5s
-	StatsTimeout  time.Duration    // bound on one read; default 10s
-	Now           func() time.Time // default time.Now
+	StatsInterval time.Duration // default 5s
+	StatsTimeout  time.Duration // bound on one read; default 10s
+	// Clock times the statistics reads and stamps the entries the Recorder makes itself;
+	// the pool's clock, so that tests run in model time. Default: the wall clock.
+	Clock scaling.Clock
 }
 
 // Recorder turns one scaling run's Progress into journal entries: the step index and
@@ -65,8 +67,8 @@ func NewRecorder(w *Writer, cfg RecorderConfig) *Recorder {
 	if cfg.StatsTimeout <= 0 {
 		cfg.StatsTimeout = 10 * time.Second
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = scaling.WallClock{}
 	}
 	return &Recorder{w: w, cfg: cfg, ctx: context.Background(), planValid: true}
 }
@@ -76,7 +78,7 @@ func NewRecorder(w *Writer, cfg RecorderConfig) *Recorder {
 func (r *Recorder) Start(ctx context.Context, from, to int) {
 	r.mu.Lock()
 	r.ctx = ctx
-	r.started = r.cfg.Now()
+	r.started = r.cfg.Clock.Now()
 	r.run = Run{Outcome: RunStarted, From: from, To: to, Nodes: from}
 	run, started := r.run, r.started
 	r.mu.Unlock()
@@ -149,7 +151,7 @@ func (r *Recorder) Finish(ctx context.Context, inService int, err error) {
 	}
 	took := ""
 	if !started.IsZero() {
-		took = " in " + r.cfg.Now().Sub(started).Round(time.Second).String()
+		took = " in " + r.cfg.Clock.Now().Sub(started).Round(time.Second).String()
 	}
 	e := Entry{Kind: KindEvent, Run: &run}
 	if err != nil {
@@ -172,7 +174,7 @@ func (r *Recorder) poolName() string {
 func (r *Recorder) write(e Entry) {
 	e.Resource, e.Pool = r.cfg.Resource, r.cfg.Pool
 	if e.Time.IsZero() {
-		e.Time = r.cfg.Now()
+		e.Time = r.cfg.Clock.Now()
 	}
 	// A journal that cannot be written must not stop the scaling: the Writer keeps the
 	// error for the provider to report once.
@@ -214,18 +216,14 @@ func (r *Recorder) startPolling(from Entry, left time.Duration) {
 	done := make(chan struct{})
 	r.pollStop, r.pollDone = cancel, done
 	r.mu.Unlock()
-	end := r.cfg.Now().Add(left)
+	end := from.Time.Add(left)
 	go func() {
 		defer close(done)
-		t := time.NewTicker(r.cfg.StatsInterval)
-		defer t.Stop()
 		for {
-			select {
-			case <-ctx.Done():
+			if r.cfg.Clock.Sleep(ctx, r.cfg.StatsInterval) != nil {
 				return
-			case <-t.C:
 			}
-			now := r.cfg.Now()
+			now := r.cfg.Clock.Now()
 			if !now.Before(end) {
 				return
 			}
@@ -240,7 +238,7 @@ func (r *Recorder) startPolling(from Entry, left time.Duration) {
 			}
 			s.Moment = MomentDrain
 			e := LBStatsEntry("", s)
-			e.Time = r.cfg.Now()
+			e.Time = r.cfg.Clock.Now()
 			e.Node, e.Nodes = from.Node, from.Nodes
 			e.StepIndex, e.StepTotal, e.Step, e.Next = from.StepIndex, from.StepTotal, from.Step, from.Next
 			e.Elapsed = Duration(time.Duration(from.Elapsed) + e.Time.Sub(from.Time))

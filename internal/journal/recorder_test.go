@@ -44,6 +44,7 @@ type poolRun struct {
 	buf   *lockedBuffer
 	w     *journal.Writer
 	nodes []scaling.Node
+	stats journal.StatsFunc
 }
 
 // apply runs the real scaling library against its fakes, journalled by a Recorder.
@@ -58,7 +59,8 @@ func (r *poolRun) apply(t *testing.T, desired int, withPlan bool) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := journal.RecorderConfig{Resource: "eventscale_web_pool.web", Pool: "web", Now: r.cloud.Clock.Now}
+	cfg := journal.RecorderConfig{Resource: "eventscale_web_pool.web", Pool: "web", Clock: r.cloud.Clock,
+		Stats: r.stats, StatsInterval: 10 * time.Second}
 	if withPlan {
 		cfg.Plan = p.PlanFromState(r.nodes, desired)
 	}
@@ -204,7 +206,7 @@ func TestRecorder_NoNextOnceTheRunDepartsFromThePlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan := p.PlanFromState(stale, 1)
-	rec := journal.NewRecorder(r.w, journal.RecorderConfig{Pool: "web", Plan: plan, Now: r.cloud.Clock.Now})
+	rec := journal.NewRecorder(r.w, journal.RecorderConfig{Pool: "web", Plan: plan, Clock: r.cloud.Clock})
 	rec.Progress(scaling.Progress{At: r.cloud.Clock.Now(), Step: scaling.StepDrain, Nodes: []string{"web-02"},
 		Message: "step 1/5: " + scaling.Step{Kind: scaling.StepDrain, Nodes: []string{"web-02"}, DrainMethod: scaling.DrainWeight, Reason: "scale in"}.String()})
 	if es := buf.entries(t); es[0].Next != "" {
@@ -293,5 +295,46 @@ func TestRecorder_PollsStatisticsWhileANodeDrainsAndSnapshotsTheScaleBack(t *tes
 				}
 			}
 		}
+	}
+}
+
+func TestRecorder_PollsStatisticsInThePoolsClockDuringEachDrain(t *testing.T) {
+	r := newPoolRun()
+	if err := r.apply(t, 2, false); err != nil {
+		t.Fatal(err)
+	}
+	start := r.cloud.Clock.Now()
+	r.stats = func(context.Context) (journal.LBStats, error) {
+		since := r.cloud.Clock.Now().Sub(start)
+		return journal.LBStats{LoadBalancerID: "lb-1", ActiveConnections: max(0, 30-int64(since/(2*time.Second)))}, nil
+	}
+	before := len(r.buf.entries(t))
+	if err := r.apply(t, 1, false); err != nil {
+		t.Fatal(err)
+	}
+	var waitAt time.Time
+	var left []time.Duration
+	var moments []string
+	for _, e := range r.buf.entries(t)[before:] {
+		if e.Kind == journal.KindDrainWait && e.DrainLeft > 0 {
+			waitAt = e.Time
+		}
+		if e.LBStats == nil {
+			continue
+		}
+		moments = append(moments, e.LBStats.Moment)
+		if e.LBStats.Moment == journal.MomentDrain {
+			left = append(left, e.DrainLeft.Std())
+			if e.Time.Sub(waitAt)+e.DrainLeft.Std() != time.Minute {
+				t.Errorf("entry at +%s says %s left of a 1m drain", e.Time.Sub(waitAt), e.DrainLeft)
+			}
+		}
+	}
+	want := []time.Duration{50 * time.Second, 40 * time.Second, 30 * time.Second, 20 * time.Second, 10 * time.Second}
+	if !slices.Equal(left, want) {
+		t.Fatalf("drain left at each statistics read: %v, want %v", left, want)
+	}
+	if moments[0] != journal.MomentScaleBackStart || moments[len(moments)-1] != journal.MomentScaleBackEnd {
+		t.Fatalf("moments %v", moments)
 	}
 }
