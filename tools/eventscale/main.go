@@ -36,6 +36,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	switch args[0] {
 	case "watch":
 		return runWatch(ctx, args[1:], stdout, stderr, tty)
+	case "review":
+		return runReview(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		usage(stdout)
 		return 0
