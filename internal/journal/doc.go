@@ -6,12 +6,14 @@
 //
 // # Writing
 //
-//	w, err := journal.Open(journal.PathFromEnv()) // once per provider process
-//	rec := journal.NewRecorder(w, journal.RecorderConfig{Resource: "eventscale_web_pool.web", Pool: "web"})
-//	rec.Start(ctx, 12, 6)
-//	opts.Progress = rec.Progress          // scaling.Options
+//	w := journal.Lazy(journal.PathFromEnv()) // once per provider process; the file appears at the first entry
+//	rec := journal.NewRecorder(w, journal.RecorderConfig{Resource: "eventscale_web_pool.web", Pool: "web", Stats: listenerStats})
+//	opts.Progress = rec.Progress // scaling.Options, before scaling.New
+//	pool, err := scaling.New(scaling.Config{Options: opts, ...})
+//	rec.SetPlan(pool.PlanFromState(known, 6)) // for "next: ..."
+//	rec.Start(ctx, len(known), 6)
 //	nodes, err := pool.Apply(ctx, 6)
-//	rec.Finish(ctx, len(nodes), err)
+//	rec.Finish(ctx, inService(nodes), err)
 //
 // Other records are written with the New...Entry constructors and Writer.Write. A Writer
 // is safe for concurrent use, and several processes may append to the same file: each line

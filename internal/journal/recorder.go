@@ -73,6 +73,14 @@ func NewRecorder(w *Writer, cfg RecorderConfig) *Recorder {
 	return &Recorder{w: w, cfg: cfg, ctx: context.Background(), planValid: true}
 }
 
+// SetPlan gives the Recorder the plan the run is expected to follow (see
+// RecorderConfig.Plan), once the pool that computes it exists.
+func (r *Recorder) SetPlan(steps []scaling.Step) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cfg.Plan, r.planValid = steps, true
+}
+
 // Start records the start of a run from nodes to to; a scale-back also gets a statistics
 // snapshot. ctx bounds the statistics reads of the whole run.
 func (r *Recorder) Start(ctx context.Context, from, to int) {

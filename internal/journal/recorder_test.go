@@ -52,19 +52,17 @@ func (r *poolRun) apply(t *testing.T, desired int, withPlan bool) error {
 	t.Helper()
 	const drain = 60 * time.Second
 	r.cloud.LB.DrainTimeout = drain
-	var rec *journal.Recorder
-	opts := scaling.Options{DrainTimeout: drain, Progress: func(p scaling.Progress) { rec.Progress(p) }}
+	rec := journal.NewRecorder(r.w, journal.RecorderConfig{Resource: "eventscale_web_pool.web", Pool: "web", Clock: r.cloud.Clock,
+		Stats: r.stats, StatsInterval: 10 * time.Second})
+	opts := scaling.Options{DrainTimeout: drain, Progress: rec.Progress}
 	p, err := scaling.New(scaling.Config{Spec: r.cloud.Spec("web", "img-1"), Options: opts,
 		Compute: r.cloud.Compute, LB: r.cloud.LB, Clock: r.cloud.Clock, Known: r.nodes})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := journal.RecorderConfig{Resource: "eventscale_web_pool.web", Pool: "web", Clock: r.cloud.Clock,
-		Stats: r.stats, StatsInterval: 10 * time.Second}
 	if withPlan {
-		cfg.Plan = p.PlanFromState(r.nodes, desired)
+		rec.SetPlan(p.PlanFromState(r.nodes, desired))
 	}
-	rec = journal.NewRecorder(r.w, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	rec.Start(ctx, len(r.nodes), desired)

@@ -11,7 +11,9 @@ import (
 // LoadTest is a load test: while it runs (Running, with the counts so far) and when it is
 // done (the result). The entries of one test share Resource, Label and Started.
 type LoadTest struct {
-	Label   string    `json:"label,omitempty"` // "baseline", "tuned", "peak", "steady", ...
+	// Label says what the test is for: LabelBaseline, LabelTuned, LabelPeak, LabelSteady or
+	// another word. The review measures capacity with every test but a steady one.
+	Label   string    `json:"label,omitempty"`
 	Target  string    `json:"target,omitempty"`
 	Started time.Time `json:"started"`
 	Running bool      `json:"running,omitempty"`
@@ -44,6 +46,14 @@ type LoadTest struct {
 	Violations []string `json:"violations,omitempty"`
 	Errors     []string `json:"errors,omitempty"` // the first distinct errors
 }
+
+// Labels of the load tests of an event.
+const (
+	LabelBaseline = "baseline" // the tier as it is, on few nodes: where does it saturate?
+	LabelTuned    = "tuned"    // the same after tuning
+	LabelPeak     = "peak"     // the planned pool at the expected peak rate
+	LabelSteady   = "steady"   // background traffic through a scale-back, to count failed requests
+)
 
 // Failed is the number of requests without a 2xx or 3xx answer.
 func (l LoadTest) Failed() uint64 {

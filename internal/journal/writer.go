@@ -17,6 +17,8 @@ type Writer struct {
 	mu     sync.Mutex
 	out    io.Writer
 	closer io.Closer
+	lazy   string // the path to open at the first Write (Lazy)
+	closed bool
 	now    func() time.Time
 	err    error // the first write error, kept for Err
 }
@@ -37,6 +39,11 @@ func Open(path string) (*Writer, error) {
 	}
 	return &Writer{out: f, closer: f, now: time.Now}, nil
 }
+
+// Lazy returns a Writer that opens path (as Open does) at its first Write, so that a
+// provider process that writes nothing (a plan, a refresh) leaves no file behind. An error
+// opening it is returned by that Write and kept for Err.
+func Lazy(path string) *Writer { return &Writer{lazy: path, now: time.Now} }
 
 // NewWriter writes entries to out (for tests, or another sink). Close does not close out.
 func NewWriter(out io.Writer) *Writer { return &Writer{out: out, now: time.Now} }
@@ -60,6 +67,16 @@ func (w *Writer) Write(e Entry) error {
 	b = append(b, '\n')
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.out == nil && w.lazy != "" && !w.closed {
+		opened, err := Open(w.lazy)
+		if err != nil {
+			if w.err == nil {
+				w.err = err
+			}
+			return err
+		}
+		w.out, w.closer, w.lazy = opened.out, opened.closer, ""
+	}
 	if w.out == nil {
 		return errors.New("writing to a closed journal")
 	}
@@ -93,7 +110,7 @@ func (w *Writer) Close() error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.out = nil
+	w.out, w.closed = nil, true
 	if w.closer != nil {
 		c := w.closer
 		w.closer = nil

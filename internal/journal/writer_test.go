@@ -128,3 +128,28 @@ func TestWriter_FillsTimeAndMessage(t *testing.T) {
 		t.Fatalf("got %q", buf.String())
 	}
 }
+
+func TestLazy_CreatesTheJournalOnlyAtTheFirstWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".eventscale", "journal.jsonl")
+	w := Lazy(path)
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("the journal exists before any write: %v", err)
+	}
+	if err := w.Write(Entry{Kind: KindEvent, Message: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Close()
+	es, err := ReadFile(path)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("%v %v", es, err)
+	}
+	if err := w.Write(Entry{Kind: KindEvent}); err == nil {
+		t.Fatal("a closed lazy journal opened again")
+	}
+	blocked := filepath.Join(t.TempDir(), "file")
+	_ = os.WriteFile(blocked, nil, 0o644)
+	bad := Lazy(filepath.Join(blocked, "journal.jsonl")) // a directory that is a file
+	if err := bad.Write(Entry{Kind: KindEvent}); err == nil || bad.Err() == nil {
+		t.Fatal("no error from a journal that cannot be created")
+	}
+}

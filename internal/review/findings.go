@@ -61,7 +61,7 @@ func saturation(r *Review, add func(Finding)) {
 	var held, broke *LoadTestRow
 	for i := range r.LoadTests {
 		lt := &r.LoadTests[i]
-		if lt.PerNode == 0 {
+		if lt.PerNode == 0 || background(lt.Test) {
 			continue
 		}
 		if lt.Passed && (held == nil || lt.PerNode > held.PerNode) {
@@ -137,6 +137,10 @@ func planAgainstPeak(r *Review, add func(Finding)) {
 	add(Finding{Text: text, Fix: fix})
 }
 
+// background reports a test labelled "steady": traffic kept up during a scale-back to
+// count failed requests, not a measure of capacity.
+func background(lt journal.LoadTest) bool { return strings.EqualFold(lt.Label, journal.LabelSteady) }
+
 // scaledOut reports whether the record covers a scale-out: then the preparations (plan,
 // backups) belong on it too.
 func scaledOut(r *Review) bool {
@@ -155,6 +159,9 @@ func peakTest(rows []LoadTestRow) *LoadTestRow {
 		lt := &rows[i]
 		if strings.EqualFold(lt.Test.Label, "peak") {
 			return lt
+		}
+		if background(lt.Test) {
+			continue
 		}
 		if best == nil || rate(lt.Test) > rate(best.Test) {
 			best = lt

@@ -194,6 +194,9 @@ func TestBuild_RecordedScaleBackUnderLoad(t *testing.T) {
 		if strings.Contains(f.Text, "No backup") || strings.Contains(f.Text, "No capacity plan") {
 			t.Errorf("a journal of the scale-back alone blamed for missing preparations: %s", f.Text)
 		}
+		if strings.Contains(f.Text, "per node") {
+			t.Errorf("the steady background test taken for a capacity measurement: %s", f.Text)
+		}
 	}
 }
 
