@@ -58,7 +58,7 @@ func writeMany(w *Writer, who string, n int) {
 
 func TestWriter_TwoProcessesAndManyGoroutinesNeverInterleaveLines(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sub", "journal.jsonl")
-	const n = 400
+	const n = 200
 	var children []*exec.Cmd
 	for _, who := range []string{"p1", "p2"} {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
