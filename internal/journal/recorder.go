@@ -81,11 +81,12 @@ func (r *Recorder) SetPlan(steps []scaling.Step) {
 	r.cfg.Plan, r.planValid = steps, true
 }
 
-// Start records the start of a run from nodes to to; a scale-back also gets a statistics
-// snapshot. ctx bounds the statistics reads of the whole run.
+// Start records the start of a run: from nodes in service to to nodes. A scale-back also
+// gets a statistics snapshot. ctx bounds the statistics reads of the whole run.
 func (r *Recorder) Start(ctx context.Context, from, to int) {
 	r.mu.Lock()
 	r.ctx = ctx
+	r.index, r.total, r.step, r.next = 0, 0, "", ""
 	r.started = r.cfg.Clock.Now()
 	r.run = Run{Outcome: RunStarted, From: from, To: to, Nodes: from}
 	run, started := r.run, r.started
