@@ -12,18 +12,18 @@ import (
 	"time"
 )
 
-// appendHelperEnv makes the test binary a second process appending to a journal.
-const appendHelperEnv = "JOURNAL_APPEND_HELPER"
+// appendChildEnv makes the test binary a second process appending to a journal.
+const appendChildEnv = "JOURNAL_APPEND_CHILD"
 
 func TestMain(m *testing.M) {
-	if spec := os.Getenv(appendHelperEnv); spec != "" {
-		os.Exit(appendAsHelper(spec))
+	if spec := os.Getenv(appendChildEnv); spec != "" {
+		os.Exit(appendAsChild(spec))
 	}
 	os.Exit(m.Run())
 }
 
-// appendAsHelper writes n entries to path from 4 goroutines: "path|who|n".
-func appendAsHelper(spec string) int {
+// appendAsChild writes n entries to path from 4 goroutines: "path|who|n".
+func appendAsChild(spec string) int {
 	parts := strings.Split(spec, "|")
 	n, _ := strconv.Atoi(parts[2])
 	w, err := Open(parts[0])
@@ -62,7 +62,7 @@ func TestWriter_TwoProcessesAndManyGoroutinesNeverInterleaveLines(t *testing.T) 
 	var children []*exec.Cmd
 	for _, who := range []string{"p1", "p2"} {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), appendHelperEnv+"="+path+"|"+who+"|"+strconv.Itoa(n))
+		cmd.Env = append(os.Environ(), appendChildEnv+"="+path+"|"+who+"|"+strconv.Itoa(n))
 		cmd.Stderr = os.Stderr
 		children = append(children, cmd)
 	}
