@@ -1,4 +1,4 @@
-package journal
+package fromloadtest
 
 import (
 	"errors"
@@ -6,14 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventscale/terraform-provider-eventscale/internal/journal"
 	"github.com/eventscale/terraform-provider-eventscale/internal/loadtest"
 )
 
-func TestLoadTestRecorder_WritesTheStartEveryFiveSecondsAndEveryNewFailure(t *testing.T) {
+func TestRecorder_WritesTheStartEveryFiveSecondsAndEveryNewFailure(t *testing.T) {
 	var buf strings.Builder
-	w := NewWriter(&buf)
+	w := journal.NewWriter(&buf)
 	spec := loadtest.Spec{URL: "https://shop.example/?token=s3cret", Rate: 40, Duration: 20 * time.Second}
-	l := NewLoadTestRecorder(w, "eventscale_load_test.steady", "steady", spec, 6)
+	l := NewRecorder(w, "eventscale_load_test.steady", "steady", spec, 6)
 	for s := 1; s <= 12; s++ {
 		failed := uint64(0)
 		if s >= 7 {
@@ -21,7 +22,7 @@ func TestLoadTestRecorder_WritesTheStartEveryFiveSecondsAndEveryNewFailure(t *te
 		}
 		l.Progress(loadtest.Progress{Elapsed: time.Duration(s) * time.Second, Requests: uint64(40 * s), Successes: uint64(40*s) - failed})
 	}
-	es, err := Read(strings.NewReader(buf.String()))
+	es, err := journal.Read(strings.NewReader(buf.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,11 +47,11 @@ func TestLoadTestRecorder_WritesTheStartEveryFiveSecondsAndEveryNewFailure(t *te
 	}
 }
 
-func TestLoadTestRecorder_ResultKeepsNoSecretOfTheURL(t *testing.T) {
+func TestRecorder_ResultKeepsNoSecretOfTheURL(t *testing.T) {
 	var buf strings.Builder
 	spec := loadtest.Spec{URL: "https://shop.example/?token=s3cret", Rate: 600, Duration: time.Minute,
 		Thresholds: loadtest.Thresholds{MaxP95: 100 * time.Millisecond}}
-	l := NewLoadTestRecorder(NewWriter(&buf), "eventscale_load_test.peak", "peak", spec, 12)
+	l := NewRecorder(journal.NewWriter(&buf), "eventscale_load_test.peak", "peak", spec, 12)
 	res := loadtest.Result{Requests: 36000, Successes: 35990, Rate: 600, Throughput: 599.8, Success: 35990.0 / 36000,
 		Latencies:   loadtest.Latencies{P50: 12 * time.Millisecond, P95: 140 * time.Millisecond, P99: 300 * time.Millisecond},
 		StatusCodes: map[string]int{"200": 35990, "0": 10},
@@ -59,7 +60,7 @@ func TestLoadTestRecorder_ResultKeepsNoSecretOfTheURL(t *testing.T) {
 	if strings.Contains(buf.String(), "s3cret") {
 		t.Fatalf("the token reached the journal: %s", buf.String())
 	}
-	es, err := Read(strings.NewReader(buf.String()))
+	es, err := journal.Read(strings.NewReader(buf.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
