@@ -271,7 +271,7 @@ resource "eventscale_seed_image" "web" {
 				Config: cfg("1s"),
 				// Kept with a warning, not tainted: the next plan waits for it.
 				ExpectNonEmptyPlan: true,
-				Check:              resource.TestCheckResourceAttrWith("eventscale_seed_image.web", "status", func(v string) error {
+				Check: resource.TestCheckResourceAttrWith("eventscale_seed_image.web", "status", func(v string) error {
 					if v == "active" {
 						return fmt.Errorf("status %q, want a snapshot still being saved", v)
 					}
