@@ -162,22 +162,18 @@ func activeReplicas(in []scaling.Instance, primary string) int {
 	return n
 }
 
-func (r *replicaResource) apply(ctx context.Context, m *replicaModel, known []scaling.Instance, state interface {
-	Set(context.Context, any) diag.Diagnostics
-}, diags *diag.Diagnostics) {
+// apply brings the set to replica_count and returns the replicas that exist, error or not.
+// nil with a nil error means the set could not even be built (diags says why).
+func (r *replicaResource) apply(ctx context.Context, m *replicaModel, known []scaling.Instance, diags *diag.Diagnostics) ([]scaling.Instance, error) {
 	set := r.set(ctx, m, known, diags)
 	if set == nil {
-		return
+		return nil, nil
 	}
-	desired := int(m.ReplicaCount.ValueInt64())
-	got, err := set.Apply(ctx, desired)
-	m.Instances = instancesToState(got)
-	if err != nil {
-		m.ReplicaCount = types.Int64Value(int64(activeReplicas(got, m.PrimaryID.ValueString())))
-		diags.AddError(fmt.Sprintf("Bringing replicas %q of %s to %d failed", m.Name.ValueString(), m.PrimaryID.ValueString(), desired),
-			err.Error()+"\n\nThe state lists exactly the replicas that exist now; run apply again to resume.")
+	got, err := set.Apply(ctx, int(m.ReplicaCount.ValueInt64()))
+	if got == nil {
+		got = []scaling.Instance{}
 	}
-	diags.Append(state.Set(ctx, m)...)
+	return got, err
 }
 
 func (r *replicaResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -191,7 +187,25 @@ func (r *replicaResource) Create(ctx context.Context, req resource.CreateRequest
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	plan.ID = types.StringValue(plan.PrimaryID.ValueString() + "/" + plan.Name.ValueString())
-	r.apply(ctx, &plan, nil, &resp.State, &resp.Diagnostics)
+	got, err := r.apply(ctx, &plan, nil, &resp.Diagnostics)
+	if got == nil && err == nil {
+		return
+	}
+	summary := fmt.Sprintf("Creating replicas %q of %s failed", plan.Name.ValueString(), plan.PrimaryID.ValueString())
+	if err != nil && len(got) == 0 {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	plan.Instances = instancesToState(got)
+	if err != nil {
+		// Saved without an error: an error would make Terraform taint the set, and the next apply
+		// would delete the replicas that serve reads before building new ones.
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Replicas %q created with %d of %d replicas ACTIVE", plan.Name.ValueString(),
+			activeReplicas(got, plan.PrimaryID.ValueString()), plan.ReplicaCount.ValueInt64()),
+			err.Error()+"\n\nThe replicas that exist are kept and listed in state. Run terraform apply again: it adds only what is missing "+
+				"(terraform plan -detailed-exitcode exits 2 until it has).")
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 func (r *replicaResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -250,7 +264,18 @@ func (r *replicaResource) Update(ctx context.Context, req resource.UpdateRequest
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	plan.ID = prior.ID
-	r.apply(ctx, &plan, known, &resp.State, &resp.Diagnostics)
+	got, err := r.apply(ctx, &plan, known, &resp.Diagnostics)
+	if got == nil && err == nil {
+		return
+	}
+	plan.Instances = instancesToState(got)
+	if err != nil {
+		desired := plan.ReplicaCount.ValueInt64()
+		plan.ReplicaCount = types.Int64Value(int64(activeReplicas(got, plan.PrimaryID.ValueString())))
+		resp.Diagnostics.AddError(fmt.Sprintf("Bringing replicas %q of %s to %d failed", plan.Name.ValueString(), plan.PrimaryID.ValueString(), desired),
+			err.Error()+"\n\nThe state lists exactly the replicas that exist now; run apply again to resume.")
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 func (r *replicaResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
