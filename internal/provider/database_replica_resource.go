@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/eventscale/terraform-provider-eventscale/internal/quota"
 	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
 )
 
@@ -343,6 +344,28 @@ func cutLast(s, sep string) (string, string, bool) {
 }
 
 func (r *replicaResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if !req.Plan.Raw.IsNull() {
+		var plan replicaModel
+		resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+		existing := 0
+		if !req.State.Raw.IsNull() {
+			var prior replicaModel
+			resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+			existing = len(instancesFromState(ctx, prior.Instances, &resp.Diagnostics))
+		}
+		if !plan.ReplicaCount.IsUnknown() && !plan.VolumeSize.IsUnknown() {
+			adds := max(0, int(plan.ReplicaCount.ValueInt64())-existing)
+			why := fmt.Sprintf("%d replica(s) of %s", adds, plan.PrimaryID.ValueString())
+			r.data.preflight(ctx, path.Root("replica_count"), fmt.Sprintf("replicas %q", plan.Name.ValueString()), []quota.Need{
+				{Service: quota.Database, Resource: "instances", Count: adds, Why: why},
+				{Service: quota.Database, Resource: "volumes", Count: adds * int(plan.VolumeSize.ValueInt64()),
+					Why: fmt.Sprintf("%s, %d GB each", why, plan.VolumeSize.ValueInt64())},
+			}, &resp.Diagnostics)
+			if resp.Diagnostics.HasError() {
+				return
+			}
+		}
+	}
 	if req.State.Raw.IsNull() {
 		return
 	}

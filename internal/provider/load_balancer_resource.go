@@ -34,6 +34,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+	"github.com/eventscale/terraform-provider-eventscale/internal/quota"
 )
 
 var (
@@ -350,13 +351,19 @@ func validateLoadBalancer(m loadBalancerModel) diag.Diagnostics {
 // ModifyPlan keeps the ids of children the plan does not touch, so that a plan shows as unknown
 // only what an apply really creates anew.
 func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || req.Plan.Raw.Equal(req.State.Raw) {
+	if req.Plan.Raw.IsNull() || (!req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw)) {
 		return
 	}
 	var plan, state loadBalancerModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	r.data.preflight(ctx, path.Root("name"), fmt.Sprintf("load balancer %q", plan.Name.ValueString()), lbNeeds(plan, state, req.State.Raw.IsNull()), &resp.Diagnostics)
+	if req.State.Raw.IsNull() || resp.Diagnostics.HasError() {
 		return
 	}
 	if !listenersEqual(plan.Listeners, state.Listeners) {
@@ -383,6 +390,46 @@ func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if membersSameSet(plan.Members, state.Members) && !state.MemberIDs.IsNull() {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("member_ids"), state.MemberIDs)...)
 	}
+}
+
+// lbNeeds is what the plan adds to Octavia's quotas: the load balancer itself when it is created,
+// and the listeners, pool, monitor and static members it does not have yet.
+func lbNeeds(plan, state loadBalancerModel, creating bool) []quota.Need {
+	name := plan.Name.ValueString()
+	var needs []quota.Need
+	add := func(resource string, n int, why string) {
+		if n > 0 {
+			needs = append(needs, quota.Need{Service: quota.LoadBalancer, Resource: resource, Count: n, Why: why})
+		}
+	}
+	if creating {
+		add("load_balancer", 1, "load balancer "+name)
+	}
+	have := map[string]bool{}
+	for _, l := range state.Listeners {
+		have[fmt.Sprintf("%s:%d", l.Protocol.ValueString(), l.ProtocolPort.ValueInt64())] = true
+	}
+	listeners := 0
+	for _, l := range plan.Listeners {
+		if !have[fmt.Sprintf("%s:%d", l.Protocol.ValueString(), l.ProtocolPort.ValueInt64())] {
+			listeners++
+		}
+	}
+	add("listener", listeners, fmt.Sprintf("%d listener(s) of %s", listeners, name))
+	if state.PoolID.IsNull() || state.PoolID.ValueString() == "" {
+		add("pool", 1, "the pool of "+name)
+	}
+	if plan.HealthMonitor != nil && (state.HealthMonitorID.IsNull() || state.HealthMonitorID.ValueString() == "") {
+		add("health_monitor", 1, "the health monitor of "+name)
+	}
+	members := 0
+	for _, m := range plan.Members {
+		if memberIndex(state.Members, m.key()) < 0 {
+			members++
+		}
+	}
+	add("member", members, fmt.Sprintf("%d static member(s) of %s", members, name))
+	return needs
 }
 
 func listenersEqual(a, b []lbListenerModel) bool {

@@ -59,6 +59,7 @@ type providerModel struct {
 	EndpointType                types.String `tfsdk:"endpoint_type"`
 	EndpointOverrides           types.Map    `tfsdk:"endpoint_overrides"`
 	MaxRetries                  types.Int64  `tfsdk:"max_retries"`
+	Preflight                   types.String `tfsdk:"preflight"`
 }
 
 func (p *eventscaleProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -113,6 +114,14 @@ func (p *eventscaleProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 					"(honouring `Retry-After`, with capped exponential backoff). Requests that create objects are never re-sent once "+
 					"the cloud may have acted on them. Defaults to `OS_MAX_RETRIES`, then %d.", cloud.DefaultMaxRetries),
 				Validators: []validator.Int64{int64validator.Between(0, 50)}},
+			"preflight": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "The quota pre-flight at plan time: `error` (default) refuses a plan the project's quotas " +
+					"cannot hold, before anything is created, naming each quota (limit, in use, needed) and the request to send " +
+					"to the cloud's operator; `warn` reports it and lets the apply try; `off` skips it. Nova (instances, cores, " +
+					"RAM, server groups, server group members), Octavia (load balancers, listeners, pools, health monitors, " +
+					"members), Neutron (floating IPs, security groups and rules, ports) and Trove (instances, volumes) are " +
+					"checked; a quota API the cloud lacks or forbids is a warning, never a failure.",
+				Validators: []validator.String{stringvalidator.OneOf(preflightError, preflightWarn, preflightOff)}},
 		},
 	}
 }
@@ -120,6 +129,9 @@ func (p *eventscaleProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 // providerData is what resources and data sources receive from Configure.
 type providerData struct {
 	client *cloud.Client
+	// preflightMode is the preflight setting; quotas reads the figures it checks.
+	preflightMode string
+	quotas        *quotaReader
 }
 
 // configureData is the common Configure of every resource and data source that calls the cloud.
@@ -192,7 +204,10 @@ func (p *eventscaleProvider) Configure(ctx context.Context, req provider.Configu
 		resp.Diagnostics.AddAttributeError(path.Root("auth_url"), "Invalid OpenStack configuration", err.Error())
 		return
 	}
-	data := &providerData{client: client}
+	data := &providerData{client: client, preflightMode: preflightError, quotas: newQuotaReader(client)}
+	if v := m.Preflight.ValueString(); v != "" {
+		data.preflightMode = v
+	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }
@@ -210,5 +225,6 @@ func (p *eventscaleProvider) DataSources(context.Context) []func() datasource.Da
 	return []func() datasource.DataSource{
 		NewPoolDataSource,
 		NewCapacityPlanDataSource,
+		NewQuotaDataSource,
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -26,6 +28,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+	"github.com/eventscale/terraform-provider-eventscale/internal/quota"
 	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
 )
 
@@ -54,6 +57,7 @@ type webPoolModel struct {
 	AvailabilityZones types.List     `tfsdk:"availability_zones"`
 	ServerGroupPolicy types.String   `tfsdk:"server_group_policy"`
 	ServerGroupID     types.String   `tfsdk:"server_group_id"`
+	ServerGroupIDs    types.List     `tfsdk:"server_group_ids"`
 	Metadata          types.Map      `tfsdk:"metadata"`
 	LoadBalancerID    types.String   `tfsdk:"load_balancer_id"`
 	PoolID            types.String   `tfsdk:"pool_id"`
@@ -168,7 +172,12 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"after the pool, so that one host failing (or one busy host) does not take several nodes.",
 				Validators:    []validator.String{stringvalidator.OneOf("anti-affinity", "soft-anti-affinity")},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
-			"server_group_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The server group's id, when a policy is set.",
+			"server_group_ids": schema.ListAttribute{Computed: true, ElementType: types.StringType,
+				MarkdownDescription: "Every server group of the pool, when a policy is set: more than one when `size` exceeds the " +
+					"project's `server_group_members` quota (the nodes are spread over groups `<name>`, `<name>-2`, ..., each " +
+					"new node joining the emptiest, and the plan says so). Anti-affinity then holds within each group.",
+				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()}},
+			"server_group_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The (first) server group's id, when a policy is set.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"metadata": schema.MapAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Extra Nova metadata for new nodes (the `eventscale_*` keys are reserved).",
@@ -353,6 +362,7 @@ func (r *webPoolResource) pool(ctx context.Context, api *webPoolAPI, m *webPoolM
 		UserData:          m.UserData.ValueString(),
 		AvailabilityZones: stringList(ctx, m.AvailabilityZones, diags),
 		ServerGroupID:     m.ServerGroupID.ValueString(),
+		ServerGroupIDs:    stringList(ctx, m.ServerGroupIDs, diags),
 		LoadBalancerID:    m.LoadBalancerID.ValueString(),
 		PoolID:            m.PoolID.ValueString(),
 		ProtocolPort:      int(m.ProtocolPort.ValueInt64()),
@@ -587,14 +597,9 @@ func (r *webPoolResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 
 	plan.ID = plan.Name
-	plan.ServerGroupID = types.StringValue("")
-	if policy := plan.ServerGroupPolicy.ValueString(); policy != "" {
-		id, err := api.compute.EnsureServerGroup(ctx, plan.Name.ValueString(), policy)
-		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("server_group_policy"), "Cannot create the server group", err.Error())
-			return
-		}
-		plan.ServerGroupID = types.StringValue(id)
+	plan.ServerGroupID, plan.ServerGroupIDs = types.StringValue(""), types.ListValueMust(types.StringType, nil)
+	if !r.ensureServerGroups(ctx, api, &plan, &resp.Diagnostics) {
+		return
 	}
 	planned := plan.Nodes
 	nodes, err := r.apply(ctx, api, &plan, nil, &resp.Diagnostics)
@@ -773,7 +778,16 @@ func (r *webPoolResource) Update(ctx context.Context, req resource.UpdateRequest
 		}
 	}
 	plan.ID = prior.ID
-	plan.ServerGroupID = prior.ServerGroupID
+	plan.ServerGroupID, plan.ServerGroupIDs = prior.ServerGroupID, prior.ServerGroupIDs
+	if plan.ServerGroupIDs.IsNull() || plan.ServerGroupIDs.IsUnknown() {
+		plan.ServerGroupIDs = types.ListValueMust(types.StringType, nil)
+		if id := prior.ServerGroupID.ValueString(); id != "" {
+			plan.ServerGroupIDs = stringListValue([]string{id})
+		}
+	}
+	if !r.ensureServerGroups(ctx, api, &plan, &resp.Diagnostics) {
+		return
+	}
 	planned := plan.Nodes
 	nodes, err := r.apply(ctx, api, &plan, known, &resp.Diagnostics)
 	if nodes == nil && err == nil {
@@ -838,12 +852,17 @@ func (r *webPoolResource) Delete(ctx context.Context, req resource.DeleteRequest
 		resp.Diagnostics.AddAttributeWarning(path.Root("pool_id"), "Configuration record left on the Octavia pool",
 			"Removing the web pool's tags from Octavia pool "+state.PoolID.ValueString()+" failed: "+err.Error())
 	}
-	if id := state.ServerGroupID.ValueString(); id != "" {
+	groups := stringList(ctx, state.ServerGroupIDs, &resp.Diagnostics)
+	if id := state.ServerGroupID.ValueString(); id != "" && !slices.Contains(groups, id) {
+		groups = append(groups, id)
+	}
+	for _, id := range groups {
 		if err := api.compute.DeleteServerGroup(ctx, id); err != nil {
 			state.Nodes = nodesToState(nil)
 			state.Size = types.Int64Value(0)
-			resp.Diagnostics.AddAttributeError(path.Root("server_group_id"), "Deleting the server group", err.Error())
+			resp.Diagnostics.AddAttributeError(path.Root("server_group_ids"), "Deleting the server group "+id, err.Error())
 			resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+			return
 		}
 	}
 }
@@ -897,4 +916,57 @@ func parseWebPoolImportID(raw string) (webPoolImportID, error) {
 		return webPoolImportID{}, fmt.Errorf("protocol_port %q is not a port (1-65535)", parts[3])
 	}
 	return webPoolImportID{name: parts[0], loadBalancerID: parts[1], poolID: parts[2], port: port}, nil
+}
+
+// serverGroupNames are the names of a pool's server groups: <name>, <name>-2, ..., <name>-k.
+func serverGroupNames(name string, k int) []string {
+	out := make([]string, 0, k)
+	for i := 1; i <= k; i++ {
+		if i == 1 {
+			out = append(out, name)
+		} else {
+			out = append(out, fmt.Sprintf("%s-%d", name, i))
+		}
+	}
+	return out
+}
+
+// serverGroupsFor is how many server groups hold size nodes under the project's
+// server_group_members quota (one when the quota cannot be read or is unlimited).
+func (r *webPoolResource) serverGroupsFor(ctx context.Context, size int) (groups, perGroup int) {
+	perGroup = quota.Unlimited
+	if r.data != nil && r.data.quotas != nil {
+		usages, _ := r.data.quotas.Read(ctx, quota.Compute)
+		if l, ok := limitOf(usages, quota.Compute, "server_group_members"); ok {
+			perGroup = l
+		}
+	}
+	return max(1, quota.GroupsFor(size, perGroup)), perGroup
+}
+
+// ensureServerGroups creates (or finds, by name) the groups the pool's size needs. Groups are
+// never removed while the pool lives: a node keeps the group it was created in.
+func (r *webPoolResource) ensureServerGroups(ctx context.Context, api *webPoolAPI, m *webPoolModel, diags *diag.Diagnostics) bool {
+	policy := m.ServerGroupPolicy.ValueString()
+	if policy == "" {
+		return true
+	}
+	have := stringList(ctx, m.ServerGroupIDs, diags)
+	want, _ := r.serverGroupsFor(ctx, int(m.Size.ValueInt64()))
+	want = max(want, len(have))
+	ids := make([]string, 0, want)
+	for i, name := range serverGroupNames(m.Name.ValueString(), want) {
+		if i < len(have) {
+			ids = append(ids, have[i])
+			continue
+		}
+		id, err := api.compute.EnsureServerGroup(ctx, name, policy)
+		if err != nil {
+			diags.AddAttributeError(path.Root("server_group_policy"), "Cannot create the server group "+name, err.Error())
+			return false
+		}
+		ids = append(ids, id)
+	}
+	m.ServerGroupID, m.ServerGroupIDs = types.StringValue(ids[0]), stringListValue(ids)
+	return true
 }
