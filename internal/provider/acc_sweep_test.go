@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+	"github.com/eventscale/terraform-provider-eventscale/internal/journal"
 )
 
 // accPrefix starts the name of everything the acceptance tests create (accName, the probe
@@ -30,7 +32,27 @@ func TestMain(m *testing.M) {
 	if os.Getenv("TF_ACC_PROVIDER_NAMESPACE") == "" {
 		_ = os.Setenv("TF_ACC_PROVIDER_NAMESPACE", providerNamespace)
 	}
-	resource.TestMain(m)
+	// The provider journals into the directory it runs in: the tests' journal goes to a
+	// temporary directory, not into the source tree.
+	cleanup := func() {}
+	if os.Getenv(journal.EnvPath) == "" {
+		if dir, err := os.MkdirTemp("", "eventscale-acc-journal-"); err == nil {
+			_ = os.Setenv(journal.EnvPath, filepath.Join(dir, "journal.jsonl"))
+			cleanup = func() { _ = os.RemoveAll(dir) }
+		}
+	}
+	resource.TestMain(runThen{m: m, after: cleanup})
+}
+
+// runThen runs the tests, then clean-up that resource.TestMain's os.Exit would skip.
+type runThen struct {
+	m     *testing.M
+	after func()
+}
+
+func (r runThen) Run() int {
+	defer r.after()
+	return r.m.Run()
 }
 
 // providerNamespace is the provider's namespace in test configurations.

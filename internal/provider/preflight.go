@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+	"github.com/eventscale/terraform-provider-eventscale/internal/journal"
 	"github.com/eventscale/terraform-provider-eventscale/internal/quota"
 )
 
@@ -124,6 +125,7 @@ func (d *providerData) preflight(ctx context.Context, attr path.Path, what strin
 	}
 	usages, unchecked := d.quotas.Read(ctx, order...)
 	report := quota.Check(usages, needs, unchecked)
+	d.journalPreflight(what, needs, report)
 	for _, u := range report.Unchecked {
 		diags.AddAttributeWarning(attr, fmt.Sprintf("Quotas of the %s service not checked", u.Service),
 			fmt.Sprintf("The pre-flight check of %s could not read the %s quotas: %s. What this plan adds to that service is not checked.",
@@ -146,4 +148,22 @@ func (d *providerData) preflight(ctx context.Context, attr path.Path, what strin
 		diags.AddAttributeError(attr, summary, detail+"\n\nSet preflight = \"warn\" in the provider block to make this a warning.")
 	}
 	return report
+}
+
+// journalPreflight records a check in the journal, so that the review after the event can say
+// which quota had to be raised.
+func (d *providerData) journalPreflight(what string, needs []quota.Need, report quota.Report) {
+	if d.journal == nil || len(report.Checked) == 0 {
+		return
+	}
+	needed := map[string]int{}
+	for _, n := range needs {
+		needed[n.Service+" "+n.Resource] += n.Count
+	}
+	var pf journal.Preflight
+	for _, u := range report.Checked {
+		pf.Checks = append(pf.Checks, journal.QuotaCheck{Service: u.Service, Resource: u.Resource,
+			Limit: int64(u.Limit), InUse: int64(u.InUse), Needed: int64(needed[u.Key()])})
+	}
+	_ = d.journal.Write(journal.PreflightEntry(what, pf))
 }

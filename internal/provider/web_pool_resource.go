@@ -28,6 +28,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+	"github.com/eventscale/terraform-provider-eventscale/internal/journal"
 	"github.com/eventscale/terraform-provider-eventscale/internal/quota"
 	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
 )
@@ -352,7 +353,7 @@ func (r *webPoolResource) api(ctx context.Context, lbID string, diags *diag.Diag
 
 // pool builds the scaling library's Pool for this configuration. Only creating nodes needs the
 // flavor and the networks resolved: reading and destroying an imported pool do not.
-func (r *webPoolResource) pool(ctx context.Context, api *webPoolAPI, m *webPoolModel, known []scaling.Node, diags *diag.Diagnostics) *scaling.Pool {
+func (r *webPoolResource) pool(ctx context.Context, api *webPoolAPI, m *webPoolModel, known []scaling.Node, rec *journal.Recorder, diags *diag.Diagnostics) *scaling.Pool {
 	spec := scaling.PoolSpec{
 		Key:               m.Name.ValueString(),
 		NamePrefix:        m.Name.ValueString(),
@@ -394,6 +395,9 @@ func (r *webPoolResource) pool(ctx context.Context, api *webPoolAPI, m *webPoolM
 	opts.PollInterval = r.data.client.Poll().Interval
 	opts.Progress = func(p scaling.Progress) {
 		tflog.Info(ctx, p.Message, map[string]any{"pool": m.Name.ValueString(), "step": string(p.Step), "nodes": strings.Join(p.Nodes, ",")})
+		if rec != nil {
+			rec.Progress(p)
+		}
 	}
 	if diags.HasError() {
 		return nil
@@ -653,18 +657,20 @@ func (r *webPoolResource) checkImage(ctx context.Context, m *webPoolModel, diags
 // alongside, and returns exactly the nodes that exist, error or not. nil nodes with a nil
 // error means the configuration was refused before anything was made (diags says why).
 func (r *webPoolResource) apply(ctx context.Context, api *webPoolAPI, m *webPoolModel, known []scaling.Node, diags *diag.Diagnostics) ([]scaling.Node, error) {
-	p := r.pool(ctx, api, m, known, diags)
+	rec := r.recorder(api, m)
+	p := r.pool(ctx, api, m, known, rec, diags)
 	if p == nil {
 		return nil, nil
 	}
-	rec := m.record(ctx, diags)
+	record := m.record(ctx, diags)
 	// The record costs one load balancer update: sent while the servers build, it is applied
 	// before the members join.
 	recorded := make(chan error, 1)
 	go func() {
-		recorded <- writeRecord(ctx, api.lb, m.PoolID.ValueString(), m.Name.ValueString(), &rec)
+		recorded <- writeRecord(ctx, api.lb, m.PoolID.ValueString(), m.Name.ValueString(), &record)
 	}()
-	nodes, err := p.Apply(ctx, int(m.Size.ValueInt64()))
+	desired := int(m.Size.ValueInt64())
+	nodes, err := journaled(ctx, rec, p, known, desired, func() ([]scaling.Node, error) { return p.Apply(ctx, desired) })
 	if rerr := <-recorded; rerr != nil && !cloud.IsNotFound(rerr) {
 		diags.AddAttributeWarning(path.Root("pool_id"), "Configuration record not written",
 			"The web pool keeps its configuration as tags on Octavia pool "+m.PoolID.ValueString()+
@@ -703,7 +709,7 @@ func (r *webPoolResource) Read(ctx context.Context, req resource.ReadRequest, re
 			state.restore(rec)
 		}
 	}
-	p := r.pool(ctx, api, &state, nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics), &resp.Diagnostics)
+	p := r.pool(ctx, api, &state, nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics), nil, &resp.Diagnostics)
 	if p == nil {
 		return
 	}
@@ -830,11 +836,13 @@ func (r *webPoolResource) Delete(ctx context.Context, req resource.DeleteRequest
 	// network is gone, can still be scaled back.
 	destroy := state
 	destroy.Flavor, destroy.Networks = types.StringNull(), types.ListNull(types.StringType)
-	p := r.pool(ctx, api, &destroy, nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics), &resp.Diagnostics)
+	known := nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics)
+	rec := r.recorder(api, &destroy)
+	p := r.pool(ctx, api, &destroy, known, rec, &resp.Diagnostics)
 	if p == nil {
 		return
 	}
-	nodes, err := p.Destroy(ctx)
+	nodes, err := journaled(ctx, rec, p, known, 0, func() ([]scaling.Node, error) { return p.Destroy(ctx) })
 	if err != nil {
 		state.Nodes = nodesToState(inOrder(nodeNames(ctx, state.Nodes), nodes, nodeName))
 		state.Size = types.Int64Value(int64(inService(nodes)))
@@ -969,4 +977,36 @@ func (r *webPoolResource) ensureServerGroups(ctx context.Context, api *webPoolAP
 	}
 	m.ServerGroupID, m.ServerGroupIDs = types.StringValue(ids[0]), stringListValue(ids)
 	return true
+}
+
+// recorder journals one run of the pool, with the load balancer's statistics read at the start and
+// end of a scale-back and while a node drains.
+func (r *webPoolResource) recorder(api *webPoolAPI, m *webPoolModel) *journal.Recorder {
+	if r.data == nil || r.data.journal == nil {
+		return nil
+	}
+	lbID := m.LoadBalancerID.ValueString()
+	return journal.NewRecorder(r.data.journal, journal.RecorderConfig{
+		Resource: "eventscale_web_pool." + m.Name.ValueString(),
+		Pool:     m.Name.ValueString(),
+		Stats: func(ctx context.Context) (journal.LBStats, error) {
+			st, err := api.lb.LoadBalancerStats(ctx, lbID)
+			return journal.LBStats{LoadBalancerID: lbID, ActiveConnections: st.ActiveConnections, TotalConnections: st.TotalConnections,
+				BytesIn: st.BytesIn, BytesOut: st.BytesOut, RequestErrors: st.RequestErrors}, err
+		},
+	})
+}
+
+// journaled runs one scaling run with its journal: the plan it is expected to follow, its start
+// and its end.
+func journaled(ctx context.Context, rec *journal.Recorder, p *scaling.Pool, known []scaling.Node, desired int,
+	run func() ([]scaling.Node, error)) ([]scaling.Node, error) {
+	if rec == nil {
+		return run()
+	}
+	rec.SetPlan(p.PlanFromState(known, desired))
+	rec.Start(ctx, inService(known), desired)
+	nodes, err := run()
+	rec.Finish(ctx, inService(nodes), err)
+	return nodes, err
 }
