@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
 	"github.com/eventscale/terraform-provider-eventscale/internal/quota"
 	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
 )
@@ -334,6 +335,42 @@ func (r *replicaResource) ImportState(ctx context.Context, req resource.ImportSt
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("instances"), types.ListValueMust(instanceObjectType, nil))...)
 }
 
+// checkAtPlan refuses, with read-only calls, a primary Trove does not know (or one that is itself
+// a replica) and an unknown flavor, before any replica is created.
+func (r *replicaResource) checkAtPlan(ctx context.Context, plan replicaModel, diags *diag.Diagnostics) {
+	if r.data == nil {
+		return
+	}
+	db, err := r.data.client.Database(ctx)
+	if err != nil {
+		diags.AddWarning("Replicas not checked at plan time", err.Error())
+		return
+	}
+	if !plan.PrimaryID.IsUnknown() {
+		p, err := db.GetInstance(ctx, plan.PrimaryID.ValueString())
+		switch {
+		case cloud.IsNotFound(err):
+			diags.AddAttributeError(path.Root("primary_id"), "Unknown database instance",
+				fmt.Sprintf("no database instance %s is visible to the project (openstack database instance list)", plan.PrimaryID.ValueString()))
+		case err != nil:
+			diags.AddAttributeWarning(path.Root("primary_id"), "Not checked at plan time", err.Error())
+		case p.ReplicaOf != "":
+			diags.AddAttributeError(path.Root("primary_id"), "Not a primary",
+				fmt.Sprintf("instance %s (%s) is itself a replica of %s: replicate the primary", p.ID, p.Name, p.ReplicaOf))
+		}
+	}
+	if !plan.FlavorID.IsUnknown() {
+		ok, err := db.FlavorExists(ctx, plan.FlavorID.ValueString())
+		switch {
+		case err != nil:
+			diags.AddAttributeWarning(path.Root("flavor_id"), "Not checked at plan time", err.Error())
+		case !ok:
+			diags.AddAttributeError(path.Root("flavor_id"), "Unknown database flavor",
+				fmt.Sprintf("Trove has no flavor %s (openstack database flavor list)", plan.FlavorID.ValueString()))
+		}
+	}
+}
+
 func cutLast(s, sep string) (string, string, bool) {
 	for i := len(s) - len(sep); i >= 0; i-- {
 		if s[i:i+len(sep)] == sep {
@@ -352,6 +389,12 @@ func (r *replicaResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			var prior replicaModel
 			resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
 			existing = len(instancesFromState(ctx, prior.Instances, &resp.Diagnostics))
+		}
+		if req.State.Raw.IsNull() {
+			r.checkAtPlan(ctx, plan, &resp.Diagnostics)
+			if resp.Diagnostics.HasError() {
+				return
+			}
 		}
 		if !plan.ReplicaCount.IsUnknown() && !plan.VolumeSize.IsUnknown() {
 			adds := max(0, int(plan.ReplicaCount.ValueInt64())-existing)

@@ -362,6 +362,12 @@ func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if req.State.Raw.IsNull() {
+		r.checkVIPAtPlan(ctx, plan, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
 	r.data.preflight(ctx, path.Root("name"), fmt.Sprintf("load balancer %q", plan.Name.ValueString()), lbNeeds(plan, state, req.State.Raw.IsNull()), &resp.Diagnostics)
 	if req.State.Raw.IsNull() || resp.Diagnostics.HasError() {
 		return
@@ -390,6 +396,34 @@ func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if membersSameSet(plan.Members, state.Members) && !state.MemberIDs.IsNull() {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("member_ids"), state.MemberIDs)...)
 	}
+}
+
+// checkVIPAtPlan refuses, with a read-only call, a VIP subnet or network the project cannot see:
+// Octavia would refuse it only after the create was sent.
+func (r *loadBalancerResource) checkVIPAtPlan(ctx context.Context, plan loadBalancerModel, diags *diag.Diagnostics) {
+	if r.data == nil {
+		return
+	}
+	net, err := r.data.client.Network(ctx)
+	if err != nil {
+		diags.AddWarning("VIP not checked at plan time", err.Error())
+		return
+	}
+	check := func(attr string, v types.String, exists func(context.Context, string) (bool, error), what string) {
+		if v.IsNull() || v.IsUnknown() {
+			return
+		}
+		ok, err := exists(ctx, v.ValueString())
+		switch {
+		case err != nil:
+			diags.AddAttributeWarning(path.Root(attr), "Not checked at plan time", err.Error())
+		case !ok:
+			diags.AddAttributeError(path.Root(attr), "Unknown "+what,
+				fmt.Sprintf("no %s %s is visible to the project (openstack %s list)", what, v.ValueString(), what))
+		}
+	}
+	check("vip_subnet_id", plan.VIPSubnetID, net.SubnetExists, "subnet")
+	check("vip_network_id", plan.VIPNetworkID, net.NetworkExists, "network")
 }
 
 // lbNeeds is what the plan adds to Octavia's quotas: the load balancer itself when it is created,
@@ -1330,7 +1364,7 @@ func (ipAddressValidator) ValidateString(_ context.Context, req validator.String
 		return
 	}
 	if net.ParseIP(req.ConfigValue.ValueString()) == nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid member address",
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+req.Path.String(),
 			fmt.Sprintf("%q is not an IP address; Octavia members are addressed by IP (the server's fixed address).", req.ConfigValue.ValueString()))
 	}
 }

@@ -209,6 +209,32 @@ func (r *seedImageResource) waitActive(ctx context.Context, api *cloud.Images, m
 	}
 }
 
+// checkServerAtPlan refuses, with a read-only call, a server Nova does not know or cannot snapshot.
+func (r *seedImageResource) checkServerAtPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var plan seedImageModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || plan.ServerID.IsUnknown() || r.data == nil {
+		return
+	}
+	compute, err := r.data.client.Compute(ctx)
+	if err != nil {
+		resp.Diagnostics.AddAttributeWarning(path.Root("server_id"), "Not checked at plan time", err.Error())
+		return
+	}
+	id := plan.ServerID.ValueString()
+	status, err := compute.ServerStatus(ctx, id)
+	switch {
+	case err != nil:
+		resp.Diagnostics.AddAttributeWarning(path.Root("server_id"), "Not checked at plan time", err.Error())
+	case status == "":
+		resp.Diagnostics.AddAttributeError(path.Root("server_id"), "Unknown server",
+			fmt.Sprintf("no server %s is visible to the project (openstack server list)", id))
+	case status == "ERROR" || status == "DELETED" || status == "SOFT_DELETED":
+		resp.Diagnostics.AddAttributeError(path.Root("server_id"), "Server cannot be snapshotted",
+			fmt.Sprintf("server %s is %s: Nova snapshots ACTIVE, SHUTOFF, PAUSED and SUSPENDED servers only", id, status))
+	}
+}
+
 func seedImageFailed(status string) bool {
 	return slices.Contains([]string{"killed", "deleted", "pending_delete", "deactivated"}, status)
 }
@@ -216,7 +242,11 @@ func seedImageFailed(status string) bool {
 // ModifyPlan plans, for a snapshot left saving by an earlier apply, an update that waits for it;
 // and for one that failed, a replacement.
 func (r *seedImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	if req.State.Raw.IsNull() {
+		r.checkServerAtPlan(ctx, req, resp)
 		return
 	}
 	var state seedImageModel

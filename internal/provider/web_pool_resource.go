@@ -119,6 +119,9 @@ const (
 	maxWebhookTimeout = time.Hour
 )
 
+// maxWebPoolSize is the most nodes one pool manages.
+const maxWebPoolSize = 500
+
 // notBuilt is the status of a node the plan named but an apply could not build; the next
 // refresh drops it and the next apply builds it.
 const notBuilt = "NOT_BUILT"
@@ -152,8 +155,8 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: "Name of the pool, unique in the project; nodes are named `<name>-01`, `<name>-02`, ...",
 				Validators:          []validator.String{stringvalidator.RegexMatches(poolNamePattern, "must be 1-49 letters, digits, '.', '_' or '-'")},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()}},
-			"size": schema.Int64Attribute{Required: true, MarkdownDescription: "Number of web nodes.",
-				Validators: []validator.Int64{int64validator.Between(0, 500)}},
+			"size": schema.Int64Attribute{Required: true, MarkdownDescription: "Number of web nodes, from 0 to 500.",
+				Validators: []validator.Int64{int64validator.Between(0, maxWebPoolSize)}},
 			"image_id": schema.StringAttribute{Required: true,
 				MarkdownDescription: "Image the nodes boot from (for example `eventscale_seed_image.web.id`). A change is a rolling replacement."},
 			"flavor": schema.StringAttribute{Required: true,
