@@ -556,7 +556,6 @@ func (spec kmSortSpec) apply(secrets []*kmSecret) {
 
 // compareSecretField orders one column as MySQL does: NULL first.
 func compareSecretField(a, b *kmSecret, key string) int {
-	str := func(x *string) string { return derefOr(x) }
 	nullFirst := func(an, bn bool) (int, bool) {
 		switch {
 		case an && bn:
@@ -575,7 +574,7 @@ func compareSecretField(a, b *kmSecret, key string) int {
 		if c, done := nullFirst(av == nil, bv == nil); done {
 			return c
 		}
-		return strings.Compare(str(av), str(bv))
+		return strings.Compare(derefOr(av), derefOr(bv))
 	case "bit_length":
 		if c, done := nullFirst(a.BitLength == nil, b.BitLength == nil); done {
 			return c

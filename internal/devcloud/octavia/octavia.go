@@ -38,7 +38,7 @@
 //	lb.status             id, lb_id, provisioning_status (PENDING_*, ACTIVE, DELETED)
 //	lb.created            lb_id, name, vip_address
 //	lb.deleted            lb_id
-//	listener.created      lb_id, listener_id, protocol, protocol_port, vip_url (HTTP) or error
+//	listener.created      lb_id, listener_id, protocol, protocol_port, vip_url (HTTP, TERMINATED_HTTPS) or error
 //	listener.deleted      lb_id, listener_id
 //	pool.created          lb_id, pool_id, listener_id, lb_algorithm
 //	pool.deleted          lb_id, pool_id

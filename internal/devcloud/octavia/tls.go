@@ -130,8 +130,8 @@ func setACLs(km KeyManager, r *http.Request, ref string) error {
 		return err
 	}
 	c, err := km.ServiceContainer(ref)
-	if err != nil {
-		return nil // not a container: nothing more to grant
+	if isContainer := err == nil; !isContainer {
+		return nil // a secret (a PKCS12 bundle): nothing more to grant
 	}
 	if c.Type != "certificate" {
 		return fmt.Errorf("container %s is of type %s, not certificate", ref, c.Type)
@@ -225,7 +225,7 @@ func firstPEMCertificate(data []byte) (*x509.Certificate, error) {
 		}
 		cert, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errUnreadableCert, err)
+			return nil, fmt.Errorf("%w: %w", errUnreadableCert, err)
 		}
 		return cert, nil
 	}
@@ -250,7 +250,7 @@ func pemCertificates(data []byte) ([]*x509.Certificate, error) {
 		}
 		cert, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errUnreadableCert, err)
+			return nil, fmt.Errorf("%w: %w", errUnreadableCert, err)
 		}
 		out = append(out, cert)
 	}
