@@ -229,9 +229,10 @@ func kmVersionDoc(base, microversion string) map[string]any {
 	return doc
 }
 
-var kmUUID = regexp.MustCompile(`^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?4[0-9a-fA-F]{3}-?[89abAB][0-9a-fA-F]{3}-?[0-9a-fA-F]{12}$`)
+var kmUUID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
-// kmValidID is barbican.common.utils.validate_id_is_uuid: a version 4 UUID.
+// kmValidID is barbican.common.utils.validate_id_is_uuid: the id must be what str() of a
+// version 4 UUID gives, lower case with dashes.
 func kmValidID(id string) bool { return kmUUID.MatchString(id) }
 
 // kmTime is the form of Barbican's created, updated and expiration (naive UTC isoformat of a

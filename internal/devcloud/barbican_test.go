@@ -7,8 +7,13 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/keymanager/v1/acls"
+	"github.com/gophercloud/gophercloud/v2/openstack/keymanager/v1/containers"
+	"github.com/gophercloud/gophercloud/v2/openstack/keymanager/v1/secrets"
 )
 
 // kmClient speaks raw HTTP to devcloud's Barbican with one user's token, so that tests see
@@ -492,4 +497,71 @@ func TestBarbican_FaultInjectionAnswersWithBarbicansErrorBody(t *testing.T) {
 	}
 	k := newKMClient(t, c, demoAuth(c))
 	k.wantError(http.MethodGet, "/v1/secrets", "", http.StatusServiceUnavailable, faultMessage(503))
+}
+
+// gophercloud's keymanager packages, as written for a real Barbican, work unchanged.
+func TestBarbican_GophercloudKeyManagerRoundTrip(t *testing.T) {
+	c := startCloud(t)
+	km, err := openstack.NewKeyManagerV1(provider(t, demoAuth(c)), eo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	before := time.Now().Add(-time.Minute)
+	s, err := secrets.Create(ctx, km, secrets.CreateOpts{Name: "cert", SecretType: secrets.CertificateSecret, Payload: "PEM", PayloadContentType: "text/plain"}).Extract()
+	if err != nil {
+		t.Fatalf("secrets.Create: %v (%s)", err, errBody(err))
+	}
+	id := lastSegment(s.SecretRef)
+	got, err := secrets.Get(ctx, km, id).Extract()
+	if err != nil || got.Name != "cert" || got.SecretType != "certificate" || got.ContentTypes["default"] != "text/plain" || got.Status != "ACTIVE" {
+		t.Fatalf("secrets.Get: %+v %v", got, err)
+	}
+	payload, err := secrets.GetPayload(ctx, km, id, nil).Extract()
+	if err != nil || string(payload) != "PEM" {
+		t.Fatalf("secrets.GetPayload: %q %v", payload, err)
+	}
+	later, err := secrets.Create(ctx, km, secrets.CreateOpts{Name: "later"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := secrets.Update(ctx, km, lastSegment(later.SecretRef), secrets.UpdateOpts{ContentType: "text/plain", Payload: "two-step"}).ExtractErr(); err != nil {
+		t.Fatalf("secrets.Update: %v (%s)", err, errBody(err))
+	}
+	pages, err := secrets.List(km, secrets.ListOpts{SecretType: secrets.CertificateSecret,
+		CreatedQuery: &secrets.DateQuery{Date: before, Filter: secrets.DateFilterGT}}).AllPages(ctx)
+	if err != nil {
+		t.Fatalf("secrets.List: %v (%s)", err, errBody(err))
+	}
+	if all, _ := secrets.ExtractSecrets(pages); len(all) != 1 || all[0].SecretRef != s.SecretRef {
+		t.Fatalf("secrets.List certificate created after %v: %+v", before, all)
+	}
+
+	ct, err := containers.Create(ctx, km, containers.CreateOpts{Name: "tls", Type: containers.CertificateContainer,
+		SecretRefs: []containers.SecretRef{{Name: "certificate", SecretRef: s.SecretRef}}}).Extract()
+	if err != nil {
+		t.Fatalf("containers.Create: %v (%s)", err, errBody(err))
+	}
+	cid := lastSegment(ct.ContainerRef)
+	if gotC, err := containers.Get(ctx, km, cid).Extract(); err != nil || gotC.Type != "certificate" || len(gotC.SecretRefs) != 1 || gotC.SecretRefs[0].SecretRef != s.SecretRef {
+		t.Fatalf("containers.Get: %+v %v", gotC, err)
+	}
+
+	users := []string{"u1"}
+	if _, err := acls.SetContainerACL(ctx, km, cid, acls.SetOpts{{Type: "read", Users: &users}}).Extract(); err != nil {
+		t.Fatalf("acls.SetContainerACL: %v (%s)", err, errBody(err))
+	}
+	acl, err := acls.GetContainerACL(ctx, km, cid).Extract()
+	if err != nil || len((*acl)["read"].Users) != 1 || !(*acl)["read"].ProjectAccess {
+		t.Fatalf("acls.GetContainerACL: %+v %v", acl, err)
+	}
+	if err := acls.DeleteContainerACL(ctx, km, cid).ExtractErr(); err != nil {
+		t.Fatalf("acls.DeleteContainerACL: %v", err)
+	}
+	if err := containers.Delete(ctx, km, cid).ExtractErr(); err != nil {
+		t.Fatalf("containers.Delete: %v", err)
+	}
+	if err := secrets.Delete(ctx, km, id).ExtractErr(); err != nil {
+		t.Fatalf("secrets.Delete: %v", err)
+	}
 }

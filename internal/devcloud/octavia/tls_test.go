@@ -13,6 +13,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"software.sslmate.com/src/go-pkcs12"
 )
 
 func selfSigned(t *testing.T, cn string, names ...string) (*x509.Certificate, *ecdsa.PrivateKey, []byte, []byte) {
@@ -78,6 +80,27 @@ func TestParsePKCS12_ReportsOpenSSLsReasonsForTextAndTruncatedData(t *testing.T)
 		if !errors.As(err, &p12) || p12.detail != want {
 			t.Errorf("%q: %v, want %s", in, err, want)
 		}
+	}
+}
+
+// The lab answers a bundle exported with a pass phrase (openssl pkcs12 -export -passout) so.
+func TestParsePKCS12_BundleWithPassPhraseIsMacVerifyFailure(t *testing.T) {
+	cert, key, _, _ := selfSigned(t, "www.example.test")
+	bundle, err := pkcs12.Modern.Encode(key, cert, nil, "hunter2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = parsePKCS12(bundle)
+	var p12 *pkcs12Error
+	if !errors.As(err, &p12) || p12.detail != "[('PKCS12 routines', '', 'mac verify failure')]" {
+		t.Fatalf("bundle with a pass phrase: %v", err)
+	}
+	open, err := pkcs12.Modern.Encode(key, cert, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := parsePKCS12(open); err != nil || d.leaf.Subject.CommonName != "www.example.test" || d.key == nil {
+		t.Fatalf("bundle without a pass phrase: %v", err)
 	}
 }
 
