@@ -341,6 +341,20 @@ func TestOctaviaTLS_PoolBehindTerminatedHTTPSMustSpeakHTTP(t *testing.T) {
 	if _, err := pools.Create(testCtx(t), f.lb, pools.CreateOpts{ListenerID: l.ID, Protocol: pools.ProtocolHTTP, LBMethod: pools.LBMethodRoundRobin}).Extract(); err != nil {
 		t.Fatalf("HTTP pool: %v (%s)", err, errBody(err))
 	}
+	waitLBActive(t, f.lb, f.lbID)
+
+	// The same rule for a pool named as default_pool_id, checked (as _validate_pool is)
+	// before the certificate references: the bad reference here is not what is reported.
+	https, err := pools.Create(testCtx(t), f.lb, pools.CreateOpts{LoadbalancerID: f.lbID, Protocol: pools.ProtocolHTTPS, LBMethod: pools.LBMethodRoundRobin}).Extract()
+	if err != nil {
+		t.Fatalf("HTTPS pool: %v (%s)", err, errBody(err))
+	}
+	waitLBActive(t, f.lb, f.lbID)
+	opts := terminated("foo")
+	opts.ProtocolPort, opts.DefaultPoolID = 8443, https.ID
+	if got, want := f.listenerFault(t, opts), "Validation failure: The pool protocol 'HTTPS' is invalid while the listener protocol is 'TERMINATED_HTTPS'."; got != want {
+		t.Errorf("default_pool_id of an HTTPS pool:\n got %q\nwant %q", got, want)
+	}
 }
 
 func firstCert(certPEM []byte) (*x509.Certificate, error) {

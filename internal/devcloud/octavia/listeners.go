@@ -372,11 +372,6 @@ func (s *Service) createListener(r *http.Request, project string) (reply, *apiEr
 	l := &listener{base: newBase(lb.ProjectID), LoadBalancerID: lb.ID, Protocol: *body.Protocol, ProtocolPort: *body.ProtocolPort,
 		ConnectionLimit: -1, TimeoutClientData: 50000, TimeoutMemberConnect: 5000, TimeoutMemberData: 50000,
 		InsertHeaders: map[string]string{}, stats: &trafficStats{}, tlsDefault: def, tlsSNI: sni}
-	if body.DefaultPoolID != nil && *body.DefaultPoolID != "" {
-		if err := s.checkDefaultPool(lb.ID, *body.DefaultPoolID, l.Protocol); err != nil {
-			return reply{}, err
-		}
-	}
 	body.apply(l)
 	if l.DefaultPoolID != "" {
 		s.pools[l.DefaultPoolID].ListenerID = l.ID
@@ -407,12 +402,18 @@ func (s *Service) createListener(r *http.Request, project string) (reply, *apiEr
 }
 
 // listenerTarget finds the load balancer a listener create names and runs the checks that
-// precede Octavia's certificate checks: the load balancer exists and is not busy, and the
-// certificate references suit the protocol.
+// precede Octavia's certificate checks, in its order: the load balancer exists, the default
+// pool suits the listener, the load balancer is not busy, and the certificate references
+// suit the protocol.
 func (s *Service) listenerTarget(project string, body *listenerBody) (*loadBalancer, *apiError) {
 	lb := s.lbs[body.LoadBalancerID]
 	if lb == nil || !visible(project, lb.ProjectID) {
 		return nil, validation("Load Balancer %s not found.", body.LoadBalancerID)
+	}
+	if body.DefaultPoolID != nil && *body.DefaultPoolID != "" {
+		if err := s.checkDefaultPool(lb.ID, *body.DefaultPoolID, *body.Protocol); err != nil {
+			return nil, err
+		}
 	}
 	if lb.pending() {
 		return nil, immutable(lb.ID)
