@@ -14,6 +14,7 @@ require (
 	github.com/hashicorp/terraform-plugin-testing v1.16.0
 	github.com/tsenart/vegeta/v12 v12.13.0
 	golang.org/x/net v0.57.0
+	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
 
 require (
@@ -90,5 +91,4 @@ require (
 	google.golang.org/protobuf v1.36.11 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
-	software.sslmate.com/src/go-pkcs12 v0.7.4 // indirect
 )
