@@ -15,6 +15,7 @@ require (
 	github.com/hashicorp/terraform-plugin-testing v1.16.0
 	github.com/tsenart/vegeta/v12 v12.13.0
 	golang.org/x/net v0.57.0
+	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
 
 require (

@@ -39,6 +39,10 @@ type state struct {
 	dbOrder    []string
 	dbQuotas   map[string]map[string]int
 
+	// Barbican (barbican_*.go).
+	secrets    map[string]*kmSecret
+	containers map[string]*kmContainer
+
 	capacity CapacityModel
 	seed     SeedInfo
 }
@@ -66,6 +70,8 @@ func newState() *state {
 		datastores: map[string]*datastore{},
 		dbs:        map[string]*dbInstance{},
 		dbQuotas:   map[string]map[string]int{},
+		secrets:    map[string]*kmSecret{},
+		containers: map[string]*kmContainer{},
 		capacity:   defaultCapacity(),
 	}
 }
