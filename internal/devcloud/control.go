@@ -77,6 +77,9 @@ func (c *Cloud) controlHandler() http.Handler {
 		c.SetTiming(t)
 		writeJSON(w, http.StatusOK, c.Timing().doc())
 	})
+	mux.HandleFunc("GET /machines", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"machines": c.Machines()})
+	})
 	mux.HandleFunc("GET /vips", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"vips": c.dp.vips()})
 	})

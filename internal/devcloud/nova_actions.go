@@ -3,6 +3,7 @@ package devcloud
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -139,10 +140,40 @@ func (n *novaReq) createImage(s *server, args map[string]any) {
 	n.w.WriteHeader(http.StatusAccepted)
 }
 
-func (n *novaReq) consoleOutput(s *server, _ map[string]any) {
-	name := s.Name
+func (n *novaReq) consoleOutput(s *server, args map[string]any) {
+	name, id := s.Name, s.ID
 	n.c.mu.Unlock()
+	lines, ok := consoleLength(args["length"])
+	if !ok {
+		novaError(n.w, http.StatusBadRequest, "Invalid input for field/attribute length. Value: %v. %v is not valid under any of the given schemas", args["length"], args["length"])
+		return
+	}
+	if out, ok := n.c.dp.machines.console(id, lines); ok {
+		writeJSON(n.w, http.StatusOK, map[string]any{"output": out})
+		return
+	}
 	writeJSON(n.w, http.StatusOK, map[string]any{"output": "devcloud: " + name + " login:\n"})
+}
+
+// consoleLength reads os-getConsoleOutput's length: absent, null or -1 (returned as -1) for
+// the whole log, else a number of lines (an integer, or a string of digits, as Nova's schema allows).
+func consoleLength(v any) (int, bool) {
+	switch x := v.(type) {
+	case nil:
+		return -1, true
+	case float64:
+		if x != float64(int(x)) || x < -1 {
+			return 0, false
+		}
+		return int(x), true
+	case string:
+		n, err := strconv.Atoi(x)
+		if err != nil || n < -1 {
+			return 0, false
+		}
+		return n, true
+	}
+	return 0, false
 }
 
 // snapshotLocked creates the queued Glance image of a createImage action.

@@ -12,13 +12,14 @@ import (
 
 // dataPlane joins the core to the Octavia service and the simulated web nodes.
 type dataPlane struct {
-	c     *Cloud
-	nodes *webnode.Registry
-	lb    *octavia.Service
+	c        *Cloud
+	nodes    *webnode.Registry
+	lb       *octavia.Service
+	machines *machines // the database servers behind servers with the replica setup as user data
 }
 
 func newDataPlane(c *Cloud) *dataPlane {
-	dp := &dataPlane{c: c, nodes: webnode.NewRegistry()}
+	dp := &dataPlane{c: c, nodes: webnode.NewRegistry(), machines: newMachines(c)}
 	dp.lb = octavia.New(octaviaEnv{c: c, nodes: dp.nodes})
 	return dp
 }
@@ -34,9 +35,13 @@ func (d *dataPlane) nodeUp(serverID, address string, vcpus int, m CapacityModel)
 		Concurrency: m.ConcurrencyPerVCPU * vcpus,
 		BaseLatency: m.baseLatency(),
 	}))
+	d.machines.up(serverID, address)
 }
 
-func (d *dataPlane) nodeDown(address string) { d.nodes.Remove(address) }
+func (d *dataPlane) nodeDown(address string) {
+	d.nodes.Remove(address)
+	d.machines.down(address)
+}
 
 func (d *dataPlane) vips() []octavia.VIPInfo { return d.lb.VIPs() }
 
@@ -45,11 +50,13 @@ func (d *dataPlane) traffic() []octavia.MemberTraffic { return d.lb.MemberTraffi
 func (d *dataPlane) reset() {
 	d.lb.Reset()
 	d.nodes.Reset()
+	d.machines.reset()
 }
 
 func (d *dataPlane) close() {
 	d.lb.Close()
 	d.nodes.Reset()
+	d.machines.close()
 }
 
 // octaviaEnv is the core as the Octavia service sees it.
