@@ -526,7 +526,9 @@ func (c *Cloud) Machines() []MachineInfo {
 	for _, m := range all {
 		out = append(out, m.info())
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name || out[i].Name == out[j].Name && out[i].ServerID < out[j].ServerID })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Name < out[j].Name || out[i].Name == out[j].Name && out[i].ServerID < out[j].ServerID
+	})
 	return out
 }
 
