@@ -135,12 +135,19 @@ func (c *Compute) WaitServerActive(ctx context.Context, id string) (scaling.Serv
 
 func (c *Compute) WaitServerGone(ctx context.Context, id string) error {
 	return waitGone(ctx, c.Poll, "deletion of server "+id, func(ctx context.Context) (string, error) {
-		s, err := c.GetServer(ctx, id)
-		if err == nil && s.Status == "ERROR" {
-			// A server that failed to delete stays in ERROR: report Nova's fault.
-			return s.Status, &scaling.ServerFaultError{ServerID: id, Name: s.Name, Message: s.Fault}
+		s, err := servers.Get(ctx, c.Client, id).Extract()
+		if err != nil {
+			return "", apiError("reading server "+id, err)
 		}
-		return s.Status, err
+		if s.Status == "ERROR" {
+			// A server in ERROR keeps that status while Nova deletes it (task_state
+			// deleting); one that failed to delete stays in ERROR without: report its fault.
+			if s.TaskState == "deleting" {
+				return "DELETING", nil
+			}
+			return s.Status, &scaling.ServerFaultError{ServerID: id, Name: s.Name, Message: s.Fault.Message}
+		}
+		return s.Status, nil
 	})
 }
 
