@@ -191,7 +191,7 @@ type Set struct {
 	progress func(Progress)
 	opts     Options
 
-	mu    sync.Mutex
+	mu       sync.Mutex
 	known    map[int]Replica
 	warnings []string
 }
