@@ -5,6 +5,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -27,6 +28,10 @@ var _ provider.Provider = (*eventscaleProvider)(nil)
 
 type eventscaleProvider struct {
 	version string
+	// dbDial, when set, is how the provider connects to database servers (the primary and
+	// the replicas of eventscale_server_replica). Only tests set it, to reach replicas on
+	// devcloud's simulated tenant network.
+	dbDial func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // New returns the provider factory that providerserver.Serve and the tests use.
@@ -145,6 +150,10 @@ type providerData struct {
 	quotas        *quotaReader
 	// journal receives the steps as they happen (nil writes nothing).
 	journal *journal.Writer
+	// journalPath is where journal writes: the review's default source.
+	journalPath string
+	// dbDial connects to database servers instead of net.Dialer when set (tests).
+	dbDial func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // configureData is the common Configure of every resource and data source that calls the cloud.
@@ -221,7 +230,8 @@ func (p *eventscaleProvider) Configure(ctx context.Context, req provider.Configu
 	if journalPath == "" {
 		journalPath = journal.PathFromEnv()
 	}
-	data := &providerData{client: client, preflightMode: preflightError, quotas: newQuotaReader(client), journal: journal.Lazy(journalPath)}
+	data := &providerData{client: client, preflightMode: preflightError, quotas: newQuotaReader(client), journal: journal.Lazy(journalPath),
+		journalPath: journalPath, dbDial: p.dbDial}
 	if v := m.Preflight.ValueString(); v != "" {
 		data.preflightMode = v
 	}
@@ -233,6 +243,7 @@ func (p *eventscaleProvider) Resources(context.Context) []func() resource.Resour
 	return []func() resource.Resource{
 		NewWebPoolResource,
 		NewDatabaseReplicaResource,
+		NewServerReplicaResource,
 		NewSeedImageResource, NewLoadBalancerResource, NewEventResource,
 		NewLoadTestResource,
 	}

@@ -28,6 +28,14 @@ func (s *Set) Apply(ctx context.Context, count int) ([]Replica, error) {
 		defer p.Close()
 	}
 	if err := s.grow(ctx, p, info, problems, count); err != nil {
+		if s.createdAccount && len(s.Replicas()) == 0 && p != nil {
+			// Nothing was built: the account this run created would be left with no state
+			// that knows it.
+			u := s.ReplicationUser()
+			if _, derr := p.DropReplicationUser(context.WithoutCancel(ctx), u.Name, u.Host); derr == nil {
+				s.say("", "no replica was built: the replication account %s this run created was dropped again", u)
+			}
+		}
 		// Removing replicas while the wanted ones are not all serving would shrink the
 		// tier further: the next apply resumes both.
 		return s.Replicas(), err
@@ -77,6 +85,7 @@ func (s *Set) grow(ctx context.Context, p *dbreplica.Primary, info dbreplica.Pri
 		}
 		switch {
 		case res.Created:
+			s.createdAccount = true
 			s.say("", "replication account %s created on the primary %s", s.ReplicationUser(), s.spec.Primary.Address())
 		case res.PasswordUpdated:
 			s.warn("the replication account %s had another password on the primary %s: it was set to the set's; replicas using the old one fail at their next reconnect",

@@ -194,6 +194,8 @@ type Set struct {
 	mu       sync.Mutex
 	known    map[int]Replica
 	warnings []string
+	// createdAccount: this run created the replication account.
+	createdAccount bool
 }
 
 var setNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,48}$`)
