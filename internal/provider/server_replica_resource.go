@@ -522,7 +522,7 @@ func (r *serverReplicaResource) ImportState(ctx context.Context, req resource.Im
 		Networks: strs(im.Networks), KeyPair: optional(im.KeyPair), SecurityGroups: strs(im.SecurityGroup),
 		ServerIDBase: types.Int64Value(int64(im.ServerIDBase)), ReplicaPort: types.Int64Value(port), MaxLag: types.StringValue(maxLag),
 		ReplicationUserHost: types.StringValue(userHost), EventID: types.StringNull(), AllowDuringEvent: types.BoolNull(),
-		ReplicationUser:     types.StringValue(dbreplica.ReplicationUserName(req.ID)), ReplicationPassword: types.StringNull(),
+		ReplicationUser: types.StringValue(dbreplica.ReplicationUserName(req.ID)), ReplicationPassword: types.StringNull(),
 		MonitorUser: types.StringValue(dbreplica.MonitorUserName(req.ID)), MonitorPassword: types.StringNull(),
 		Replicas: replicasToState(rs),
 		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{
