@@ -22,6 +22,7 @@ const (
 	ServiceNetwork      = "network"
 	ServiceLoadBalancer = "load-balancer"
 	ServiceDatabase     = "database"
+	ServiceKeyManager   = "key-manager"
 )
 
 // NovaMicroversion is the compute API microversion the adapters speak: 2.52 brings server
@@ -119,6 +120,8 @@ func (c *Client) ServiceClient(ctx context.Context, serviceType string) (*gopher
 		sc, err = openstack.NewLoadBalancerV2(pc, c.eo)
 	case ServiceDatabase:
 		sc, err = openstack.NewDBV1(pc, c.eo)
+	case ServiceKeyManager:
+		sc, err = openstack.NewKeyManagerV1(pc, c.eo)
 	default:
 		return nil, fmt.Errorf("unknown service type %q", serviceType)
 	}
@@ -207,6 +210,15 @@ func (c *Client) Network(ctx context.Context) (*Network, error) {
 		return nil, err
 	}
 	return &Network{Client: sc}, nil
+}
+
+// KeyManager returns the Barbican adapter.
+func (c *Client) KeyManager(ctx context.Context) (*KeyManager, error) {
+	sc, err := c.ServiceClient(ctx, ServiceKeyManager)
+	if err != nil {
+		return nil, err
+	}
+	return &KeyManager{Client: sc}, nil
 }
 
 // Database returns the Trove adapter.

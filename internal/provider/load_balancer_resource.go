@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/listeners"
@@ -64,19 +66,55 @@ var (
 	urlPathRE       = regexp.MustCompile(`^/`)
 	expectedCodesRE = regexp.MustCompile(`^\d{3}(-\d{3}|(,\d{3})*)$`)
 
-	listenerProtocols = []string{"HTTP", "HTTPS", "TCP"}
+	listenerProtocols = []string{"HTTP", "HTTPS", "TCP", "TERMINATED_HTTPS"}
 	poolProtocols     = []string{"HTTP", "HTTPS", "TCP", "PROXY", "PROXYV2"}
 	// compatiblePoolProtocols is Octavia's listener → pool protocol matrix (constants.py).
 	compatiblePoolProtocols = map[string][]string{
 		"HTTP":  {"HTTP", "PROXY", "PROXYV2"},
 		"HTTPS": {"HTTPS", "PROXY", "PROXYV2", "TCP"},
 		"TCP":   {"HTTP", "HTTPS", "PROXY", "PROXYV2", "TCP"},
+		// The load balancer decrypts: plain HTTP to the members.
+		"TERMINATED_HTTPS": {"HTTP", "PROXY", "PROXYV2"},
 	}
 )
 
 type lbListenerModel struct {
-	Protocol     types.String `tfsdk:"protocol"`
-	ProtocolPort types.Int64  `tfsdk:"protocol_port"`
+	Protocol          types.String `tfsdk:"protocol"`
+	ProtocolPort      types.Int64  `tfsdk:"protocol_port"`
+	CertificateFile   types.String `tfsdk:"certificate_file"`
+	PrivateKeyFile    types.String `tfsdk:"private_key_file"`
+	IntermediatesFile types.String `tfsdk:"intermediates_file"`
+	CertificateSHA256 types.String `tfsdk:"certificate_sha256"`
+	TLSContainerRef   types.String `tfsdk:"tls_container_ref"`
+}
+
+func (l lbListenerModel) key() string {
+	return fmt.Sprintf("%s:%d", l.Protocol.ValueString(), l.ProtocolPort.ValueInt64())
+}
+
+func (l lbListenerModel) terminatesTLS() bool { return l.Protocol.ValueString() == "TERMINATED_HTTPS" }
+
+// bundle reads the listener's certificate files.
+func (l lbListenerModel) bundle() (cloud.CertificateBundle, error) {
+	read := func(p types.String) (string, error) {
+		if p.IsNull() || p.ValueString() == "" {
+			return "", nil
+		}
+		b, err := os.ReadFile(p.ValueString())
+		return string(b), err
+	}
+	var b cloud.CertificateBundle
+	var err error
+	if b.Certificate, err = read(l.CertificateFile); err != nil {
+		return b, fmt.Errorf("certificate_file: %w", err)
+	}
+	if b.PrivateKey, err = read(l.PrivateKeyFile); err != nil {
+		return b, fmt.Errorf("private_key_file: %w", err)
+	}
+	if b.Intermediates, err = read(l.IntermediatesFile); err != nil {
+		return b, fmt.Errorf("intermediates_file: %w", err)
+	}
+	return b, nil
 }
 
 type lbPersistenceModel struct {
@@ -199,10 +237,25 @@ func (r *loadBalancerResource) Schema(ctx context.Context, _ resource.SchemaRequ
 					"listener, the new one created before the old one is deleted when the port differs).",
 				Validators: []validator.List{listvalidator.SizeAtLeast(1), listvalidator.IsRequired()},
 				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
-					"protocol": schema.StringAttribute{Required: true, MarkdownDescription: "`HTTP`, `HTTPS` (passed through) or `TCP`.",
+					"protocol": schema.StringAttribute{Required: true,
+						MarkdownDescription: "`HTTP`, `HTTPS` (passed through to the members), `TCP`, or `TERMINATED_HTTPS` (the load " +
+							"balancer decrypts with `certificate_file` and `private_key_file` and sends HTTP to the members).",
 						Validators: []validator.String{stringvalidator.OneOf(listenerProtocols...)}},
-					"protocol_port": schema.Int64Attribute{Required: true, MarkdownDescription: "Port on the VIP.",
+					"protocol_port": schema.Int64Attribute{Required: true, MarkdownDescription: "Port on the VIP, 1–65535.",
 						Validators: []validator.Int64{int64validator.Between(1, 65535)}},
+					"certificate_file": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "`TERMINATED_HTTPS` only: path of the PEM certificate (relative to where Terraform runs; use " +
+							"`\"${path.module}/...\"`). Read at plan time, checked against the key, stored with the key in a Barbican " +
+							"certificate container that Octavia reads. The key never enters Terraform's state: a change of the files' " +
+							"content shows as `certificate_sha256` changing, and the listener then takes a new container in place."},
+					"private_key_file": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "`TERMINATED_HTTPS` only: path of the PEM private key (unencrypted) matching the certificate."},
+					"intermediates_file": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "`TERMINATED_HTTPS` only: path of the PEM intermediate certificates, if any."},
+					"certificate_sha256": schema.StringAttribute{Computed: true,
+						MarkdownDescription: "Digest of the certificate, key and intermediates the listener serves (`TERMINATED_HTTPS`)."},
+					"tls_container_ref": schema.StringAttribute{Computed: true,
+						MarkdownDescription: "The Barbican certificate container the listener serves (`TERMINATED_HTTPS`)."},
 				}},
 			},
 			"pool": schema.SingleNestedBlock{
@@ -283,6 +336,33 @@ func validateLoadBalancer(m loadBalancerModel) diag.Diagnostics {
 		}
 		ports[l.ProtocolPort.ValueInt64()] = i
 	}
+	for i, l := range m.Listeners {
+		if !known(l.Protocol) || l.Protocol.IsNull() {
+			continue
+		}
+		at := path.Root("listener").AtListIndex(i)
+		if l.terminatesTLS() {
+			for _, a := range []struct {
+				name string
+				v    types.String
+			}{{"certificate_file", l.CertificateFile}, {"private_key_file", l.PrivateKeyFile}} {
+				if a.v.IsNull() {
+					diags.AddAttributeError(at.AtName(a.name), "Missing "+a.name,
+						fmt.Sprintf("A TERMINATED_HTTPS listener (listener %d) needs certificate_file and private_key_file.", i))
+				}
+			}
+			continue
+		}
+		for _, a := range []struct {
+			name string
+			v    types.String
+		}{{"certificate_file", l.CertificateFile}, {"private_key_file", l.PrivateKeyFile}, {"intermediates_file", l.IntermediatesFile}} {
+			if !a.v.IsNull() {
+				diags.AddAttributeError(at.AtName(a.name), a.name+" not used by a "+l.Protocol.ValueString()+" listener",
+					fmt.Sprintf("Only a TERMINATED_HTTPS listener presents a certificate; listener %d is %s.", i, l.Protocol.ValueString()))
+			}
+		}
+	}
 	if p := m.Pool; p != nil && known(p.Protocol) && !p.Protocol.IsNull() {
 		for i, l := range m.Listeners {
 			if !known(l.Protocol) || l.Protocol.IsNull() {
@@ -351,7 +431,7 @@ func validateLoadBalancer(m loadBalancerModel) diag.Diagnostics {
 // ModifyPlan keeps the ids of children the plan does not touch, so that a plan shows as unknown
 // only what an apply really creates anew.
 func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || (!req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw)) {
+	if req.Plan.Raw.IsNull() {
 		return
 	}
 	var plan, state loadBalancerModel
@@ -361,6 +441,16 @@ func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.Modi
 	}
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	// Certificates first: a new certificate in an unchanged file path is a change too.
+	planCertificates(ctx, plan, state, resp)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) {
+		if changed, _ := certificatesChanged(plan, state); !changed {
+			return
+		}
 	}
 	if req.State.Raw.IsNull() {
 		r.checkVIPAtPlan(ctx, plan, &resp.Diagnostics)
@@ -466,6 +556,77 @@ func lbNeeds(plan, state loadBalancerModel, creating bool) []quota.Need {
 	return needs
 }
 
+// planCertificates reads each TERMINATED_HTTPS listener's files at plan time, refuses what Octavia
+// would refuse (no pair, expired), warns of a certificate expiring within 30 days, and plans the
+// digest: a new digest is a new Barbican container for that listener, in place.
+func planCertificates(ctx context.Context, plan, state loadBalancerModel, resp *resource.ModifyPlanResponse) {
+	prior := map[string]lbListenerModel{}
+	for _, l := range state.Listeners {
+		prior[l.key()] = l
+	}
+	for i, l := range plan.Listeners {
+		at := path.Root("listener").AtListIndex(i)
+		if l.Protocol.IsUnknown() || l.ProtocolPort.IsUnknown() {
+			continue
+		}
+		if !l.terminatesTLS() {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, at.AtName("certificate_sha256"), types.StringNull())...)
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, at.AtName("tls_container_ref"), types.StringNull())...)
+			continue
+		}
+		if l.CertificateFile.IsUnknown() || l.PrivateKeyFile.IsUnknown() || l.IntermediatesFile.IsUnknown() {
+			continue
+		}
+		b, err := l.bundle()
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(at.AtName("certificate_file"), "Cannot read the listener's certificate files", err.Error())
+			continue
+		}
+		leaf, err := b.Check()
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(at.AtName("certificate_file"), "Certificate unusable", err.Error())
+			continue
+		}
+		switch now := time.Now(); {
+		case leaf.NotAfter.Before(now):
+			resp.Diagnostics.AddAttributeError(at.AtName("certificate_file"), "Certificate expired",
+				fmt.Sprintf("The certificate for %s expired on %s.", strings.Join(leaf.DNSNames, ", "), leaf.NotAfter.UTC().Format(time.RFC3339)))
+			continue
+		case cloud.ExpiresWithin(leaf, now.Add(30*24*time.Hour)):
+			resp.Diagnostics.AddAttributeWarning(at.AtName("certificate_file"), "Certificate expires soon",
+				fmt.Sprintf("The certificate for %s expires on %s: renew it before the event.", strings.Join(leaf.DNSNames, ", "), leaf.NotAfter.UTC().Format(time.RFC3339)))
+		}
+		digest := b.Digest()
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, at.AtName("certificate_sha256"), types.StringValue(digest))...)
+		ref := types.StringUnknown()
+		if was, ok := prior[l.key()]; ok && was.CertificateSHA256.ValueString() == digest && !was.TLSContainerRef.IsNull() {
+			ref = was.TLSContainerRef
+		}
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, at.AtName("tls_container_ref"), ref)...)
+	}
+}
+
+// certificatesChanged reports whether a TLS listener's files now hold another certificate.
+func certificatesChanged(plan, state loadBalancerModel) (bool, error) {
+	prior := map[string]string{}
+	for _, l := range state.Listeners {
+		prior[l.key()] = l.CertificateSHA256.ValueString()
+	}
+	for _, l := range plan.Listeners {
+		if !l.terminatesTLS() {
+			continue
+		}
+		b, err := l.bundle()
+		if err != nil {
+			return false, err
+		}
+		if b.Digest() != prior[l.key()] {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 func listenersEqual(a, b []lbListenerModel) bool {
 	if len(a) != len(b) {
 		return false
@@ -530,6 +691,12 @@ func (m loadBalancerModel) forState() loadBalancerModel {
 	if m.MemberIDs.IsUnknown() {
 		m.MemberIDs = types.MapNull(types.StringType)
 	}
+	ls := make([]lbListenerModel, len(m.Listeners))
+	for i, l := range m.Listeners {
+		l.CertificateSHA256, l.TLSContainerRef = nullStr(l.CertificateSHA256), nullStr(l.TLSContainerRef)
+		ls[i] = l
+	}
+	m.Listeners = ls
 	if hm := m.HealthMonitor; hm != nil && (hm.URLPath.IsUnknown() || hm.ExpectedCodes.IsUnknown()) {
 		copied := *hm
 		copied.URLPath, copied.ExpectedCodes = nullStr(copied.URLPath), nullStr(copied.ExpectedCodes)
@@ -684,8 +851,34 @@ func (r *loadBalancerResource) converge(ctx context.Context, api *cloud.LoadBala
 // new ports first so that moving a service to another port never leaves it without a listener.
 func (r *loadBalancerResource) updateListeners(ctx context.Context, api *cloud.LoadBalancer, plan loadBalancerModel, cur *loadBalancerModel,
 	save func() bool, diags *diag.Diagnostics) bool {
-	key := func(l lbListenerModel) string {
-		return fmt.Sprintf("%s:%d", l.Protocol.ValueString(), l.ProtocolPort.ValueInt64())
+	key := lbListenerModel.key
+	// tls is the certificate each TERMINATED_HTTPS listener serves: digest and container.
+	type served struct{ digest, ref string }
+	tls := map[string]served{}
+	for _, l := range cur.Listeners {
+		if l.terminatesTLS() && !l.TLSContainerRef.IsNull() {
+			tls[key(l)] = served{l.CertificateSHA256.ValueString(), l.TLSContainerRef.ValueString()}
+		}
+	}
+	store := func(i int, l lbListenerModel) (served, bool) {
+		b, err := l.bundle()
+		if err == nil {
+			_, err = b.Check()
+		}
+		if err != nil {
+			diags.AddAttributeError(path.Root("listener").AtListIndex(i).AtName("certificate_file"), "Certificate unusable", err.Error())
+			return served{}, false
+		}
+		km, err := r.data.client.KeyManager(ctx)
+		if err == nil {
+			var ref string
+			ref, err = km.StoreCertificate(ctx, fmt.Sprintf("%s-%d", plan.Name.ValueString(), l.ProtocolPort.ValueInt64()), b)
+			if err == nil {
+				return served{b.Digest(), ref}, true
+			}
+		}
+		diags.AddAttributeError(path.Root("listener").AtListIndex(i).AtName("certificate_file"), "Cannot store the certificate in Barbican", err.Error())
+		return served{}, false
 	}
 	var ids []string
 	if !cur.ListenerIDs.IsNull() && !cur.ListenerIDs.IsUnknown() {
@@ -708,6 +901,10 @@ func (r *loadBalancerResource) updateListeners(ctx context.Context, api *cloud.L
 		var lids []string
 		for _, l := range append(append([]lbListenerModel(nil), plan.Listeners...), cur.Listeners...) {
 			if id, ok := have[key(l)]; ok && !slices.Contains(lids, id) {
+				l.CertificateSHA256, l.TLSContainerRef = types.StringNull(), types.StringNull()
+				if t, ok := tls[key(l)]; ok {
+					l.CertificateSHA256, l.TLSContainerRef = types.StringValue(t.digest), types.StringValue(t.ref)
+				}
 				ls, lids = append(ls, l), append(lids, id)
 			}
 		}
@@ -715,11 +912,20 @@ func (r *loadBalancerResource) updateListeners(ctx context.Context, api *cloud.L
 		return save()
 	}
 	create := func(i int, l lbListenerModel) bool {
-		lis, err := api.CreateListener(ctx, listeners.CreateOpts{
+		opts := listeners.CreateOpts{
 			LoadbalancerID: cur.ID.ValueString(), Protocol: listeners.Protocol(l.Protocol.ValueString()),
 			ProtocolPort: int(l.ProtocolPort.ValueInt64()), DefaultPoolID: cur.PoolID.ValueString(),
 			Name: fmt.Sprintf("%s-%s-%d", plan.Name.ValueString(), l.Protocol.ValueString(), l.ProtocolPort.ValueInt64()),
-		})
+		}
+		if l.terminatesTLS() {
+			t, ok := store(i, l)
+			if !ok {
+				return false
+			}
+			tls[key(l)] = t
+			opts.DefaultTlsContainerRef = t.ref
+		}
+		lis, err := api.CreateListener(ctx, opts)
 		if err != nil {
 			diags.AddAttributeError(path.Root("listener").AtListIndex(i), "Cannot create the listener", err.Error())
 			return false
@@ -760,6 +966,42 @@ func (r *loadBalancerResource) updateListeners(ctx context.Context, api *cloud.L
 		if _, ok := have[key(l)]; !ok {
 			if !create(i, l) {
 				return false
+			}
+		}
+	}
+	// A listener whose certificate changed takes a new container in place; the old one goes once
+	// Octavia serves the new.
+	for i, l := range plan.Listeners {
+		id, ok := have[key(l)]
+		if !ok || !l.terminatesTLS() {
+			continue
+		}
+		b, err := l.bundle()
+		if err != nil {
+			diags.AddAttributeError(path.Root("listener").AtListIndex(i).AtName("certificate_file"), "Cannot read the listener's certificate files", err.Error())
+			return false
+		}
+		old := tls[key(l)]
+		if old.ref != "" && old.digest == b.Digest() {
+			continue
+		}
+		t, ok := store(i, l)
+		if !ok {
+			return false
+		}
+		if err := api.UpdateListener(ctx, id, listeners.UpdateOpts{DefaultTlsContainerRef: &t.ref}); err != nil {
+			diags.AddAttributeError(path.Root("listener").AtListIndex(i), "Cannot give the listener its new certificate", err.Error())
+			return false
+		}
+		tls[key(l)] = t
+		if !record() {
+			return false
+		}
+		if old.ref != "" {
+			if km, err := r.data.client.KeyManager(ctx); err == nil {
+				if err := km.DeleteCertificate(ctx, old.ref); err != nil {
+					diags.AddAttributeWarning(path.Root("listener").AtListIndex(i), "Old certificate left in Barbican", err.Error())
+				}
 			}
 		}
 	}
@@ -971,10 +1213,25 @@ func (r *loadBalancerResource) readListeners(ctx context.Context, api *cloud.Loa
 	if m.ListenerIDs.IsNull() || m.ListenerIDs.IsUnknown() {
 		sort.Slice(found, func(i, j int) bool { return found[i].ProtocolPort < found[j].ProtocolPort })
 	}
+	prior := map[string]lbListenerModel{}
+	for _, l := range m.Listeners {
+		prior[l.key()] = l
+	}
 	m.Listeners = make([]lbListenerModel, 0, len(found))
 	ids = ids[:0]
 	for _, l := range found {
-		m.Listeners = append(m.Listeners, lbListenerModel{Protocol: types.StringValue(l.Protocol), ProtocolPort: types.Int64Value(int64(l.ProtocolPort))})
+		lm := lbListenerModel{Protocol: types.StringValue(l.Protocol), ProtocolPort: types.Int64Value(int64(l.ProtocolPort)),
+			CertificateFile: types.StringNull(), PrivateKeyFile: types.StringNull(), IntermediatesFile: types.StringNull(),
+			CertificateSHA256: types.StringNull(), TLSContainerRef: types.StringNull()}
+		if was, ok := prior[lm.key()]; ok {
+			// The files and their digest are the configuration's: the cloud has only the container.
+			lm.CertificateFile, lm.PrivateKeyFile, lm.IntermediatesFile = was.CertificateFile, was.PrivateKeyFile, was.IntermediatesFile
+			lm.CertificateSHA256 = was.CertificateSHA256
+		}
+		if l.DefaultTlsContainerRef != "" {
+			lm.TLSContainerRef = types.StringValue(l.DefaultTlsContainerRef)
+		}
+		m.Listeners = append(m.Listeners, lm)
 		ids = append(ids, l.ID)
 	}
 	m.ListenerIDs = stringListValue(ids)
@@ -1159,7 +1416,7 @@ func (r *loadBalancerResource) Update(ctx context.Context, req resource.UpdateRe
 	}
 	final := plan
 	final.ID, final.PoolID, final.ListenerIDs, final.HealthMonitorID, final.MemberIDs = cur.ID, cur.PoolID, cur.ListenerIDs, cur.HealthMonitorID, cur.MemberIDs
-	final.HealthMonitor = cur.HealthMonitor
+	final.HealthMonitor, final.Listeners = cur.HealthMonitor, cur.Listeners
 	final.VIPAddress, final.VIPPortID, final.VIPSubnetID, final.VIPNetworkID = cur.VIPAddress, cur.VIPPortID, cur.VIPSubnetID, cur.VIPNetworkID
 	final.ProvisioningStatus, final.OperatingStatus = cur.ProvisioningStatus, cur.OperatingStatus
 	r.refreshStatus(ctx, api, &final, &resp.Diagnostics)
@@ -1343,6 +1600,20 @@ func (r *loadBalancerResource) Delete(ctx context.Context, req resource.DeleteRe
 	}
 	if err := api.DeleteLoadBalancerCascade(ctx, m.ID.ValueString()); err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("id"), "Cannot delete the load balancer", err.Error())
+		return
+	}
+	for i, l := range m.Listeners {
+		if l.TLSContainerRef.IsNull() || l.TLSContainerRef.ValueString() == "" {
+			continue
+		}
+		km, err := r.data.client.KeyManager(ctx)
+		if err == nil {
+			err = km.DeleteCertificate(ctx, l.TLSContainerRef.ValueString())
+		}
+		if err != nil {
+			resp.Diagnostics.AddAttributeWarning(path.Root("listener").AtListIndex(i), "Certificate left in Barbican",
+				"The load balancer is deleted, but deleting its listener's certificate container failed: "+err.Error())
+		}
 	}
 }
 
