@@ -43,6 +43,12 @@ type state struct {
 	secrets    map[string]*kmSecret
 	containers map[string]*kmContainer
 
+	zones          map[string]*dnsZone
+	zoneOrder      []string
+	recordsets     map[string]*dnsRecordset
+	recordsetOrder []string
+	dnsQuotas      map[string]map[string]int
+
 	capacity CapacityModel
 	seed     SeedInfo
 }
@@ -73,6 +79,10 @@ func newState() *state {
 		secrets:    map[string]*kmSecret{},
 		containers: map[string]*kmContainer{},
 		capacity:   defaultCapacity(),
+
+		zones:      map[string]*dnsZone{},
+		recordsets: map[string]*dnsRecordset{},
+		dnsQuotas:  map[string]map[string]int{},
 	}
 }
 

@@ -20,6 +20,8 @@ var defaultDelays = map[string]time.Duration{
 	"db_build":        60 * time.Second,
 	"db_delete":       10 * time.Second,
 	"db_detach":       10 * time.Second,
+
+	"zone_update": 5 * time.Second,
 }
 
 // Timing is the delay table and the global time scale.
