@@ -356,11 +356,15 @@ func validLabel(label string) bool {
 		return false
 	}
 	for _, ch := range label {
-		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-') {
+		if !isAlnum(ch) && ch != '_' && ch != '-' {
 			return false
 		}
 	}
 	return true
+}
+
+func isAlnum(ch rune) bool {
+	return ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9'
 }
 
 // dnsTime is Designate's timestamp form: its database keeps whole seconds, rendered with

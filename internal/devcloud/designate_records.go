@@ -46,7 +46,8 @@ func validTXT(v string) bool {
 		return validTXTString(v)
 	}
 	stripped := strings.Trim(v, `"`)
-	if !(strings.HasPrefix(v, `"`) && strings.HasSuffix(v, `"`)) && !strings.Contains(stripped, `" "`) {
+	quoted := strings.HasPrefix(v, `"`) && strings.HasSuffix(v, `"`)
+	if !quoted && !strings.Contains(stripped, `" "`) {
 		return false
 	}
 	for _, part := range strings.Split(stripped, `" "`) {
