@@ -33,9 +33,14 @@ type FaultSpec struct {
 //	kind "recordset":     a recordset's create, update or delete; the zone and the recordset's
 //	                      records stay PENDING ("stuck") or go to ERROR ("error"), since
 //	                      Designate propagates a recordset with its zone
+//	kind "server_backup": a Nova createBackup; "error" ends the image "killed" (the server's
+//	                      task clears and its instance action records the failure),
+//	                      "deleted" kills the image and then deletes it, as Nova's
+//	                      delete_image_on_error does, "stuck" leaves the image "saving"
+//	                      and the server in task image_uploading
 //
 // Name, when set, limits the fault to objects whose name contains it (zone or recordset
-// name).
+// name, backup name).
 type ObjectFault struct {
 	Kind        string  `json:"kind"`
 	Outcome     string  `json:"outcome"`
@@ -44,7 +49,7 @@ type ObjectFault struct {
 	Probability float64 `json:"probability,omitempty"`
 }
 
-var objectFaultKinds = []string{"zone", "recordset"}
+var objectFaultKinds = []string{"zone", "recordset", "server_backup"}
 
 // FaultRule matches requests by service ("compute", "identity", "image", "network",
 // "load-balancer", "database", "key-manager", "dns"; "" any), method ("" any) and path (a substring of the path
@@ -77,6 +82,11 @@ type ServerErrorFault struct {
 	Next        int     `json:"next,omitempty"`
 	Probability float64 `json:"probability,omitempty"`
 	Message     string  `json:"message,omitempty"`
+	// Stage is where the build fails: "build" (default) on the compute host, where Nova Zed
+	// still records the compute__do_build_and_run_instance event as Success, or "schedule"
+	// in the conductor (as NoValidHost does), which records
+	// conductor_schedule_and_build_instances as Error with the message in its details.
+	Stage string `json:"stage,omitempty"`
 }
 
 type faultState struct {
@@ -153,12 +163,15 @@ func validateFaultSpec(spec FaultSpec) error {
 	if s := spec.ServerErrors; s != nil && (s.Probability < 0 || s.Probability > 1 || s.Next < 0) {
 		return fmt.Errorf("server_errors: next must be >= 0 and probability within 0..1")
 	}
+	if s := spec.ServerErrors; s != nil && s.Stage != "" && s.Stage != "build" && s.Stage != "schedule" {
+		return fmt.Errorf("server_errors: stage must be build or schedule, got %q", s.Stage)
+	}
 	for i, o := range spec.ObjectFaults {
 		if !contains(objectFaultKinds, o.Kind) {
 			return fmt.Errorf("object_faults[%d]: kind must be one of %s, got %q", i, strings.Join(objectFaultKinds, ", "), o.Kind)
 		}
-		if o.Outcome != "stuck" && o.Outcome != "error" {
-			return fmt.Errorf("object_faults[%d]: outcome must be stuck or error, got %q", i, o.Outcome)
+		if o.Outcome != "stuck" && o.Outcome != "error" && (o.Outcome != "deleted" || o.Kind != "server_backup") {
+			return fmt.Errorf("object_faults[%d]: outcome must be stuck or error (or deleted for server_backup), got %q", i, o.Outcome)
 		}
 		if o.Probability < 0 || o.Probability > 1 || o.Next < 0 {
 			return fmt.Errorf("object_faults[%d]: next must be >= 0 and probability within 0..1", i)
@@ -196,12 +209,23 @@ func (f *faultState) extraDelay(name string) time.Duration {
 	return f.extra[name]
 }
 
-// serverBuildFails decides, once per build, whether it ends in ERROR and with what message.
-func (f *faultState) serverBuildFails() (bool, string) {
+// serverBuildFails decides, once per build and stage ("schedule" or "build"), whether the
+// build ends in ERROR there and with what message.
+func (f *faultState) serverBuildFails(stage string) (bool, string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	want := f.srvErr.Stage
+	if want == "" {
+		want = "build"
+	}
+	if want != stage {
+		return false, ""
+	}
 	msg := f.srvErr.Message
-	if msg == "" {
+	switch {
+	case msg == "" && stage == "schedule":
+		msg = "No valid host was found. There are not enough hosts available."
+	case msg == "":
 		msg = "Build of instance aborted: injected fault"
 	}
 	if f.srvErr.Next > 0 {

@@ -49,6 +49,9 @@ type state struct {
 	recordsetOrder []string
 	dnsQuotas      map[string]map[string]int
 
+	// actions are Nova's instance actions by server id, oldest first; they outlive the server.
+	actions map[string][]*instanceAction
+
 	capacity CapacityModel
 	seed     SeedInfo
 }
@@ -83,6 +86,7 @@ func newState() *state {
 		zones:      map[string]*dnsZone{},
 		recordsets: map[string]*dnsRecordset{},
 		dnsQuotas:  map[string]map[string]int{},
+		actions:    map[string][]*instanceAction{},
 	}
 }
 
