@@ -38,6 +38,7 @@ type FaultSpec struct {
 //	                      "deleted" kills the image and then deletes it, as Nova's
 //	                      delete_image_on_error does, "stuck" leaves the image "saving"
 //	                      and the server in task image_uploading
+//	kind "db_backup":     a Trove backup; "error" ends it FAILED, "stuck" leaves it BUILDING
 //
 // Name, when set, limits the fault to objects whose name contains it (zone or recordset
 // name, backup name).
@@ -49,7 +50,7 @@ type ObjectFault struct {
 	Probability float64 `json:"probability,omitempty"`
 }
 
-var objectFaultKinds = []string{"zone", "recordset", "server_backup"}
+var objectFaultKinds = []string{"zone", "recordset", "server_backup", "db_backup"}
 
 // FaultRule matches requests by service ("compute", "identity", "image", "network",
 // "load-balancer", "database", "key-manager", "dns"; "" any), method ("" any) and path (a substring of the path

@@ -43,6 +43,9 @@ type state struct {
 	secrets    map[string]*kmSecret
 	containers map[string]*kmContainer
 
+	dbBackups   map[string]*dbBackup
+	backupOrder []string
+
 	zones          map[string]*dnsZone
 	zoneOrder      []string
 	recordsets     map[string]*dnsRecordset
@@ -83,6 +86,7 @@ func newState() *state {
 		containers: map[string]*kmContainer{},
 		capacity:   defaultCapacity(),
 
+		dbBackups:  map[string]*dbBackup{},
 		zones:      map[string]*dnsZone{},
 		recordsets: map[string]*dnsRecordset{},
 		dnsQuotas:  map[string]map[string]int{},
