@@ -104,7 +104,7 @@ type dnsReq struct {
 
 func (d *dnsReq) admin() bool { return contains(d.tok.Roles, "admin") }
 
-// dnsError is Designate's fault body: {"code", "type", "message", "request_id"}; some
+// fail answers Designate's fault body: {"code", "type", "message", "request_id"}; some
 // exceptions carry no message.
 func (d *dnsReq) fail(status int, typ, msg string) {
 	body := map[string]any{"code": status, "type": typ, "request_id": d.reqID}
@@ -381,7 +381,7 @@ func incrementSerial(old int64) int64 {
 	return now
 }
 
-// dnsPage applies Designate's paging parameters to ids already filtered and sorted, and
+// writePage applies Designate's paging parameters to ids already filtered and sorted, and
 // writes the collection with its links and metadata.
 func (d *dnsReq) writePage(collection, path string, ids []string, render func(id string) map[string]any) {
 	q := d.r.URL.Query()
