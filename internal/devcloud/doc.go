@@ -1,8 +1,8 @@
 // Package devcloud is an in-process OpenStack API simulator (Keystone v3, Nova v2.1, Glance v2,
-// Neutron v2.0, Octavia v2, Trove v1.0, Barbican v1, Designate v2, and Placement's version document) on one
-// loopback listener. Clients written for a real cloud (gophercloud, the openstack CLI,
-// terraform-provider-openstack) run against it unchanged, while a control API under /_devcloud/
-// injects faults, changes timing and reads the timeline.
+// Neutron v2.0, Octavia v2, Trove v1.0, Barbican v1, Designate v2, and Placement's version
+// document) on one loopback listener. Clients written for a real cloud (gophercloud, the
+// openstack CLI, terraform-provider-openstack) run against it unchanged, while a control API
+// under /_devcloud/ injects faults, changes timing and reads the timeline.
 //
 // The control API, under /_devcloud/ on the same listener, needs no token (devcloud only
 // listens on loopback):
