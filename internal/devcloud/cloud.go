@@ -215,6 +215,7 @@ func (c *Cloud) routes() http.Handler {
 	svc("load-balancer", "/load-balancer", http.StripPrefix("/load-balancer", c.dp.handler()))
 	svc("database", "/database", http.StripPrefix("/database", c.troveHandler()))
 	svc("key-manager", "/key-manager", http.StripPrefix("/key-manager", c.barbicanHandler()))
+	svc("dns", "/dns", http.StripPrefix("/dns", c.designateHandler()))
 	// Placement is admin-only; only its version document is served, so that clients which
 	// discover it (and the lab's verify script) find it in the catalog.
 	svc("placement", "/placement", http.StripPrefix("/placement", http.HandlerFunc(placementVersions)))

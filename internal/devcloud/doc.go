@@ -1,8 +1,8 @@
 // Package devcloud is an in-process OpenStack API simulator (Keystone v3, Nova v2.1, Glance v2,
-// Neutron v2.0, Octavia v2, Trove v1.0, Barbican v1, and Placement's version document) on one
-// loopback listener. Clients written for a real cloud (gophercloud, the openstack CLI,
-// terraform-provider-openstack) run against it unchanged, while a control API under /_devcloud/
-// injects faults, changes timing and reads the timeline.
+// Neutron v2.0, Octavia v2, Trove v1.0, Barbican v1, Designate v2, and Placement's version
+// document) on one loopback listener. Clients written for a real cloud (gophercloud, the
+// openstack CLI, terraform-provider-openstack) run against it unchanged, while a control API
+// under /_devcloud/ injects faults, changes timing and reads the timeline.
 //
 // The control API, under /_devcloud/ on the same listener, needs no token (devcloud only
 // listens on loopback):
@@ -28,6 +28,16 @@
 //
 //	{"rules": [{"service": "compute", "method": "POST", "path": "/servers", "drop": true, "after": true, "times": 1}]}
 //
+// Asynchronous work can end badly per object (ObjectFault): a zone left PENDING, the next
+// recordset change in ERROR, a server backup whose image ends killed, a Trove backup FAILED;
+// and server_errors.stage "schedule" fails a build in the conductor (NoValidHost):
+//
+//	{"object_faults": [{"kind": "zone", "outcome": "stuck", "name": "example.com."},
+//	                   {"kind": "recordset", "outcome": "error", "next": 1},
+//	                   {"kind": "server_backup", "outcome": "error"},
+//	                   {"kind": "db_backup", "outcome": "error", "probability": 0.5}],
+//	 "server_errors": {"next": 1, "stage": "schedule"}}
+//
 // Where things live: one file per API and resource, named <service>_<resource>.go. Each
 // service's <service>.go holds its router (the switch on the first path segment), its request
 // type, error writer and shared lookups; a new resource gets its own file and one case there.
@@ -45,7 +55,10 @@
 //	  nova_servers_create.go        POST /servers: validation, ports, quota
 //	  nova_servers_list.go          GET /servers and /servers/detail: filters, paging
 //	  nova_servers_views.go         the server body per microversion
-//	  nova_actions.go               POST /servers/{id}/action: the serverActions table
+//	  nova_actions.go               POST /servers/{id}/action: the serverActions table,
+//	                                reboot, createImage, os-stop, os-start
+//	  nova_backup.go                createBackup and the rotation of backups
+//	  nova_instance_actions.go      /servers/{id}/os-instance-actions and the action records
 //	  nova_metadata.go              /servers/{id}/metadata and /tags
 //	  nova_scheduler.go             hosts, placement by group policy, build end, web nodes,
 //	                                os-availability-zone
@@ -60,6 +73,7 @@
 //	trove.go                        Trove router, troveReq, instance lookups
 //	  trove_instances.go            show, list, delete, update (detach), the instance body
 //	  trove_instances_create.go     POST /instances, replicas
+//	  trove_backups.go              /backups, /instances/{id}/backups
 //	  trove_datastores.go, trove_flavors.go, trove_quotas.go (mgmt/quotas, limits)
 //	barbican.go                     Barbican router, version documents, error bodies, the legacy
 //	                                policy (kmAllowed), list paging, JSON schema checks
@@ -67,6 +81,11 @@
 //	                                payload by Accept, list filters and sort, delete
 //	  barbican_containers.go        /v1/containers: certificate, rsa and generic; /secrets of generic
 //	  barbican_acls.go              /v1/secrets/{id}/acl and /v1/containers/{id}/acl
+//	designate.go                    Designate router, dnsReq, errors, privilege headers, paging,
+//	                                /v2/limits
+//	  designate_zones.go            zones, their status machine (serial, worker answer)
+//	  designate_recordsets.go       recordsets, /v2/recordsets; designate_records.go: record data
+//	  designate_quotas.go           /v2/quotas
 //	wire_octavia.go, dataplane_api.go   the core's side of package octavia (Octavia v2 and
 //	                                its data plane: one file per object under octavia/)
 //	  wire_octavia_tls.go           Barbican as Octavia's certificate manager (octavia.KeyManager):
@@ -86,9 +105,23 @@
 // has the application credential DemoAppCredentialID / DemoAppCredentialSecret.
 //
 // Timeline event kinds from the core (attrs in parentheses): server.created, server.active,
-// server.error (message), server.rebooting (type), server.deleting, server.deleted (server_id,
-// name, address when known); image.created, image.saved, image.deleted (image_id, name,
-// server_id for snapshots); db.created, db.active, db.deleted, replica.created,
-// replica.detached, replica.deleted (instance_id, name, replica_of). Octavia adds its own
+// server.error (message), server.rebooting (type), server.stopping, server.stopped,
+// server.starting, server.deleting, server.deleted (server_id, name, address when known);
+// image.created, image.saved, image.killed, image.deleted (image_id, name, server_id for
+// snapshots and backups, backup_type for backups, reason "rotation" or "backup failed" for
+// deletions by Nova); db.created, db.active, db.deleted, replica.created, replica.detached,
+// replica.deleted (instance_id, name, replica_of); db.backup.created, db.backup.completed,
+// db.backup.failed, db.backup.deleted (backup_id, name, instance_id, parent_id);
+// dns.zone.created, dns.zone.updated (ttl), dns.zone.deleting, dns.zone.active,
+// dns.zone.error (serial), dns.zone.deleted (zone_id, name); dns.recordset.created,
+// dns.recordset.updated (records), dns.recordset.deleted, dns.recordset.active,
+// dns.recordset.error (zone_id, recordset_id, name, type). Octavia adds its own
 // (lb.status, member.added, member.weight, ...).
+//
+// Designate: project-scoped like the real one (an admin sees other projects' zones only with
+// X-Auth-All-Projects). X-Auth-All-Projects, X-Auth-Sudo-Project-ID (and the older
+// X-Auth-Sudo-Tenant-ID) and X-Designate-Edit-Managed-Records are honoured for admins and
+// refused with Designate's empty 403 for everyone else. Only PRIMARY zones exist (SECONDARY
+// is refused as when masters are missing); no exports, imports, transfers, shares, TLDs,
+// blacklists or floating-IP PTRs.
 package devcloud

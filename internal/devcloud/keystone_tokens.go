@@ -233,6 +233,8 @@ func (c *Cloud) catalog(base, projectID string) []any {
 	if projectID != "" {
 		svcs = append(svcs, svc{"database", "trove", "/database/v1.0/" + projectID})
 	}
+	// Designate's endpoint is the unversioned root, as its catalog entry is on a real cloud.
+	svcs = append(svcs, svc{"dns", "designate", "/dns"})
 	var out []any
 	for i, s := range svcs {
 		var eps []any

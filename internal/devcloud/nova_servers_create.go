@@ -254,6 +254,7 @@ func (n *novaReq) createServer() {
 	}
 	st.servers[s.ID] = s
 	st.serverOrder = append(st.serverOrder, s.ID)
+	c.startActionLocked(s, "create", n.reqID, n.tok.UserID, project)
 	gen := c.gen
 	view := map[string]any{"id": s.ID, "links": c.serverLinks(s.ID, n.base), "OS-DCF:diskConfig": "MANUAL", "adminPass": s.AdminPass}
 	var sgView []any

@@ -43,6 +43,18 @@ type state struct {
 	secrets    map[string]*kmSecret
 	containers map[string]*kmContainer
 
+	dbBackups   map[string]*dbBackup
+	backupOrder []string
+
+	zones          map[string]*dnsZone
+	zoneOrder      []string
+	recordsets     map[string]*dnsRecordset
+	recordsetOrder []string
+	dnsQuotas      map[string]map[string]int
+
+	// actions are Nova's instance actions by server id, oldest first; they outlive the server.
+	actions map[string][]*instanceAction
+
 	capacity CapacityModel
 	seed     SeedInfo
 }
@@ -73,6 +85,12 @@ func newState() *state {
 		secrets:    map[string]*kmSecret{},
 		containers: map[string]*kmContainer{},
 		capacity:   defaultCapacity(),
+
+		dbBackups:  map[string]*dbBackup{},
+		zones:      map[string]*dnsZone{},
+		recordsets: map[string]*dnsRecordset{},
+		dnsQuotas:  map[string]map[string]int{},
+		actions:    map[string][]*instanceAction{},
 	}
 }
 

@@ -47,6 +47,11 @@ func (t *troveReq) quotas(project string) {
 			used["volumes"] += db.VolumeSize
 		}
 	}
+	for _, b := range c.st.dbBackups {
+		if b.ProjectID == project {
+			used["backups"]++
+		}
+	}
 	var out []any
 	for _, k := range []string{"instances", "volumes", "backups"} {
 		out = append(out, map[string]any{"resource": k, "limit": q[k], "in_use": used[k], "reserved": 0})
