@@ -26,6 +26,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -138,10 +139,37 @@ type lbMonitorModel struct {
 }
 
 type lbMemberModel struct {
-	Address      types.String `tfsdk:"address"`
-	ProtocolPort types.Int64  `tfsdk:"protocol_port"`
-	Weight       types.Int64  `tfsdk:"weight"`
-	SubnetID     types.String `tfsdk:"subnet_id"`
+	Address        types.String `tfsdk:"address"`
+	ProtocolPort   types.Int64  `tfsdk:"protocol_port"`
+	Weight         types.Int64  `tfsdk:"weight"`
+	SubnetID       types.String `tfsdk:"subnet_id"`
+	Backup         types.Bool   `tfsdk:"backup"`
+	EventWeight    types.Int64  `tfsdk:"event_weight"`
+	EventBackup    types.Bool   `tfsdk:"event_backup"`
+	WeightInEffect types.Int64  `tfsdk:"weight_in_effect"`
+	BackupInEffect types.Bool   `tfsdk:"backup_in_effect"`
+}
+
+// inEffect is what the member is set to at now: its event settings until the event of eventID
+// ends (from the apply before it, which is when operators scale out), its own settings after.
+// Without an event, the event settings hold whenever they are set.
+func (m lbMemberModel) inEffect(eventID types.String, now time.Time) (weight int64, backup bool, ok bool) {
+	if m.Weight.IsUnknown() || m.Backup.IsUnknown() || m.EventWeight.IsUnknown() || m.EventBackup.IsUnknown() || eventID.IsUnknown() {
+		return 0, false, false
+	}
+	weight, backup = m.Weight.ValueInt64(), m.Backup.ValueBool()
+	protecting := true
+	if !eventID.IsNull() && eventID.ValueString() != "" {
+		_, _, ends, err := parseEventID(eventID.ValueString())
+		protecting = err == nil && now.Before(ends)
+	}
+	if protecting && !m.EventWeight.IsNull() {
+		weight = m.EventWeight.ValueInt64()
+	}
+	if protecting && !m.EventBackup.IsNull() {
+		backup = m.EventBackup.ValueBool()
+	}
+	return weight, backup, true
 }
 
 func (m lbMemberModel) key() string {
@@ -163,6 +191,7 @@ type loadBalancerModel struct {
 	Pool               *lbPoolModel      `tfsdk:"pool"`
 	HealthMonitor      *lbMonitorModel   `tfsdk:"health_monitor"`
 	Members            []lbMemberModel   `tfsdk:"members"`
+	EventID            types.String      `tfsdk:"event_id"`
 	PoolID             types.String      `tfsdk:"pool_id"`
 	ListenerIDs        types.List        `tfsdk:"listener_ids"`
 	HealthMonitorID    types.String      `tfsdk:"health_monitor_id"`
@@ -228,7 +257,24 @@ func (r *loadBalancerResource) Schema(ctx context.Context, _ resource.SchemaRequ
 						Validators:          []validator.Int64{int64validator.Between(0, 256)}},
 					"subnet_id": schema.StringAttribute{Optional: true,
 						MarkdownDescription: "Subnet the address is on, when it is not the VIP's. Changing it re-creates the member."},
+					"backup": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+						MarkdownDescription: "Octavia's backup flag: the member serves only when every other member is down. Default `false`."},
+					"event_weight": schema.Int64Attribute{Optional: true,
+						MarkdownDescription: "The weight during the event, 0–256: a reduced weight keeps the original server (web01) out of " +
+							"the crush while the web pool carries the load. In effect from the apply before the event (the scale-out) " +
+							"until the event of `event_id` ends; the first apply after it (the scale-back) restores `weight`. Without " +
+							"`event_id`, in effect whenever set.",
+						Validators: []validator.Int64{int64validator.Between(0, 256)}},
+					"event_backup": schema.BoolAttribute{Optional: true,
+						MarkdownDescription: "The backup flag during the event (see `event_weight` for when): `true` takes the member out of " +
+							"first-line rotation; it serves only if every web node is down."},
+					"weight_in_effect": schema.Int64Attribute{Computed: true,
+						MarkdownDescription: "The weight Octavia has now: `event_weight` while the event protects the member, else `weight`."},
+					"backup_in_effect": schema.BoolAttribute{Computed: true,
+						MarkdownDescription: "The backup flag Octavia has now."},
 				}}},
+			"event_id": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "An `eventscale_event` id: the members' `event_weight` and `event_backup` hold until it ends."},
 		},
 		Blocks: map[string]schema.Block{
 			"listener": schema.ListNestedBlock{
@@ -447,7 +493,8 @@ func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) {
+	membersChange := planMembersInEffect(ctx, plan, state, resp)
+	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) && !membersChange {
 		if changed, _ := certificatesChanged(plan, state); !changed {
 			return
 		}
@@ -604,6 +651,31 @@ func planCertificates(ctx context.Context, plan, state loadBalancerModel, resp *
 		}
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, at.AtName("tls_container_ref"), ref)...)
 	}
+}
+
+// planMembersInEffect plans each static member's weight and backup flag as they must be now:
+// the event's settings until it ends, the member's own after. It reports whether that differs
+// from what Octavia has, which is a change to apply even with an unchanged configuration.
+func planMembersInEffect(ctx context.Context, plan, state loadBalancerModel, resp *resource.ModifyPlanResponse) bool {
+	now := time.Now()
+	had := map[string]lbMemberModel{}
+	for _, m := range state.Members {
+		had[m.key()] = m
+	}
+	changed := false
+	for i, m := range plan.Members {
+		w, b, ok := m.inEffect(plan.EventID, now)
+		if !ok {
+			continue
+		}
+		at := path.Root("members").AtListIndex(i)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, at.AtName("weight_in_effect"), types.Int64Value(w))...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, at.AtName("backup_in_effect"), types.BoolValue(b))...)
+		if was, ok := had[m.key()]; ok && (was.WeightInEffect.ValueInt64() != w || was.BackupInEffect.ValueBool() != b) {
+			changed = true
+		}
+	}
+	return changed
 }
 
 // certificatesChanged reports whether a TLS listener's files now hold another certificate.
@@ -1083,9 +1155,10 @@ func (r *loadBalancerResource) readBackMonitor(ctx context.Context, api *cloud.L
 
 func (r *loadBalancerResource) createMember(ctx context.Context, api *cloud.LoadBalancer, m *loadBalancerModel, i int, mem lbMemberModel,
 	ids map[string]string, save func() bool, diags *diag.Diagnostics) bool {
-	weight := int(mem.Weight.ValueInt64())
+	w, b, _ := mem.inEffect(m.EventID, time.Now())
+	weight, backup := int(w), b
 	created, err := api.CreateMember(ctx, m.PoolID.ValueString(), pools.CreateMemberOpts{
-		Address: mem.Address.ValueString(), ProtocolPort: int(mem.ProtocolPort.ValueInt64()), Weight: &weight,
+		Address: mem.Address.ValueString(), ProtocolPort: int(mem.ProtocolPort.ValueInt64()), Weight: &weight, Backup: &backup,
 		SubnetID: mem.SubnetID.ValueString(), Name: "static-" + mem.Address.ValueString(), Tags: []string{staticMemberTag},
 	})
 	if err != nil {
@@ -1094,6 +1167,9 @@ func (r *loadBalancerResource) createMember(ctx context.Context, api *cloud.Load
 	}
 	ids[mem.key()] = created.ID
 	m.MemberIDs = stringMapValue(ids)
+	if j := memberIndex(m.Members, mem.key()); j >= 0 {
+		m.Members[j].WeightInEffect, m.Members[j].BackupInEffect = types.Int64Value(w), types.BoolValue(b)
+	}
 	if !save() {
 		return false
 	}
@@ -1331,9 +1407,18 @@ func (r *loadBalancerResource) readMembers(ctx context.Context, api *cloud.LoadB
 	toModel := func(i int, prior *lbMemberModel) lbMemberModel {
 		mem := all[i]
 		out := lbMemberModel{Address: types.StringValue(mem.Address), ProtocolPort: types.Int64Value(int64(mem.ProtocolPort)),
-			Weight: types.Int64Value(int64(mem.Weight)), SubnetID: types.StringNull()}
+			Weight: types.Int64Value(int64(mem.Weight)), SubnetID: types.StringNull(), Backup: types.BoolValue(mem.Backup),
+			EventWeight: types.Int64Null(), EventBackup: types.BoolNull(),
+			WeightInEffect: types.Int64Value(int64(mem.Weight)), BackupInEffect: types.BoolValue(mem.Backup)}
 		if mem.SubnetID != "" && (prior == nil || !prior.SubnetID.IsNull()) {
 			out.SubnetID = types.StringValue(mem.SubnetID)
+		}
+		if prior != nil {
+			// What Octavia has now is the setting in effect; the configured ones are the configuration's.
+			out.Weight, out.Backup, out.EventWeight, out.EventBackup = prior.Weight, prior.Backup, prior.EventWeight, prior.EventBackup
+			if out.Backup.IsNull() || out.Backup.IsUnknown() {
+				out.Backup = types.BoolValue(false)
+			}
 		}
 		return out
 	}
@@ -1536,26 +1621,40 @@ func (r *loadBalancerResource) updateMembers(ctx context.Context, api *cloud.Loa
 			continue
 		}
 		j := memberIndex(cur.Members, k)
-		if j >= 0 && cur.Members[j].Weight.Equal(mem.Weight) {
+		w, b, _ := mem.inEffect(plan.EventID, time.Now())
+		if j >= 0 && cur.Members[j].WeightInEffect.ValueInt64() == w && cur.Members[j].BackupInEffect.ValueBool() == b &&
+			!cur.Members[j].WeightInEffect.IsNull() {
+			cur.Members[j].Weight, cur.Members[j].Backup = mem.Weight, mem.Backup
+			cur.Members[j].EventWeight, cur.Members[j].EventBackup = mem.EventWeight, mem.EventBackup
 			continue
 		}
-		w := int(mem.Weight.ValueInt64())
-		if err := api.UpdateMember(ctx, poolID, id, &w, nil); err != nil {
-			diags.AddAttributeError(path.Root("members").AtListIndex(i).AtName("weight"), "Cannot change the weight of "+k, err.Error())
-			return false
-		}
-		if err := api.WaitActive(ctx, lbID); err != nil {
-			diags.AddAttributeError(path.Root("members").AtListIndex(i).AtName("weight"), "Load balancer did not become ACTIVE", err.Error())
+		if err := api.UpdateStaticMember(ctx, poolID, id, int(w), b); err != nil {
+			diags.AddAttributeError(path.Root("members").AtListIndex(i).AtName("weight"), "Cannot change the weight or backup flag of "+k, err.Error())
 			return false
 		}
 		if j >= 0 {
-			cur.Members[j].Weight = mem.Weight
+			cur.Members[j] = mem
+			cur.Members[j].WeightInEffect, cur.Members[j].BackupInEffect = types.Int64Value(w), types.BoolValue(b)
 		}
 		if !save() {
 			return false
 		}
 	}
-	cur.Members = plan.Members
+	inEffect := map[string]lbMemberModel{}
+	for _, m := range cur.Members {
+		inEffect[m.key()] = m
+	}
+	var members []lbMemberModel
+	if plan.Members != nil {
+		members = make([]lbMemberModel, len(plan.Members))
+	}
+	for i, m := range plan.Members {
+		members[i] = m
+		if c, ok := inEffect[m.key()]; ok {
+			members[i].WeightInEffect, members[i].BackupInEffect = c.WeightInEffect, c.BackupInEffect
+		}
+	}
+	cur.Members = members
 	cur.MemberIDs = stringMapValue(ids)
 	return true
 }
