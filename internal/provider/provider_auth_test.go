@@ -3,6 +3,7 @@ package provider
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -25,7 +26,7 @@ func authFailureDiag(summary, attribute string) *regexp.Regexp {
 func requestCounts(dc *devcloud.Cloud) (tokenPosts, others int64) {
 	for _, r := range dc.Metrics().Requests {
 		switch {
-		case r.Service == "identity" && r.Method == "POST" && strings.HasSuffix(r.Path, "/auth/tokens"):
+		case r.Service == "identity" && r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/auth/tokens"):
 			tokenPosts += r.Count
 		case r.Service != "identity":
 			others += r.Count
