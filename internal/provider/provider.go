@@ -210,7 +210,7 @@ func (p *eventscaleProvider) Configure(ctx context.Context, req provider.Configu
 	}
 	resolved, err := cfg.Resolve()
 	if err != nil {
-		addConfigError(&resp.Diagnostics, err)
+		addConfigError(&resp.Diagnostics, cfg, err)
 		return
 	}
 	ua := []string{"terraform-provider-eventscale/" + p.version}
@@ -227,12 +227,12 @@ func (p *eventscaleProvider) Configure(ctx context.Context, req provider.Configu
 	} else {
 		client, err = cloud.NewClient(resolved, logf, strings.Join(ua, " "))
 		if err != nil {
-			addConfigError(&resp.Diagnostics, err)
+			addConfigError(&resp.Diagnostics, resolved, err)
 			return
 		}
 		if resolved.DelayedAuth == nil || !*resolved.DelayedAuth {
 			if err := client.Authenticate(ctx); err != nil {
-				addConfigError(&resp.Diagnostics, err)
+				addConfigError(&resp.Diagnostics, resolved, err)
 				return
 			}
 		}
@@ -242,19 +242,48 @@ func (p *eventscaleProvider) Configure(ctx context.Context, req provider.Configu
 	resp.DataSourceData = data
 }
 
-// addConfigError reports a configuration or authentication failure on the attribute that
-// explains it, so that Terraform shows it on the provider block.
-func addConfigError(diags *diag.Diagnostics, err error) {
+// addConfigError reports a configuration or authentication failure on the provider block, on
+// the attribute that explains it. Terraform prints the source line of that attribute: a
+// failure about a secret (the password, the application credential secret, the token, the
+// client key) is attached to the attribute that names the credential instead, or to the
+// block, so that a secret written in the configuration is not printed back.
+func addConfigError(diags *diag.Diagnostics, cfg cloud.Config, err error) {
 	var se *cloud.SettingError
-	if errors.As(err, &se) {
-		summary := se.Summary
-		if summary == "" {
-			summary = "Invalid OpenStack configuration"
-		}
-		diags.AddAttributeError(path.Root(se.Setting), summary, se.Error())
+	if !errors.As(err, &se) {
+		diags.AddError("Invalid OpenStack configuration", err.Error())
 		return
 	}
-	diags.AddError("Invalid OpenStack configuration", err.Error())
+	summary := se.Summary
+	if summary == "" {
+		summary = "Invalid OpenStack configuration"
+	}
+	if attr := diagnosticAttribute(se.Setting, cfg); attr != "" {
+		diags.AddAttributeError(path.Root(attr), summary, se.Error())
+		return
+	}
+	diags.AddError(summary, se.Error())
+}
+
+// diagnosticAttribute is where a failure about setting is shown: the setting itself, unless
+// its value is a secret ("" then means the provider block).
+func diagnosticAttribute(setting string, cfg cloud.Config) string {
+	switch setting {
+	case "password":
+		if cfg.UserName == "" && cfg.UserID != "" {
+			return "user_id"
+		}
+		return "user_name"
+	case "application_credential_secret":
+		if cfg.ApplicationCredentialID == "" && cfg.ApplicationCredentialName != "" {
+			return "application_credential_name"
+		}
+		return "application_credential_id"
+	case "key":
+		return "cert"
+	case "token":
+		return ""
+	}
+	return setting
 }
 
 func knownBool(v types.Bool) *bool {

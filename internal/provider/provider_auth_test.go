@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
+	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
 	"github.com/eventscale/terraform-provider-eventscale/internal/devcloud"
 )
 
@@ -35,7 +36,36 @@ func requestCounts(dc *devcloud.Cloud) (tokenPosts, others int64) {
 	return tokenPosts, others
 }
 
-func TestAccProvider_WrongPasswordIsReportedOnceOnThePasswordAttribute(t *testing.T) {
+func TestDiagnosticAttribute_NeverPointsAtASecret(t *testing.T) {
+	attrs := map[string]bool{} // name -> sensitive
+	for _, a := range protocolSchemas(t).Provider.Block.Attributes {
+		attrs[a.Name] = a.Sensitive
+	}
+	configs := []cloud.Config{{}, {UserID: "u"}, {ApplicationCredentialName: "n"}, {UserName: "u", ApplicationCredentialID: "i"}}
+	for setting := range attrs {
+		for _, cfg := range configs {
+			attr := diagnosticAttribute(setting, cfg)
+			if attr == "" {
+				continue
+			}
+			sensitive, ok := attrs[attr]
+			switch {
+			case !ok:
+				t.Errorf("a failure on %s points at %q, which is no attribute", setting, attr)
+			case sensitive:
+				t.Errorf("a failure on %s points at %s, whose source line Terraform would print", setting, attr)
+			}
+		}
+	}
+	if got := diagnosticAttribute("auth_url", cloud.Config{}); got != "auth_url" {
+		t.Errorf("auth_url failures point at %q", got)
+	}
+}
+
+// TestAccProvider_WrongPasswordIsReportedOnceOnTheProviderBlock: one diagnostic, on the
+// provider block's user_name line (the password line would print the password), before any
+// resource calls the cloud.
+func TestAccProvider_WrongPasswordIsReportedOnceOnTheProviderBlock(t *testing.T) {
 	target := accCloud(t)
 	if target.Dev == nil {
 		t.Skip("needs devcloud: counts the cloud's requests")
@@ -54,7 +84,7 @@ func TestAccProvider_WrongPasswordIsReportedOnceOnThePasswordAttribute(t *testin
 		Steps: []resource.TestStep{{
 			PreConfig:   func() { before, _ = requestCounts(dc) },
 			Config:      webPoolConfig{Name: accName(t, "accbadpw"), Size: 2}.hcl(wrong),
-			ExpectError: authFailureDiag("OpenStack rejected the credentials", "password"),
+			ExpectError: authFailureDiag("OpenStack rejected the credentials", `user_name           = "demo"`),
 		}},
 	})
 	posts, others := requestCounts(dc)
