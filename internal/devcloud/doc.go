@@ -43,6 +43,7 @@
 // type, error writer and shared lookups; a new resource gets its own file and one case there.
 //
 //	cloud.go, state.go, seed.go     Start, routes, the in-memory state, the seeded objects
+//	tls.go                          Options.TLS: HTTPS with a generated CA, client certificates
 //	control.go, faults.go, timing.go, metrics.go, events.go, capacity.go   the /_devcloud/ API
 //	httputil.go                     JSON, error bodies per service, time formats
 //	keystone.go                     Keystone router and version documents
@@ -50,6 +51,7 @@
 //	  keystone_identity.go          domains, projects, users, roles (seedIdentity)
 //	  keystone_tokens.go            POST/GET/DELETE /v3/auth/tokens, catalog
 //	  keystone_app_credentials.go   /v3/users/{id}/application_credentials
+//	  keystone_user_password.go     POST /v3/users/{id}/password (self-service change)
 //	nova.go                         Nova router, microversions, novaReq
 //	  nova_servers.go               server routing, show, update, delete, ips, lookups
 //	  nova_servers_create.go        POST /servers: validation, ports, quota

@@ -160,6 +160,9 @@ func removeString(list []string, s string) []string {
 }
 
 func baseURL(r *http.Request) string {
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
 	return "http://" + r.Host
 }
 

@@ -174,6 +174,7 @@ func (c *Cloud) createToken(w http.ResponseWriter, r *http.Request) {
 		t.AuditID = randomB64(16)
 	}
 	c.st.tokens[t.ID] = t
+	c.issuedTokens = append(c.issuedTokens, t.ID)
 	w.Header().Set("X-Subject-Token", t.ID)
 	writeJSON(w, http.StatusCreated, map[string]any{"token": c.tokenBody(t, baseURL(r))})
 }
