@@ -18,9 +18,9 @@ type wireReply struct {
 	json   map[string]any
 }
 
-// wireCall sends one request with the client's token, outside gophercloud, so that a test
-// sees the exact status and body a client of the real service gets. body is sent as JSON
-// unless it is a string.
+// wireCall sends one request with the client's token (and microversion), outside
+// gophercloud, so that a test sees the exact status and body a client of the real service
+// gets. body is sent as JSON unless it is a string.
 func wireCall(t *testing.T, sc *gophercloud.ServiceClient, method, url string, body any, headers ...string) wireReply {
 	t.Helper()
 	var rd io.Reader = http.NoBody
@@ -42,6 +42,9 @@ func wireCall(t *testing.T, sc *gophercloud.ServiceClient, method, url string, b
 	req.Header.Set("X-Auth-Token", sc.TokenID)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	if sc.Microversion != "" {
+		req.Header.Set("OpenStack-API-Version", sc.Type+" "+sc.Microversion)
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
