@@ -21,7 +21,6 @@ func (c *Cloud) seedIdentity() {
 	st.seed.AppCredentialID, st.seed.AppCredentialName, st.seed.AppCredentialSecret = DemoAppCredentialID, DemoAppCredentialName, DemoAppCredentialSecret
 	for _, p := range []*project{demo, admin} {
 		st.quotas[p.ID] = defaultNovaQuota()
-		st.dbQuotas[p.ID] = map[string]int{"instances": 10, "volumes": 100, "backups": 50}
 	}
 }
 
