@@ -226,6 +226,9 @@ func (s *Service) createListener(r *http.Request, project string) (reply, *apiEr
 	if lb == nil || !visible(project, lb.ProjectID) {
 		return reply{}, validation("Load Balancer %s not found.", body.LoadBalancerID)
 	}
+	if err := s.quotaMet(lb.ProjectID, "listener", 1); err != nil {
+		return reply{}, err
+	}
 	if lb.pending() {
 		return reply{}, immutable(lb.ID)
 	}
