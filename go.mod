@@ -3,6 +3,7 @@ module github.com/eventscale/terraform-provider-eventscale
 go 1.25.8
 
 require (
+	github.com/go-sql-driver/mysql v1.10.1
 	github.com/gophercloud/gophercloud/v2 v2.15.0
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/hashicorp/terraform-plugin-docs v0.25.0
@@ -14,9 +15,11 @@ require (
 	github.com/hashicorp/terraform-plugin-testing v1.16.0
 	github.com/tsenart/vegeta/v12 v12.13.0
 	golang.org/x/net v0.57.0
+	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
 
 require (
+	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/BurntSushi/toml v1.2.1 // indirect
 	github.com/Kunde21/markdownfmt/v3 v3.1.0 // indirect
 	github.com/Masterminds/goutils v1.1.1 // indirect

@@ -141,3 +141,15 @@ func (c *Compute) FlavorName(ctx context.Context, idOrName string) (string, erro
 	}
 	return f.Name, nil
 }
+
+// ServerStatus returns a server's status, or "" when Nova does not know it.
+func (c *Compute) ServerStatus(ctx context.Context, id string) (string, error) {
+	s, err := c.GetServer(ctx, id)
+	switch {
+	case err == nil:
+		return s.Status, nil
+	case IsNotFound(err):
+		return "", nil
+	}
+	return "", err
+}

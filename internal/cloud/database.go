@@ -156,3 +156,16 @@ func (d *Database) WaitInstanceGone(ctx context.Context, id string) error {
 		return i.Status, err
 	})
 }
+
+// FlavorExists says whether Trove has a flavor with this id.
+func (d *Database) FlavorExists(ctx context.Context, id string) (bool, error) {
+	var body map[string]any
+	_, err := d.Client.Get(ctx, d.Client.ServiceURL("flavors", id), &body, nil)
+	switch {
+	case err == nil:
+		return true, nil
+	case IsNotFound(err):
+		return false, nil
+	}
+	return false, apiError("reading database flavor "+id, err)
+}

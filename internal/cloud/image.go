@@ -2,9 +2,12 @@ package cloud
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -60,7 +63,7 @@ func (i *Images) SnapshotServer(ctx context.Context, serverID, name string, meta
 			break
 		}
 		if !snapshotBusy(err) {
-			return "", apiError(action, err)
+			return "", createError(action, err)
 		}
 		if werr := sleepCtx(ctx, i.Poll.interval()); werr != nil {
 			return "", fmt.Errorf("%s: the server stayed busy with another task: %w (last answer: %w)", action, werr, apiError(action, err))
@@ -70,6 +73,60 @@ func (i *Images) SnapshotServer(ctx context.Context, serverID, name string, meta
 		return "", fmt.Errorf("snapshotting server %s into image %q: Nova accepted the request but returned no image id", serverID, name)
 	}
 	return id, nil
+}
+
+// SnapshotKeyProperty is the image property a snapshot carries until its create is complete: a
+// key derived from what was asked (server and image name), so that a snapshot whose answer was
+// lost, or whose apply was interrupted, is found and adopted instead of taken twice.
+const SnapshotKeyProperty = "eventscale_snapshot_key"
+
+// SnapshotKey is the adoption key of a snapshot of serverID named name.
+func SnapshotKey(serverID, name string) string {
+	sum := sha256.Sum256([]byte(serverID + "\x00" + name))
+	return hex.EncodeToString(sum[:12])
+}
+
+// FindUnclaimedSnapshot returns the newest image named name that still carries the adoption key
+// (a snapshot whose create never completed) and has not failed, or nil.
+func (i *Images) FindUnclaimedSnapshot(ctx context.Context, name, key string) (*images.Image, error) {
+	pages, err := images.List(i.Image, images.ListOpts{Name: name}).AllPages(ctx)
+	if err != nil {
+		return nil, apiError("listing images named "+name, err)
+	}
+	all, err := images.ExtractImages(pages)
+	if err != nil {
+		return nil, apiError("reading images named "+name, err)
+	}
+	var found *images.Image
+	for k := range all {
+		img := &all[k]
+		v, _ := imageProperty(img, SnapshotKeyProperty)
+		if v != key || slices.Contains(imageFailed, string(img.Status)) {
+			continue
+		}
+		if found == nil || img.CreatedAt.After(found.CreatedAt) {
+			found = img
+		}
+	}
+	return found, nil
+}
+
+// ClaimSnapshot removes the adoption key once the snapshot is recorded and active, so that a
+// later snapshot of the same server and name (a replacement) is never mistaken for this one.
+func (i *Images) ClaimSnapshot(ctx context.Context, id string) error {
+	img, err := i.GetImage(ctx, id)
+	if err != nil {
+		return err
+	}
+	return i.UpdateImage(ctx, id, nil, nil, []string{SnapshotKeyProperty}, img.Properties)
+}
+
+func imageProperty(img *images.Image, key string) (string, bool) {
+	if v, ok := img.Properties[key].(string); ok {
+		return v, true
+	}
+	v, ok := img.Metadata[key]
+	return v, ok
 }
 
 // GetImage reads one image; a 404 satisfies IsNotFound.

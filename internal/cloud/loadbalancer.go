@@ -190,3 +190,23 @@ func poolLoadBalancers(p *pools.Pool) string {
 	}
 	return strings.Join(ids, ", ")
 }
+
+// Stats are Octavia's statistics of a load balancer or a listener.
+type Stats struct {
+	ActiveConnections int64
+	TotalConnections  int64
+	BytesIn           int64
+	BytesOut          int64
+	RequestErrors     int64
+}
+
+// LoadBalancerStats reads GET /v2/lbaas/loadbalancers/{id}/stats. Octavia counts connections per
+// load balancer and per listener only, never per member.
+func (l *LoadBalancer) LoadBalancerStats(ctx context.Context, id string) (Stats, error) {
+	s, err := loadbalancers.GetStats(ctx, l.Client, id).Extract()
+	if err != nil {
+		return Stats{}, apiError("reading the statistics of load balancer "+id, err)
+	}
+	return Stats{ActiveConnections: int64(s.ActiveConnections), TotalConnections: int64(s.TotalConnections),
+		BytesIn: int64(s.BytesIn), BytesOut: int64(s.BytesOut), RequestErrors: int64(s.RequestErrors)}, nil
+}

@@ -89,3 +89,15 @@ func (n *Network) SubnetExists(ctx context.Context, id string) (bool, error) {
 	}
 	return false, apiError("reading subnet "+id, err)
 }
+
+// NetworkExists says whether the project can see the network.
+func (n *Network) NetworkExists(ctx context.Context, id string) (bool, error) {
+	_, err := networks.Get(ctx, n.Client, id).Extract()
+	switch {
+	case err == nil:
+		return true, nil
+	case IsNotFound(err):
+		return false, nil
+	}
+	return false, apiError("reading network "+id, err)
+}

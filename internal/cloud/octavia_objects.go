@@ -279,3 +279,15 @@ func (l *LoadBalancer) GetMember(ctx context.Context, poolID, memberID string) (
 	}
 	return m, nil
 }
+
+// DeleteListener deletes a listener and waits until the load balancer has applied it; one
+// already gone is not an error.
+func (l *LoadBalancer) DeleteListener(ctx context.Context, id string) error {
+	err := l.mutate(ctx, "deleting listener "+id, func(ctx context.Context) error {
+		return listeners.Delete(ctx, l.Client, id).ExtractErr()
+	})
+	if IsNotFound(err) {
+		return nil
+	}
+	return err
+}

@@ -214,6 +214,7 @@ func (c *Cloud) routes() http.Handler {
 	svc("network", "/networking", http.StripPrefix("/networking", c.neutronHandler()))
 	svc("load-balancer", "/load-balancer", http.StripPrefix("/load-balancer", c.dp.handler()))
 	svc("database", "/database", http.StripPrefix("/database", c.troveHandler()))
+	svc("key-manager", "/key-manager", http.StripPrefix("/key-manager", c.barbicanHandler()))
 	// Placement is admin-only; only its version document is served, so that clients which
 	// discover it (and the lab's verify script) find it in the catalog.
 	svc("placement", "/placement", http.StripPrefix("/placement", http.HandlerFunc(placementVersions)))

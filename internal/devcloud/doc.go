@@ -1,6 +1,6 @@
 // Package devcloud is an in-process OpenStack API simulator (Keystone v3, Nova v2.1, Glance v2,
-// Neutron v2.0, Octavia v2, Trove v1.0, and Placement's version document) on one loopback
-// listener. Clients written for a real cloud (gophercloud, the openstack CLI,
+// Neutron v2.0, Octavia v2, Trove v1.0, Barbican v1, and Placement's version document) on one
+// loopback listener. Clients written for a real cloud (gophercloud, the openstack CLI,
 // terraform-provider-openstack) run against it unchanged, while a control API under /_devcloud/
 // injects faults, changes timing and reads the timeline.
 //
@@ -14,9 +14,12 @@
 //	GET  /_devcloud/seed      SeedInfo
 //	GET/POST /_devcloud/timing   {"time_scale": 0.01, "delays_seconds": {"server_build": 30, ...}, "token_ttl_seconds": 3600}
 //	GET  /_devcloud/vips      {"vips": [octavia.VIPInfo...], "floating_ips": [FloatingIPTarget...]}: the real
-//	                          127.0.0.1 listeners behind LB listeners, and behind the ACTIVE floating IPs
-//	                          associated with a load balancer's VIP port (a floating address is served
-//	                          on its VIP's listener)
+//	                          127.0.0.1 listeners behind LB listeners, one per HTTP or TERMINATED_HTTPS
+//	                          listener: {"LoadBalancerID", "ListenerID", "VIPAddress", "URL" (http:// or
+//	                          https://), "Protocol", "Address" (host:port)}; and the ACTIVE floating IPs
+//	                          associated with a load balancer's VIP port, served on its VIP's listeners:
+//	                          {"FloatingIPID", "FloatingIPAddress", "PortID", "FixedIPAddress",
+//	                          "LoadBalancerID", "ListenerID", "URL"}
 //	GET/POST /_devcloud/capacity CapacityModel: per-vCPU web node capacity and the number of compute hosts
 //
 // Example: make the next two server builds fail and every 5th compute GET answer 503:
@@ -65,8 +68,16 @@
 //	  trove_instances.go            show, list, delete, update (detach), the instance body
 //	  trove_instances_create.go     POST /instances, replicas
 //	  trove_datastores.go, trove_flavors.go, trove_quotas.go (mgmt/quotas, limits)
+//	barbican.go                     Barbican router, version documents, error bodies, the legacy
+//	                                policy (kmAllowed), list paging, JSON schema checks
+//	  barbican_secrets.go           /v1/secrets: store (one step or PUT of the payload), metadata,
+//	                                payload by Accept, list filters and sort, delete
+//	  barbican_containers.go        /v1/containers: certificate, rsa and generic; /secrets of generic
+//	  barbican_acls.go              /v1/secrets/{id}/acl and /v1/containers/{id}/acl
 //	wire_octavia.go, dataplane_api.go   the core's side of package octavia (Octavia v2 and
 //	                                its data plane: one file per object under octavia/)
+//	  wire_octavia_tls.go           Barbican as Octavia's certificate manager (octavia.KeyManager):
+//	                                read ACL grants with the caller's token, reads as user octavia
 //	webnode/                        the web nodes servers run
 //
 // Quotas are enforced as each service does: Nova's 403 (instances, cores, ram, server groups
@@ -81,8 +92,16 @@
 // router1 (project demo) joins to private-subnet, as on DevStack. A floating IP is DOWN until
 // the simulated L3 agent applied an association (fip_update delay), then ACTIVE.
 //
-// Users: demo/secret (project demo; roles member, reader, load-balancer_member) and
-// admin/secret (project admin; admin), domain Default, region RegionOne. The demo user also
+// Users: demo/secret (project demo; roles member, reader, load-balancer_member, and Barbican's
+// creator, which storing secrets needs as on the lab) and admin/secret (project admin; admin),
+// domain Default, region RegionOne. Octavia's service user octavia (project service; admin,
+// service; SeedInfo.OctaviaUserID) is the one TERMINATED_HTTPS listeners add to the read ACL of
+// their Barbican containers and secrets.
+//
+// TLS: a TERMINATED_HTTPS listener names a certificate container (or a PKCS12 secret) by its
+// full Barbican URL in default_tls_container_ref and sni_container_refs. Octavia checks them
+// as the real API does (octavia/tls.go) and its socket in /_devcloud/vips terminates TLS with
+// them, choosing by SNI, and forwards plain HTTP to the members. The demo user also
 // has the application credential DemoAppCredentialID / DemoAppCredentialSecret.
 //
 // Timeline event kinds from the core (attrs in parentheses): server.created, server.active,

@@ -24,7 +24,7 @@ type FaultSpec struct {
 }
 
 // FaultRule matches requests by service ("compute", "identity", "image", "network",
-// "load-balancer", "database"; "" any), method ("" any) and path (a substring of the path
+// "load-balancer", "database", "key-manager"; "" any), method ("" any) and path (a substring of the path
 // template, e.g. "/servers"; "" any), and then acts with the given probability.
 type FaultRule struct {
 	Service string `json:"service,omitempty"`

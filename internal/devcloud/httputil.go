@@ -81,6 +81,8 @@ func writeServiceError(w http.ResponseWriter, service string, status int, msg st
 		writeJSON(w, status, map[string]any{"errors": []any{map[string]any{"status": status, "title": http.StatusText(status), "detail": msg, "code": "placement.undefined_code"}}})
 	case "load-balancer":
 		writeJSON(w, status, map[string]any{"faultcode": faultCode(status), "faultstring": msg, "debuginfo": nil})
+	case "key-manager":
+		writeBarbicanError(w, status, msg)
 	default: // image: webob's error, plain text or JSON by the Accept header
 		writeGlanceError(w, status, msg)
 	}

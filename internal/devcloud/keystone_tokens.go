@@ -228,6 +228,7 @@ func (c *Cloud) catalog(base, projectID string) []any {
 		{"network", "neutron", "/networking"},
 		{"load-balancer", "octavia", "/load-balancer"},
 		{"placement", "placement", "/placement"},
+		{"key-manager", "barbican", "/key-manager"},
 	}
 	if projectID != "" {
 		svcs = append(svcs, svc{"database", "trove", "/database/v1.0/" + projectID})

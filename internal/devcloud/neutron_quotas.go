@@ -191,7 +191,7 @@ func (nr *neutronReq) updateQuota(project string) {
 	for k, v := range req {
 		n, err := quotaInt(v)
 		if err != nil {
-			neutronError(w, http.StatusBadRequest, "InvalidInput", "Invalid input for operation: '%v' is not an integer.", pyRepr(v))
+			neutronError(w, http.StatusBadRequest, "InvalidInput", "Invalid input for operation: '%v' is not an integer.", pyStr(v))
 			return
 		}
 		if n < -1 {
@@ -235,20 +235,6 @@ func quotaInt(v any) (int, error) {
 		return strconv.Atoi(strings.TrimSpace(n))
 	}
 	return 0, fmt.Errorf("%v is not an integer", v)
-}
-
-// pyRepr renders a JSON value as Python's str() shows it in Neutron's messages.
-func pyRepr(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "None"
-	case bool:
-		if x {
-			return "True"
-		}
-		return "False"
-	}
-	return fmt.Sprint(v)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

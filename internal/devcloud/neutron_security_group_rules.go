@@ -115,7 +115,7 @@ func (c *Cloud) createSGRule(project string, body map[string]any) (map[string]an
 	rule.GroupID, _ = body["security_group_id"].(string)
 	rule.Direction, _ = body["direction"].(string)
 	if rule.Direction != "ingress" && rule.Direction != "egress" {
-		return bad("HTTPBadRequest", "Invalid input for direction. Reason: %s is not in valid_values.", pyRepr(body["direction"]))
+		return bad("HTTPBadRequest", "Invalid input for direction. Reason: %s is not in valid_values.", pyStr(body["direction"]))
 	}
 	if v, ok := body["ethertype"]; ok && v != nil {
 		s, _ := v.(string)
@@ -125,7 +125,7 @@ func (c *Cloud) createSGRule(project string, body map[string]any) (map[string]an
 		case "ipv6":
 			rule.Ethertype = "IPv6"
 		default:
-			return bad("SecurityGroupRuleInvalidEtherType", "Security group rule for ethertype '%s' not supported. Allowed values are ['IPv4', 'IPv6'].", pyRepr(v))
+			return bad("SecurityGroupRuleInvalidEtherType", "Security group rule for ethertype '%s' not supported. Allowed values are ['IPv4', 'IPv6'].", pyStr(v))
 		}
 	}
 	if v, ok := body["protocol"]; ok && v != nil {
@@ -145,7 +145,7 @@ func (c *Cloud) createSGRule(project string, body map[string]any) (map[string]an
 		}
 		n, err := quotaInt(v)
 		if err != nil || n < 0 || n > 65535 {
-			return bad("SecurityGroupInvalidPortValue", "Invalid value for port %s", pyRepr(v))
+			return bad("SecurityGroupInvalidPortValue", "Invalid value for port %s", pyStr(v))
 		}
 		*f.dst = &n
 	}
@@ -222,7 +222,7 @@ func (c *Cloud) createSGRule(project string, body map[string]any) (map[string]an
 func sgProtocol(v any) (string, *neutronErr) {
 	invalid := nErr(http.StatusBadRequest, "SecurityGroupRuleInvalidProtocol",
 		"Security group rule protocol %s not supported. Only protocol values %s and integer representations [0 to 255] are supported.",
-		pyRepr(v), sgProtocolList)
+		pyStr(v), sgProtocolList)
 	switch x := v.(type) {
 	case float64:
 		if x != float64(int(x)) || x < 0 || x > 255 {

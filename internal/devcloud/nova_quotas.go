@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -181,7 +180,7 @@ func (n *novaReq) updateQuotaSet(projectID string, hidden map[string]bool) {
 	for _, k := range sortedKeys(req.QS) {
 		if _, known := defaults[k]; (!known || hidden[k]) && k != "force" {
 			novaError(n.w, http.StatusBadRequest, "Invalid input for field/attribute quota_set. Value: %s. Additional properties are not allowed ('%s' was unexpected)",
-				pyDict(req.QS), k)
+				pyRepr(req.QS), k)
 			return
 		}
 	}
@@ -212,7 +211,7 @@ func (n *novaReq) updateQuotaSet(projectID string, hidden map[string]bool) {
 			}
 			v, _ = strconv.Atoi(x)
 		default:
-			novaError(n.w, http.StatusBadRequest, "Invalid input for field/attribute %s. Value: %s. %s is not of type 'integer', 'string'", k, pyRepr(x), pyRepr(x))
+			novaError(n.w, http.StatusBadRequest, "Invalid input for field/attribute %s. Value: %s. %s is not of type 'integer', 'string'", k, pyStr(x), pyStr(x))
 			return
 		}
 		if v < -1 {
@@ -245,31 +244,6 @@ func (n *novaReq) updateQuotaSet(projectID string, hidden map[string]bool) {
 		}
 	}
 	writeJSON(n.w, http.StatusOK, map[string]any{"quota_set": out})
-}
-
-// pyDict renders a decoded JSON object as Python's str() of a dict, as Nova's schema errors
-// quote the value.
-func pyDict(m map[string]any) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		v := m[k]
-		s := pyRepr(v)
-		switch x := v.(type) {
-		case string:
-			s = "'" + x + "'"
-		case float64:
-			if x == float64(int(x)) {
-				s = strconv.Itoa(int(x))
-			}
-		}
-		parts = append(parts, fmt.Sprintf("'%s': %s", k, s))
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // limits is GET /limits: absolute limits and usage, with the nova-network and personality

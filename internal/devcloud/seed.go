@@ -11,6 +11,9 @@ type SeedInfo struct {
 	AdminProjectID string `json:"admin_project_id"`
 	DemoUserID     string `json:"demo_user_id"`
 	AdminUserID    string `json:"admin_user_id"`
+	// OctaviaUserID is Octavia's service user (project service), which TERMINATED_HTTPS
+	// listeners add to the read ACL of their Barbican containers and secrets.
+	OctaviaUserID string `json:"octavia_user_id"`
 
 	AppCredentialID     string `json:"application_credential_id"`
 	AppCredentialName   string `json:"application_credential_name"`

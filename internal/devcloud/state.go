@@ -45,6 +45,10 @@ type state struct {
 	dbOrder    []string
 	dbQuotas   map[string]map[string]int
 
+	// Barbican (barbican_*.go).
+	secrets    map[string]*kmSecret
+	containers map[string]*kmContainer
+
 	capacity CapacityModel
 	seed     SeedInfo
 }
@@ -72,6 +76,8 @@ func newState() *state {
 		datastores: map[string]*datastore{},
 		dbs:        map[string]*dbInstance{},
 		dbQuotas:   map[string]map[string]int{},
+		secrets:    map[string]*kmSecret{},
+		containers: map[string]*kmContainer{},
 		capacity:   defaultCapacity(),
 
 		floatingIPs:   map[string]*floatingIP{},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+	"github.com/eventscale/terraform-provider-eventscale/internal/journal"
 )
 
 // accPrefix starts the name of everything the acceptance tests create (accName, the probe
@@ -23,7 +26,43 @@ import (
 const accPrefix = "tfacc-"
 
 // TestMain runs the sweepers instead of the tests when -sweep is given (make sweep).
-func TestMain(m *testing.M) { resource.TestMain(m) }
+func TestMain(m *testing.M) {
+	// The provider's address in every test configuration is registry.terraform.io/eventscale/eventscale:
+	// OpenTofu needs the namespace spelled out, and `go test` alone must not depend on make for it.
+	if os.Getenv("TF_ACC_PROVIDER_NAMESPACE") == "" {
+		_ = os.Setenv("TF_ACC_PROVIDER_NAMESPACE", providerNamespace)
+	}
+	// The provider journals into the directory it runs in: the tests' journal goes to a
+	// temporary directory, not into the source tree.
+	cleanup := func() {}
+	if os.Getenv(journal.EnvPath) == "" {
+		if dir, err := os.MkdirTemp("", "eventscale-acc-journal-"); err == nil {
+			_ = os.Setenv(journal.EnvPath, filepath.Join(dir, "journal.jsonl"))
+			cleanup = func() { _ = os.RemoveAll(dir) }
+		}
+	}
+	resource.TestMain(runThen{m: m, after: cleanup})
+}
+
+// runThen runs the tests, then clean-up that resource.TestMain's os.Exit would skip.
+type runThen struct {
+	m     *testing.M
+	after func()
+}
+
+func (r runThen) Run() int {
+	defer r.after()
+	return r.m.Run()
+}
+
+// providerNamespace is the provider's namespace in test configurations.
+const providerNamespace = "eventscale"
+
+// withProviderSource declares the provider's source in a configuration, which the test framework
+// adds to inline configurations itself but not to the ones of an import block step.
+func withProviderSource(cfg string) string {
+	return fmt.Sprintf("terraform {\n  required_providers {\n    eventscale = { source = %q }\n  }\n}\n", os.Getenv("TF_ACC_PROVIDER_NAMESPACE")+"/eventscale") + cfg
+}
 
 func init() {
 	resource.AddTestSweepers("eventscale_load_balancer", &resource.Sweeper{Name: "eventscale_load_balancer", F: sweepLoadBalancers})

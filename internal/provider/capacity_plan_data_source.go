@@ -188,6 +188,11 @@ func (d *capacityPlanDataSource) Read(ctx context.Context, req datasource.ReadRe
 		return
 	}
 	p := planCapacity(m.inputs())
+	if p.WebNodes > maxWebPoolSize {
+		resp.Diagnostics.AddAttributeWarning(path.Root("node_capacity_rps"), "More web nodes than a web pool holds",
+			fmt.Sprintf("The plan asks for %d web nodes; an eventscale_web_pool holds at most %d. Check node_capacity_rps and "+
+				"current_peak_rps (and the multiplier), or spread the event over several pools.", p.WebNodes, maxWebPoolSize))
+	}
 	m.ExpectedPeakRPS = types.Float64Value(p.ExpectedPeakRPS)
 	m.WebNodes = types.Int64Value(p.WebNodes)
 	m.DBReadQPS = types.Float64Value(p.DBReadQPS)
@@ -199,10 +204,17 @@ func (d *capacityPlanDataSource) Read(ctx context.Context, req datasource.ReadRe
 
 // ceilQuotient rounds a quotient up, except that floating-point noise on a whole number
 // (700.0000000000001 for 1000 × 0.7) must not buy a whole extra node.
+// It saturates at maxPlanned: a quotient beyond what int64 holds is an input mistake, not a plan.
 func ceilQuotient(num, den float64) int64 {
 	q := math.Round(num/den*1e9) / 1e9
+	if q >= maxPlanned || math.IsNaN(q) {
+		return maxPlanned
+	}
 	return int64(math.Ceil(q))
 }
+
+// maxPlanned bounds a planned count: far beyond any pool, well within int64.
+const maxPlanned = 1e12
 
 func capNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 

@@ -20,6 +20,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+	"github.com/eventscale/terraform-provider-eventscale/internal/quota"
 	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
 )
 
@@ -162,22 +164,18 @@ func activeReplicas(in []scaling.Instance, primary string) int {
 	return n
 }
 
-func (r *replicaResource) apply(ctx context.Context, m *replicaModel, known []scaling.Instance, state interface {
-	Set(context.Context, any) diag.Diagnostics
-}, diags *diag.Diagnostics) {
+// apply brings the set to replica_count and returns the replicas that exist, error or not.
+// nil with a nil error means the set could not even be built (diags says why).
+func (r *replicaResource) apply(ctx context.Context, m *replicaModel, known []scaling.Instance, diags *diag.Diagnostics) ([]scaling.Instance, error) {
 	set := r.set(ctx, m, known, diags)
 	if set == nil {
-		return
+		return nil, nil
 	}
-	desired := int(m.ReplicaCount.ValueInt64())
-	got, err := set.Apply(ctx, desired)
-	m.Instances = instancesToState(got)
-	if err != nil {
-		m.ReplicaCount = types.Int64Value(int64(activeReplicas(got, m.PrimaryID.ValueString())))
-		diags.AddError(fmt.Sprintf("Bringing replicas %q of %s to %d failed", m.Name.ValueString(), m.PrimaryID.ValueString(), desired),
-			err.Error()+"\n\nThe state lists exactly the replicas that exist now; run apply again to resume.")
+	got, err := set.Apply(ctx, int(m.ReplicaCount.ValueInt64()))
+	if got == nil {
+		got = []scaling.Instance{}
 	}
-	diags.Append(state.Set(ctx, m)...)
+	return got, err
 }
 
 func (r *replicaResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -191,7 +189,25 @@ func (r *replicaResource) Create(ctx context.Context, req resource.CreateRequest
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	plan.ID = types.StringValue(plan.PrimaryID.ValueString() + "/" + plan.Name.ValueString())
-	r.apply(ctx, &plan, nil, &resp.State, &resp.Diagnostics)
+	got, err := r.apply(ctx, &plan, nil, &resp.Diagnostics)
+	if got == nil && err == nil {
+		return
+	}
+	summary := fmt.Sprintf("Creating replicas %q of %s failed", plan.Name.ValueString(), plan.PrimaryID.ValueString())
+	if err != nil && len(got) == 0 {
+		resp.Diagnostics.AddError(summary, err.Error())
+		return
+	}
+	plan.Instances = instancesToState(got)
+	if err != nil {
+		// Saved without an error: an error would make Terraform taint the set, and the next apply
+		// would delete the replicas that serve reads before building new ones.
+		resp.Diagnostics.AddWarning(fmt.Sprintf("Replicas %q created with %d of %d replicas ACTIVE", plan.Name.ValueString(),
+			activeReplicas(got, plan.PrimaryID.ValueString()), plan.ReplicaCount.ValueInt64()),
+			err.Error()+"\n\nThe replicas that exist are kept and listed in state. Run terraform apply again: it adds only what is missing "+
+				"(terraform plan -detailed-exitcode exits 2 until it has).")
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 func (r *replicaResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -250,7 +266,18 @@ func (r *replicaResource) Update(ctx context.Context, req resource.UpdateRequest
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	plan.ID = prior.ID
-	r.apply(ctx, &plan, known, &resp.State, &resp.Diagnostics)
+	got, err := r.apply(ctx, &plan, known, &resp.Diagnostics)
+	if got == nil && err == nil {
+		return
+	}
+	plan.Instances = instancesToState(got)
+	if err != nil {
+		desired := plan.ReplicaCount.ValueInt64()
+		plan.ReplicaCount = types.Int64Value(int64(activeReplicas(got, plan.PrimaryID.ValueString())))
+		resp.Diagnostics.AddError(fmt.Sprintf("Bringing replicas %q of %s to %d failed", plan.Name.ValueString(), plan.PrimaryID.ValueString(), desired),
+			err.Error()+"\n\nThe state lists exactly the replicas that exist now; run apply again to resume.")
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 func (r *replicaResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -308,6 +335,42 @@ func (r *replicaResource) ImportState(ctx context.Context, req resource.ImportSt
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("instances"), types.ListValueMust(instanceObjectType, nil))...)
 }
 
+// checkAtPlan refuses, with read-only calls, a primary Trove does not know (or one that is itself
+// a replica) and an unknown flavor, before any replica is created.
+func (r *replicaResource) checkAtPlan(ctx context.Context, plan replicaModel, diags *diag.Diagnostics) {
+	if r.data == nil {
+		return
+	}
+	db, err := r.data.client.Database(ctx)
+	if err != nil {
+		diags.AddWarning("Replicas not checked at plan time", err.Error())
+		return
+	}
+	if !plan.PrimaryID.IsUnknown() {
+		p, err := db.GetInstance(ctx, plan.PrimaryID.ValueString())
+		switch {
+		case cloud.IsNotFound(err):
+			diags.AddAttributeError(path.Root("primary_id"), "Unknown database instance",
+				fmt.Sprintf("no database instance %s is visible to the project (openstack database instance list)", plan.PrimaryID.ValueString()))
+		case err != nil:
+			diags.AddAttributeWarning(path.Root("primary_id"), "Not checked at plan time", err.Error())
+		case p.ReplicaOf != "":
+			diags.AddAttributeError(path.Root("primary_id"), "Not a primary",
+				fmt.Sprintf("instance %s (%s) is itself a replica of %s: replicate the primary", p.ID, p.Name, p.ReplicaOf))
+		}
+	}
+	if !plan.FlavorID.IsUnknown() {
+		ok, err := db.FlavorExists(ctx, plan.FlavorID.ValueString())
+		switch {
+		case err != nil:
+			diags.AddAttributeWarning(path.Root("flavor_id"), "Not checked at plan time", err.Error())
+		case !ok:
+			diags.AddAttributeError(path.Root("flavor_id"), "Unknown database flavor",
+				fmt.Sprintf("Trove has no flavor %s (openstack database flavor list)", plan.FlavorID.ValueString()))
+		}
+	}
+}
+
 func cutLast(s, sep string) (string, string, bool) {
 	for i := len(s) - len(sep); i >= 0; i-- {
 		if s[i:i+len(sep)] == sep {
@@ -318,6 +381,34 @@ func cutLast(s, sep string) (string, string, bool) {
 }
 
 func (r *replicaResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if !req.Plan.Raw.IsNull() {
+		var plan replicaModel
+		resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+		existing := 0
+		if !req.State.Raw.IsNull() {
+			var prior replicaModel
+			resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+			existing = len(instancesFromState(ctx, prior.Instances, &resp.Diagnostics))
+		}
+		if req.State.Raw.IsNull() {
+			r.checkAtPlan(ctx, plan, &resp.Diagnostics)
+			if resp.Diagnostics.HasError() {
+				return
+			}
+		}
+		if !plan.ReplicaCount.IsUnknown() && !plan.VolumeSize.IsUnknown() {
+			adds := max(0, int(plan.ReplicaCount.ValueInt64())-existing)
+			why := fmt.Sprintf("%d replica(s) of %s", adds, plan.PrimaryID.ValueString())
+			r.data.preflight(ctx, path.Root("replica_count"), fmt.Sprintf("replicas %q", plan.Name.ValueString()), []quota.Need{
+				{Service: quota.Database, Resource: "instances", Count: adds, Why: why},
+				{Service: quota.Database, Resource: "volumes", Count: adds * int(plan.VolumeSize.ValueInt64()),
+					Why: fmt.Sprintf("%s, %d GB each", why, plan.VolumeSize.ValueInt64())},
+			}, &resp.Diagnostics)
+			if resp.Diagnostics.HasError() {
+				return
+			}
+		}
+	}
 	if req.State.Raw.IsNull() {
 		return
 	}

@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/eventscale/terraform-provider-eventscale/internal/devcloud"
 	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
 )
 
@@ -150,6 +152,75 @@ func TestAccDatabaseReplica_CreateGrowShrinkImportDestroy(t *testing.T) {
 				ImportStateId:           target.DatabaseID + "/" + name,
 				ImportStateVerify:       true,
 				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				// An import block followed by a plan of the same configuration: no change at all.
+				ResourceName:    "eventscale_database_replica.reads",
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithID,
+				ImportStateId:   target.DatabaseID + "/" + name,
+				Config:          withProviderSource(replicaConfig(target, name, 1, "")),
+			},
+		},
+	})
+}
+
+func TestAccDatabaseReplica_PartlyFailedCreateIsResumedKeepingTheReplicaThatServes(t *testing.T) {
+	target := accCloud(t)
+	if target.Dev == nil {
+		t.Skip("needs devcloud's fault injection to refuse one replica create")
+	}
+	name := accName(t, "accdbfail")
+	first := map[string]string{}
+	ids := func(s *terraform.State) map[string]string {
+		out := map[string]string{}
+		a := s.RootModule().Resources["eventscale_database_replica.reads"].Primary.Attributes
+		for k, v := range a {
+			if strings.HasPrefix(k, "instances.") && strings.HasSuffix(k, ".name") {
+				out[v] = a[strings.TrimSuffix(k, ".name")+".id"]
+			}
+		}
+		return out
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() {
+					target.Dev.InjectFaults(devcloud.FaultSpec{Rules: []devcloud.FaultRule{
+						{Service: "database", Method: "POST", Path: "/instances", Status: 413, Times: 1}}})
+				},
+				Config:             replicaConfig(target, name, 2, ""),
+				ExpectNonEmptyPlan: true,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckReplicas(target, name, 1),
+					resource.TestCheckResourceAttr("eventscale_database_replica.reads", "instances.#", "1"),
+					func(s *terraform.State) error {
+						for k, v := range ids(s) {
+							first[k] = v
+						}
+						return nil
+					},
+				),
+			},
+			{
+				PreConfig: func() { target.Dev.InjectFaults(devcloud.FaultSpec{}) },
+				Config:    replicaConfig(target, name, 2, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("eventscale_database_replica.reads", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					testAccCheckReplicas(target, name, 2),
+					func(s *terraform.State) error {
+						now := ids(s)
+						for k, v := range first {
+							if now[k] != v {
+								return fmt.Errorf("replica %s was replaced (%s -> %s): the resume must keep it", k, v, now[k])
+							}
+						}
+						return nil
+					},
+				),
 			},
 		},
 	})

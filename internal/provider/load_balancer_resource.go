@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -33,6 +34,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+	"github.com/eventscale/terraform-provider-eventscale/internal/quota"
 )
 
 var (
@@ -41,6 +43,7 @@ var (
 	_ resource.ResourceWithImportState      = (*loadBalancerResource)(nil)
 	_ resource.ResourceWithValidateConfig   = (*loadBalancerResource)(nil)
 	_ resource.ResourceWithConfigValidators = (*loadBalancerResource)(nil)
+	_ resource.ResourceWithModifyPlan       = (*loadBalancerResource)(nil)
 )
 
 // NewLoadBalancerResource is the factory registered in the provider.
@@ -191,9 +194,10 @@ func (r *loadBalancerResource) Schema(ctx context.Context, _ resource.SchemaRequ
 		},
 		Blocks: map[string]schema.Block{
 			"listener": schema.ListNestedBlock{
-				MarkdownDescription: "A listener on the VIP. At least one; each forwards to the pool. Changing the listeners replaces the load balancer.",
-				Validators:          []validator.List{listvalidator.SizeAtLeast(1), listvalidator.IsRequired()},
-				PlanModifiers:       []planmodifier.List{listplanmodifier.RequiresReplace()},
+				MarkdownDescription: "A listener on the VIP. At least one; each forwards to the pool. Listeners are added and " +
+					"removed in place (a listener's protocol and port cannot change in Octavia, so changing them replaces that " +
+					"listener, the new one created before the old one is deleted when the port differs).",
+				Validators: []validator.List{listvalidator.SizeAtLeast(1), listvalidator.IsRequired()},
 				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
 					"protocol": schema.StringAttribute{Required: true, MarkdownDescription: "`HTTP`, `HTTPS` (passed through) or `TCP`.",
 						Validators: []validator.String{stringvalidator.OneOf(listenerProtocols...)}},
@@ -226,12 +230,14 @@ func (r *loadBalancerResource) Schema(ctx context.Context, _ resource.SchemaRequ
 				Attributes: map[string]schema.Attribute{
 					"type": schema.StringAttribute{Optional: true, MarkdownDescription: "`HTTP`, `HTTPS` or `TCP`. Required in the block.",
 						Validators: []validator.String{stringvalidator.OneOf("HTTP", "HTTPS", "TCP")}},
-					"url_path": schema.StringAttribute{Optional: true,
-						MarkdownDescription: "Path an `HTTP`/`HTTPS` check requests; Octavia's default `/` when unset.",
-						Validators:          []validator.String{stringvalidator.RegexMatches(urlPathRE, "must start with /")}},
-					"expected_codes": schema.StringAttribute{Optional: true,
-						MarkdownDescription: "Status codes that mean healthy, e.g. `200`, `200,204` or `200-299`; Octavia's default `200` when unset.",
-						Validators:          []validator.String{stringvalidator.RegexMatches(expectedCodesRE, "must be a code, a list (200,204) or a range (200-299)")}},
+					"url_path": schema.StringAttribute{Optional: true, Computed: true,
+						MarkdownDescription: "Path an `HTTP`/`HTTPS` check requests; when unset, what Octavia chooses (`/`) is read back.",
+						Validators:          []validator.String{stringvalidator.RegexMatches(urlPathRE, "must start with /")},
+						PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+					"expected_codes": schema.StringAttribute{Optional: true, Computed: true,
+						MarkdownDescription: "Status codes that mean healthy, e.g. `200`, `200,204` or `200-299`; when unset, what Octavia chooses (`200`) is read back.",
+						Validators:          []validator.String{stringvalidator.RegexMatches(expectedCodesRE, "must be a code, a list (200,204) or a range (200-299)")},
+						PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 					"delay": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(5),
 						MarkdownDescription: "Seconds between checks. Default `5`.", Validators: []validator.Int64{int64validator.AtLeast(1)}},
 					"timeout": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(3),
@@ -342,6 +348,155 @@ func validateLoadBalancer(m loadBalancerModel) diag.Diagnostics {
 	return diags
 }
 
+// ModifyPlan keeps the ids of children the plan does not touch, so that a plan shows as unknown
+// only what an apply really creates anew.
+func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || (!req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw)) {
+		return
+	}
+	var plan, state loadBalancerModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if req.State.Raw.IsNull() {
+		r.checkVIPAtPlan(ctx, plan, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	r.data.preflight(ctx, path.Root("name"), fmt.Sprintf("load balancer %q", plan.Name.ValueString()), lbNeeds(plan, state, req.State.Raw.IsNull()), &resp.Diagnostics)
+	if req.State.Raw.IsNull() || resp.Diagnostics.HasError() {
+		return
+	}
+	if !listenersEqual(plan.Listeners, state.Listeners) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("listener_ids"), types.ListUnknown(types.StringType))...)
+	}
+	sameMonitor := plan.HealthMonitor != nil && state.HealthMonitor != nil && plan.HealthMonitor.Type.Equal(state.HealthMonitor.Type) &&
+		!state.HealthMonitorID.IsNull()
+	switch {
+	case plan.HealthMonitor == nil:
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("health_monitor_id"), types.StringNull())...)
+	case sameMonitor:
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("health_monitor_id"), state.HealthMonitorID)...)
+	default:
+		// A new monitor: what Octavia chooses for settings left unset is known once it exists.
+		var cfg loadBalancerModel
+		resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+		if cfg.HealthMonitor != nil && cfg.HealthMonitor.URLPath.IsNull() {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("health_monitor").AtName("url_path"), types.StringUnknown())...)
+		}
+		if cfg.HealthMonitor != nil && cfg.HealthMonitor.ExpectedCodes.IsNull() {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("health_monitor").AtName("expected_codes"), types.StringUnknown())...)
+		}
+	}
+	if membersSameSet(plan.Members, state.Members) && !state.MemberIDs.IsNull() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("member_ids"), state.MemberIDs)...)
+	}
+}
+
+// checkVIPAtPlan refuses, with a read-only call, a VIP subnet or network the project cannot see:
+// Octavia would refuse it only after the create was sent.
+func (r *loadBalancerResource) checkVIPAtPlan(ctx context.Context, plan loadBalancerModel, diags *diag.Diagnostics) {
+	if r.data == nil {
+		return
+	}
+	net, err := r.data.client.Network(ctx)
+	if err != nil {
+		diags.AddWarning("VIP not checked at plan time", err.Error())
+		return
+	}
+	check := func(attr string, v types.String, exists func(context.Context, string) (bool, error), what string) {
+		if v.IsNull() || v.IsUnknown() {
+			return
+		}
+		ok, err := exists(ctx, v.ValueString())
+		switch {
+		case err != nil:
+			diags.AddAttributeWarning(path.Root(attr), "Not checked at plan time", err.Error())
+		case !ok:
+			diags.AddAttributeError(path.Root(attr), "Unknown "+what,
+				fmt.Sprintf("no %s %s is visible to the project (openstack %s list)", what, v.ValueString(), what))
+		}
+	}
+	check("vip_subnet_id", plan.VIPSubnetID, net.SubnetExists, "subnet")
+	check("vip_network_id", plan.VIPNetworkID, net.NetworkExists, "network")
+}
+
+// lbNeeds is what the plan adds to Octavia's quotas: the load balancer itself when it is created,
+// and the listeners, pool, monitor and static members it does not have yet.
+func lbNeeds(plan, state loadBalancerModel, creating bool) []quota.Need {
+	name := plan.Name.ValueString()
+	var needs []quota.Need
+	add := func(resource string, n int, why string) {
+		if n > 0 {
+			needs = append(needs, quota.Need{Service: quota.LoadBalancer, Resource: resource, Count: n, Why: why})
+		}
+	}
+	if creating {
+		add("load_balancer", 1, "load balancer "+name)
+	}
+	have := map[string]bool{}
+	for _, l := range state.Listeners {
+		have[fmt.Sprintf("%s:%d", l.Protocol.ValueString(), l.ProtocolPort.ValueInt64())] = true
+	}
+	listeners := 0
+	for _, l := range plan.Listeners {
+		if !have[fmt.Sprintf("%s:%d", l.Protocol.ValueString(), l.ProtocolPort.ValueInt64())] {
+			listeners++
+		}
+	}
+	add("listener", listeners, fmt.Sprintf("%d listener(s) of %s", listeners, name))
+	if state.PoolID.IsNull() || state.PoolID.ValueString() == "" {
+		add("pool", 1, "the pool of "+name)
+	}
+	if plan.HealthMonitor != nil && (state.HealthMonitorID.IsNull() || state.HealthMonitorID.ValueString() == "") {
+		add("health_monitor", 1, "the health monitor of "+name)
+	}
+	members := 0
+	for _, m := range plan.Members {
+		if memberIndex(state.Members, m.key()) < 0 {
+			members++
+		}
+	}
+	add("member", members, fmt.Sprintf("%d static member(s) of %s", members, name))
+	return needs
+}
+
+func listenersEqual(a, b []lbListenerModel) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !a[i].Protocol.Equal(b[i].Protocol) || !a[i].ProtocolPort.Equal(b[i].ProtocolPort) {
+			return false
+		}
+	}
+	return true
+}
+
+// membersSameSet: the same members (address, port and subnet), whatever their weights, which
+// change in place and keep the member's id.
+func membersSameSet(a, b []lbMemberModel) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	in := map[string]types.String{}
+	for _, m := range b {
+		in[m.key()] = m.SubnetID
+	}
+	for _, m := range a {
+		subnet, ok := in[m.key()]
+		if !ok || !subnet.Equal(m.SubnetID) {
+			return false
+		}
+	}
+	return true
+}
+
 func (r *loadBalancerResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.data = configureData(req.ProviderData, &resp.Diagnostics)
 }
@@ -375,6 +530,11 @@ func (m loadBalancerModel) forState() loadBalancerModel {
 	if m.MemberIDs.IsUnknown() {
 		m.MemberIDs = types.MapNull(types.StringType)
 	}
+	if hm := m.HealthMonitor; hm != nil && (hm.URLPath.IsUnknown() || hm.ExpectedCodes.IsUnknown()) {
+		copied := *hm
+		copied.URLPath, copied.ExpectedCodes = nullStr(copied.URLPath), nullStr(copied.ExpectedCodes)
+		m.HealthMonitor = &copied
+	}
 	return m
 }
 
@@ -400,10 +560,6 @@ func (r *loadBalancerResource) Create(ctx context.Context, req resource.CreateRe
 		resp.Diagnostics.Append(resp.State.Set(ctx, m.forState())...)
 		return !resp.Diagnostics.HasError()
 	}
-	fail := func(attr path.Path, summary string, err error) {
-		resp.Diagnostics.AddAttributeError(attr, summary, err.Error()+
-			fmt.Sprintf(" (load balancer %s is kept in state and will be replaced on the next apply)", m.ID.ValueString()))
-	}
 
 	lb, err := api.CreateLoadBalancer(ctx, loadbalancers.CreateOpts{
 		Name: m.Name.ValueString(), VipSubnetID: m.VIPSubnetID.ValueString(), VipNetworkID: m.VIPNetworkID.ValueString(),
@@ -424,65 +580,190 @@ func (r *loadBalancerResource) Create(ctx context.Context, req resource.CreateRe
 	}
 	tflog.Info(ctx, "load balancer created", map[string]any{"id": lb.ID, "vip_address": lb.VipAddress})
 	api.LoadBalancerID = lb.ID
-	if _, err := cloud.WaitLoadBalancer(ctx, api.Client, api.Poll, lb.ID, "ACTIVE"); err != nil {
-		fail(path.Root("id"), "Load balancer did not become ACTIVE", err)
-		return
-	}
-
-	pool, err := api.CreatePool(ctx, m.poolCreateOpts())
-	if err != nil {
-		fail(path.Root("pool"), "Cannot create the pool", err)
-		return
-	}
-	m.PoolID = types.StringValue(pool.ID)
-	if !save() {
-		return
-	}
-	if err := api.WaitChildActive(ctx, "pool "+pool.ID, r.poolStatus(api, pool.ID)); err != nil {
-		fail(path.Root("pool"), "Pool did not become ACTIVE", err)
-		return
-	}
-
-	if m.HealthMonitor != nil {
-		if !r.createMonitor(ctx, api, &m, save, createDiags{resp}) {
+	if err := api.WaitActive(ctx, lb.ID); err != nil {
+		// A load balancer that went to ERROR cannot be finished: the error taints it, and the next
+		// apply replaces it. One still PENDING_CREATE when time ran out is finished by the next apply.
+		if current, gerr := api.GetLoadBalancer(context.WithoutCancel(ctx), lb.ID); gerr == nil && current.ProvisioningStatus != "ERROR" {
+			resp.Diagnostics.AddWarning("Load balancer not ACTIVE yet",
+				fmt.Sprintf("%v\n\nLoad balancer %s is %s and kept; run terraform apply again to finish it in place.", err, lb.ID, current.ProvisioningStatus))
+			partial := m
+			partial.ProvisioningStatus = types.StringValue(current.ProvisioningStatus)
+			resp.Diagnostics.Append(resp.State.Set(ctx, partial.forState())...)
 			return
 		}
-	} else {
-		m.HealthMonitorID = types.StringNull()
+		resp.Diagnostics.AddAttributeError(path.Root("id"), "Load balancer did not become ACTIVE",
+			err.Error()+fmt.Sprintf(" (load balancer %s is kept in state and will be replaced on the next apply)", lb.ID))
+		return
 	}
 
-	ids := make([]string, 0, len(m.Listeners))
-	for i, l := range m.Listeners {
+	// Every child is built by the same steps an update takes, from a load balancer with none.
+	cur := m
+	cur.Pool, cur.HealthMonitor, cur.Listeners, cur.Members = nil, nil, nil, nil
+	cur.PoolID, cur.HealthMonitorID = types.StringNull(), types.StringNull()
+	cur.ListenerIDs, cur.MemberIDs = types.ListNull(types.StringType), types.MapNull(types.StringType)
+	var converged diag.Diagnostics
+	saveCur := func() bool {
+		converged.Append(resp.State.Set(ctx, cur.forState())...)
+		return !converged.HasError()
+	}
+	if !r.converge(ctx, api, m, &cur, saveCur, &converged) {
+		// Saved without an error: an error would make Terraform taint the load balancer and replace
+		// it, with a new VIP. The state holds the configuration and the ids of what exists; the
+		// next refresh shows what is missing and the next apply adds it in place.
+		for _, d := range converged {
+			if d.Severity() == diag.SeverityError {
+				resp.Diagnostics.AddWarning("Load balancer created incompletely: "+d.Summary(),
+					d.Detail()+fmt.Sprintf("\n\nLoad balancer %s (VIP %s) is kept. Run terraform apply again: it adds only what is "+
+						"missing, in place (terraform plan -detailed-exitcode exits 2 until it has).", m.ID.ValueString(), m.VIPAddress.ValueString()))
+			} else {
+				resp.Diagnostics.Append(d)
+			}
+		}
+		partial := m
+		partial.PoolID, partial.HealthMonitorID, partial.ListenerIDs, partial.MemberIDs = cur.PoolID, cur.HealthMonitorID, cur.ListenerIDs, cur.MemberIDs
+		partial.ProvisioningStatus, partial.OperatingStatus = cur.ProvisioningStatus, cur.OperatingStatus
+		resp.Diagnostics.Append(resp.State.Set(ctx, partial.forState())...)
+		return
+	}
+	resp.Diagnostics.Append(converged...)
+	r.refreshStatus(ctx, api, &cur, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, cur.forState())...)
+}
+
+// converge brings the load balancer from cur (what Octavia has, as recorded in state) to plan,
+// one Octavia change at a time: the load balancer's name, the pool (created when missing), the
+// health monitor, the listeners and the static members. Each change is saved to state as soon
+// as Octavia accepts it, so that a failure half-way leaves a state whose next plan shows
+// exactly what is still to do, and the next apply does it in place.
+func (r *loadBalancerResource) converge(ctx context.Context, api *cloud.LoadBalancer, plan loadBalancerModel, cur *loadBalancerModel,
+	save func() bool, diags *diag.Diagnostics) bool {
+	id := cur.ID.ValueString()
+	if !plan.Name.Equal(cur.Name) {
+		name := plan.Name.ValueString()
+		if err := api.UpdateLoadBalancer(ctx, id, loadbalancers.UpdateOpts{Name: &name}); err != nil {
+			diags.AddAttributeError(path.Root("name"), "Cannot rename the load balancer", err.Error())
+			return false
+		}
+	}
+	if cur.PoolID.IsNull() || cur.PoolID.ValueString() == "" {
+		cur.Name = plan.Name
+		pool, err := api.CreatePool(ctx, plan.poolCreateOpts(id))
+		if err != nil {
+			diags.AddAttributeError(path.Root("pool"), "Cannot create the pool", err.Error())
+			return false
+		}
+		cur.PoolID, cur.Pool = types.StringValue(pool.ID), plan.Pool
+		if !save() {
+			return false
+		}
+		if err := api.WaitChildActive(ctx, "pool "+pool.ID, r.poolStatus(api, pool.ID)); err != nil {
+			diags.AddAttributeError(path.Root("pool"), "Pool did not become ACTIVE", err.Error())
+			return false
+		}
+	} else if u, changed := poolUpdate(*cur, plan); changed {
+		if err := api.UpdatePool(ctx, cur.PoolID.ValueString(), u); err != nil {
+			if !plan.Name.Equal(cur.Name) {
+				cur.Name = plan.Name // the load balancer itself was renamed
+				save()
+			}
+			diags.AddAttributeError(path.Root("pool"), "Cannot update the pool", err.Error())
+			return false
+		}
+	}
+	cur.Name, cur.Pool = plan.Name, plan.Pool
+	if !save() {
+		return false
+	}
+	return r.updateMonitor(ctx, api, plan, cur, save, diags) &&
+		r.updateListeners(ctx, api, plan, cur, save, diags) &&
+		r.updateMembers(ctx, api, plan, cur, save, diags)
+}
+
+// updateListeners brings the listeners from cur to plan. A listener is its protocol and port,
+// which Octavia cannot change: a listener no longer configured is deleted, a new one created,
+// new ports first so that moving a service to another port never leaves it without a listener.
+func (r *loadBalancerResource) updateListeners(ctx context.Context, api *cloud.LoadBalancer, plan loadBalancerModel, cur *loadBalancerModel,
+	save func() bool, diags *diag.Diagnostics) bool {
+	key := func(l lbListenerModel) string {
+		return fmt.Sprintf("%s:%d", l.Protocol.ValueString(), l.ProtocolPort.ValueInt64())
+	}
+	var ids []string
+	if !cur.ListenerIDs.IsNull() && !cur.ListenerIDs.IsUnknown() {
+		diags.Append(cur.ListenerIDs.ElementsAs(ctx, &ids, false)...)
+	}
+	have := map[string]string{} // key -> id
+	usedPorts := map[int64]bool{}
+	for i, l := range cur.Listeners {
+		if i < len(ids) {
+			have[key(l)] = ids[i]
+			usedPorts[l.ProtocolPort.ValueInt64()] = true
+		}
+	}
+	wanted := map[string]bool{}
+	for _, l := range plan.Listeners {
+		wanted[key(l)] = true
+	}
+	record := func() bool {
+		var ls []lbListenerModel
+		var lids []string
+		for _, l := range append(append([]lbListenerModel(nil), plan.Listeners...), cur.Listeners...) {
+			if id, ok := have[key(l)]; ok && !slices.Contains(lids, id) {
+				ls, lids = append(ls, l), append(lids, id)
+			}
+		}
+		cur.Listeners, cur.ListenerIDs = ls, stringListValue(lids)
+		return save()
+	}
+	create := func(i int, l lbListenerModel) bool {
 		lis, err := api.CreateListener(ctx, listeners.CreateOpts{
-			LoadbalancerID: lb.ID, Protocol: listeners.Protocol(l.Protocol.ValueString()),
-			ProtocolPort: int(l.ProtocolPort.ValueInt64()), DefaultPoolID: pool.ID,
-			Name: fmt.Sprintf("%s-%s-%d", m.Name.ValueString(), l.Protocol.ValueString(), l.ProtocolPort.ValueInt64()),
+			LoadbalancerID: cur.ID.ValueString(), Protocol: listeners.Protocol(l.Protocol.ValueString()),
+			ProtocolPort: int(l.ProtocolPort.ValueInt64()), DefaultPoolID: cur.PoolID.ValueString(),
+			Name: fmt.Sprintf("%s-%s-%d", plan.Name.ValueString(), l.Protocol.ValueString(), l.ProtocolPort.ValueInt64()),
 		})
 		if err != nil {
-			fail(path.Root("listener").AtListIndex(i), "Cannot create the listener", err)
-			return
+			diags.AddAttributeError(path.Root("listener").AtListIndex(i), "Cannot create the listener", err.Error())
+			return false
 		}
-		ids = append(ids, lis.ID)
-		m.ListenerIDs = stringListValue(ids)
-		if !save() {
-			return
+		have[key(l)] = lis.ID
+		if !record() {
+			return false
 		}
 		if err := api.WaitChildActive(ctx, "listener "+lis.ID, r.listenerStatus(api, lis.ID)); err != nil {
-			fail(path.Root("listener").AtListIndex(i), "Listener did not become ACTIVE", err)
-			return
+			diags.AddAttributeError(path.Root("listener").AtListIndex(i), "Listener did not become ACTIVE", err.Error())
+			return false
+		}
+		return true
+	}
+	// New listeners on free ports first.
+	for i, l := range plan.Listeners {
+		if _, ok := have[key(l)]; !ok && !usedPorts[l.ProtocolPort.ValueInt64()] {
+			if !create(i, l) {
+				return false
+			}
 		}
 	}
-	m.ListenerIDs = stringListValue(ids)
-
-	memberIDs := map[string]string{}
-	m.MemberIDs = stringMapValue(memberIDs)
-	for i, mem := range m.Members {
-		if !r.createMember(ctx, api, &m, i, mem, memberIDs, save, createDiags{resp}) {
-			return
+	for _, l := range cur.Listeners {
+		id, ok := have[key(l)]
+		if !ok || wanted[key(l)] {
+			continue
+		}
+		if err := api.DeleteListener(ctx, id); err != nil {
+			diags.AddAttributeError(path.Root("listener"), "Cannot delete listener "+key(l), err.Error())
+			return false
+		}
+		delete(have, key(l))
+		if !record() {
+			return false
 		}
 	}
-	r.refreshStatus(ctx, api, &m, &resp.Diagnostics)
-	save()
+	for i, l := range plan.Listeners {
+		if _, ok := have[key(l)]; !ok {
+			if !create(i, l) {
+				return false
+			}
+		}
+	}
+	return record()
 }
 
 func (m *loadBalancerModel) setVIP(lb *loadbalancers.LoadBalancer) {
@@ -496,10 +777,10 @@ func (m *loadBalancerModel) setVIP(lb *loadbalancers.LoadBalancer) {
 
 func (m loadBalancerModel) poolName() string { return m.Name.ValueString() + "-pool" }
 
-func (m loadBalancerModel) poolCreateOpts() pools.CreateOpts {
+func (m loadBalancerModel) poolCreateOpts(loadBalancerID string) pools.CreateOpts {
 	opts := pools.CreateOpts{
 		LBMethod: pools.LBMethod(m.Pool.LBMethod.ValueString()), Protocol: pools.Protocol(m.Pool.Protocol.ValueString()),
-		LoadbalancerID: m.ID.ValueString(), Name: m.poolName(),
+		LoadbalancerID: loadBalancerID, Name: m.poolName(),
 	}
 	if sp := m.Pool.SessionPersistence; sp != nil {
 		opts.Persistence = &pools.SessionPersistence{Type: sp.Type.ValueString(), CookieName: sp.CookieName.ValueString()}
@@ -515,10 +796,10 @@ func (m lbMonitorModel) createOpts(poolID, name string) monitors.CreateOpts {
 	}
 }
 
-func (r *loadBalancerResource) createMonitor(ctx context.Context, api *cloud.LoadBalancer, m *loadBalancerModel, save func() bool, resp diagsHolder) bool {
+func (r *loadBalancerResource) createMonitor(ctx context.Context, api *cloud.LoadBalancer, m *loadBalancerModel, save func() bool, diags *diag.Diagnostics) bool {
 	mon, err := api.CreateMonitor(ctx, m.HealthMonitor.createOpts(m.PoolID.ValueString(), m.Name.ValueString()+"-monitor"))
 	if err != nil {
-		resp.diags().AddAttributeError(path.Root("health_monitor"), "Cannot create the health monitor", err.Error())
+		diags.AddAttributeError(path.Root("health_monitor"), "Cannot create the health monitor", err.Error())
 		return false
 	}
 	m.HealthMonitorID = types.StringValue(mon.ID)
@@ -532,21 +813,41 @@ func (r *loadBalancerResource) createMonitor(ctx context.Context, api *cloud.Loa
 		}
 		return got.ProvisioningStatus, nil
 	}); err != nil {
-		resp.diags().AddAttributeError(path.Root("health_monitor"), "Health monitor did not become ACTIVE", err.Error())
+		diags.AddAttributeError(path.Root("health_monitor"), "Health monitor did not become ACTIVE", err.Error())
 		return false
 	}
-	return true
+	return r.readBackMonitor(ctx, api, m, mon.ID, save, diags)
+}
+
+// readBackMonitor records what Octavia chose for the monitor settings the configuration left unset.
+func (r *loadBalancerResource) readBackMonitor(ctx context.Context, api *cloud.LoadBalancer, m *loadBalancerModel, id string,
+	save func() bool, diags *diag.Diagnostics) bool {
+	got, err := api.GetMonitor(ctx, id)
+	if err != nil {
+		diags.AddAttributeError(path.Root("health_monitor"), "Cannot read the health monitor back", err.Error())
+		return false
+	}
+	hm := *m.HealthMonitor
+	fromCloud := monitorFromCloud(got)
+	if hm.URLPath.IsUnknown() || hm.URLPath.IsNull() {
+		hm.URLPath = fromCloud.URLPath
+	}
+	if hm.ExpectedCodes.IsUnknown() || hm.ExpectedCodes.IsNull() {
+		hm.ExpectedCodes = fromCloud.ExpectedCodes
+	}
+	m.HealthMonitor = &hm
+	return save()
 }
 
 func (r *loadBalancerResource) createMember(ctx context.Context, api *cloud.LoadBalancer, m *loadBalancerModel, i int, mem lbMemberModel,
-	ids map[string]string, save func() bool, resp diagsHolder) bool {
+	ids map[string]string, save func() bool, diags *diag.Diagnostics) bool {
 	weight := int(mem.Weight.ValueInt64())
 	created, err := api.CreateMember(ctx, m.PoolID.ValueString(), pools.CreateMemberOpts{
 		Address: mem.Address.ValueString(), ProtocolPort: int(mem.ProtocolPort.ValueInt64()), Weight: &weight,
 		SubnetID: mem.SubnetID.ValueString(), Name: "static-" + mem.Address.ValueString(), Tags: []string{staticMemberTag},
 	})
 	if err != nil {
-		resp.diags().AddAttributeError(path.Root("members").AtListIndex(i), "Cannot add the static member", err.Error())
+		diags.AddAttributeError(path.Root("members").AtListIndex(i), "Cannot add the static member", err.Error())
 		return false
 	}
 	ids[mem.key()] = created.ID
@@ -562,22 +863,11 @@ func (r *loadBalancerResource) createMember(ctx context.Context, api *cloud.Load
 		}
 		return got.ProvisioningStatus, nil
 	}); err != nil {
-		resp.diags().AddAttributeError(path.Root("members").AtListIndex(i), "Static member did not become ACTIVE", err.Error())
+		diags.AddAttributeError(path.Root("members").AtListIndex(i), "Static member did not become ACTIVE", err.Error())
 		return false
 	}
 	return true
 }
-
-// diagsHolder lets the create and update paths share the child helpers.
-type diagsHolder interface{ diags() *diag.Diagnostics }
-
-type createDiags struct{ *resource.CreateResponse }
-
-func (c createDiags) diags() *diag.Diagnostics { return &c.Diagnostics }
-
-type updateDiags struct{ *resource.UpdateResponse }
-
-func (u updateDiags) diags() *diag.Diagnostics { return &u.Diagnostics }
 
 func (r *loadBalancerResource) poolStatus(api *cloud.LoadBalancer, id string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
@@ -695,7 +985,10 @@ func (r *loadBalancerResource) readPool(ctx context.Context, api *cloud.LoadBala
 	imported := m.PoolID.IsNull()
 	if imported {
 		if len(lb.Pools) == 0 {
-			return fmt.Errorf("load balancer %s has no pool", lb.ID)
+			// Not built yet (a create that stopped early): the plan shows the pool to add.
+			m.Pool, m.HealthMonitor, m.HealthMonitorID, m.Members = nil, nil, types.StringNull(), nil
+			m.MemberIDs = types.MapNull(types.StringType)
+			return nil
 		}
 		m.PoolID = types.StringValue(lb.Pools[0].ID)
 		if len(lb.Pools) > 1 {
@@ -741,7 +1034,7 @@ func (r *loadBalancerResource) readPool(ctx context.Context, api *cloud.LoadBala
 			return err
 		default:
 			m.HealthMonitorID = types.StringValue(mon.ID)
-			m.HealthMonitor = monitorFromCloud(mon, m.HealthMonitor)
+			m.HealthMonitor = monitorFromCloud(mon)
 		}
 	} else {
 		m.HealthMonitor = nil
@@ -750,18 +1043,19 @@ func (r *loadBalancerResource) readPool(ctx context.Context, api *cloud.LoadBala
 	return r.readMembers(ctx, api, m)
 }
 
-// monitorFromCloud keeps url_path and expected_codes null where the configuration left them
-// to Octavia's defaults, so that an unset attribute does not show a difference.
-func monitorFromCloud(mon *monitors.Monitor, prior *lbMonitorModel) *lbMonitorModel {
+// monitorFromCloud reads the monitor back as Octavia has it; url_path and expected_codes, left
+// unset, hold what Octavia chose (HTTP and HTTPS monitors only: a TCP monitor has neither).
+func monitorFromCloud(mon *monitors.Monitor) *lbMonitorModel {
 	out := &lbMonitorModel{Type: types.StringValue(mon.Type), Delay: types.Int64Value(int64(mon.Delay)),
 		Timeout: types.Int64Value(int64(mon.Timeout)), MaxRetries: types.Int64Value(int64(mon.MaxRetries)),
 		URLPath: types.StringNull(), ExpectedCodes: types.StringNull()}
-	isHTTP := mon.Type == "HTTP" || mon.Type == "HTTPS"
-	if isHTTP && mon.URLPath != "" && (prior == nil || !prior.URLPath.IsNull()) {
-		out.URLPath = types.StringValue(mon.URLPath)
-	}
-	if isHTTP && mon.ExpectedCodes != "" && (prior == nil || !prior.ExpectedCodes.IsNull()) {
-		out.ExpectedCodes = types.StringValue(mon.ExpectedCodes)
+	if mon.Type == "HTTP" || mon.Type == "HTTPS" {
+		if mon.URLPath != "" {
+			out.URLPath = types.StringValue(mon.URLPath)
+		}
+		if mon.ExpectedCodes != "" {
+			out.ExpectedCodes = types.StringValue(mon.ExpectedCodes)
+		}
 	}
 	return out
 }
@@ -851,12 +1145,6 @@ func (r *loadBalancerResource) Update(ctx context.Context, req resource.UpdateRe
 		resp.Diagnostics.AddError("Cannot reach the load-balancer service", err.Error())
 		return
 	}
-	if state.PoolID.IsNull() {
-		resp.Diagnostics.AddAttributeError(path.Root("pool_id"), "The load balancer has no pool",
-			fmt.Sprintf("Pool of load balancer %s was deleted outside Terraform; replace the load balancer (terraform apply -replace=<address>).", id))
-		return
-	}
-
 	// cur is what Octavia has now: it starts as the prior state and takes each change once
 	// Octavia accepted it, so that an update failing half-way leaves a state whose next plan
 	// shows exactly the changes still to make.
@@ -866,37 +1154,12 @@ func (r *loadBalancerResource) Update(ctx context.Context, req resource.UpdateRe
 		resp.Diagnostics.Append(resp.State.Set(ctx, cur.forState())...)
 		return !resp.Diagnostics.HasError()
 	}
-
-	if !plan.Name.Equal(state.Name) {
-		name := plan.Name.ValueString()
-		if err := api.UpdateLoadBalancer(ctx, id, loadbalancers.UpdateOpts{Name: &name}); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("name"), "Cannot rename the load balancer", err.Error())
-			return
-		}
-	}
-	if u, changed := poolUpdate(state, plan); changed {
-		if err := api.UpdatePool(ctx, state.PoolID.ValueString(), u); err != nil {
-			if !plan.Name.Equal(state.Name) {
-				cur.Name = plan.Name // the load balancer itself was renamed
-				save()
-			}
-			resp.Diagnostics.AddAttributeError(path.Root("pool"), "Cannot update the pool", err.Error())
-			return
-		}
-	}
-	cur.Name, cur.Pool = plan.Name, plan.Pool
-	if !save() {
-		return
-	}
-
-	if !r.updateMonitor(ctx, api, plan, &cur, save, resp) {
-		return
-	}
-	if !r.updateMembers(ctx, api, plan, &cur, save, resp) {
+	if !r.converge(ctx, api, plan, &cur, save, &resp.Diagnostics) {
 		return
 	}
 	final := plan
 	final.ID, final.PoolID, final.ListenerIDs, final.HealthMonitorID, final.MemberIDs = cur.ID, cur.PoolID, cur.ListenerIDs, cur.HealthMonitorID, cur.MemberIDs
+	final.HealthMonitor = cur.HealthMonitor
 	final.VIPAddress, final.VIPPortID, final.VIPSubnetID, final.VIPNetworkID = cur.VIPAddress, cur.VIPPortID, cur.VIPSubnetID, cur.VIPNetworkID
 	final.ProvisioningStatus, final.OperatingStatus = cur.ProvisioningStatus, cur.OperatingStatus
 	r.refreshStatus(ctx, api, &final, &resp.Diagnostics)
@@ -932,13 +1195,13 @@ func poolUpdate(state, plan loadBalancerModel) (cloud.PoolUpdate, bool) {
 // updateMonitor brings the monitor from cur to plan: delete, create, re-create on a new type,
 // or update its settings.
 func (r *loadBalancerResource) updateMonitor(ctx context.Context, api *cloud.LoadBalancer, plan loadBalancerModel, cur *loadBalancerModel,
-	save func() bool, resp *resource.UpdateResponse) bool {
+	save func() bool, diags *diag.Diagnostics) bool {
 	before, after := cur.HealthMonitor, plan.HealthMonitor
 	hasID := !cur.HealthMonitorID.IsNull() && cur.HealthMonitorID.ValueString() != ""
 	recreate := hasID && after != nil && before != nil && !after.Type.Equal(before.Type)
 	if hasID && (after == nil || recreate) {
 		if err := api.DeleteMonitor(ctx, cur.HealthMonitorID.ValueString()); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("health_monitor"), "Cannot delete the health monitor", err.Error())
+			diags.AddAttributeError(path.Root("health_monitor"), "Cannot delete the health monitor", err.Error())
 			return false
 		}
 		cur.HealthMonitor, cur.HealthMonitorID = nil, types.StringNull()
@@ -953,7 +1216,7 @@ func (r *loadBalancerResource) updateMonitor(ctx context.Context, api *cloud.Loa
 		return true
 	case !hasID:
 		cur.HealthMonitor = after
-		return r.createMonitor(ctx, api, cur, save, updateDiags{resp})
+		return r.createMonitor(ctx, api, cur, save, diags)
 	}
 	if before != nil && after.Delay.Equal(before.Delay) && after.Timeout.Equal(before.Timeout) && after.MaxRetries.Equal(before.MaxRetries) &&
 		after.URLPath.Equal(before.URLPath) && after.ExpectedCodes.Equal(before.ExpectedCodes) {
@@ -962,22 +1225,22 @@ func (r *loadBalancerResource) updateMonitor(ctx context.Context, api *cloud.Loa
 	opts := monitors.UpdateOpts{Delay: int(after.Delay.ValueInt64()), Timeout: int(after.Timeout.ValueInt64()),
 		MaxRetries: int(after.MaxRetries.ValueInt64()), URLPath: after.URLPath.ValueString(), ExpectedCodes: after.ExpectedCodes.ValueString()}
 	if err := api.UpdateMonitor(ctx, cur.HealthMonitorID.ValueString(), opts); err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("health_monitor"), "Cannot update the health monitor", err.Error())
+		diags.AddAttributeError(path.Root("health_monitor"), "Cannot update the health monitor", err.Error())
 		return false
 	}
 	cur.HealthMonitor = after
-	return save()
+	return r.readBackMonitor(ctx, api, cur, cur.HealthMonitorID.ValueString(), save, diags)
 }
 
 // updateMembers removes, re-weights and adds static members, one Octavia change at a time,
 // recording each change in state at once. Members of the web pool are never looked at: only
 // the ids in member_ids are touched.
 func (r *loadBalancerResource) updateMembers(ctx context.Context, api *cloud.LoadBalancer, plan loadBalancerModel, cur *loadBalancerModel,
-	save func() bool, resp *resource.UpdateResponse) bool {
+	save func() bool, diags *diag.Diagnostics) bool {
 	poolID, lbID := cur.PoolID.ValueString(), cur.ID.ValueString()
 	ids := map[string]string{}
 	if !cur.MemberIDs.IsNull() && !cur.MemberIDs.IsUnknown() {
-		resp.Diagnostics.Append(cur.MemberIDs.ElementsAs(ctx, &ids, false)...)
+		diags.Append(cur.MemberIDs.ElementsAs(ctx, &ids, false)...)
 	}
 	wanted := map[string]lbMemberModel{}
 	for _, mem := range plan.Members {
@@ -990,11 +1253,11 @@ func (r *loadBalancerResource) updateMembers(ctx context.Context, api *cloud.Loa
 		}
 		if id, ok := ids[k]; ok {
 			if err := api.DeleteMember(ctx, poolID, id); err != nil {
-				resp.Diagnostics.AddAttributeError(path.Root("members"), "Cannot remove static member "+k, err.Error())
+				diags.AddAttributeError(path.Root("members"), "Cannot remove static member "+k, err.Error())
 				return false
 			}
 			if err := api.WaitActive(ctx, lbID); err != nil {
-				resp.Diagnostics.AddAttributeError(path.Root("members"), "Load balancer did not become ACTIVE after removing "+k, err.Error())
+				diags.AddAttributeError(path.Root("members"), "Load balancer did not become ACTIVE after removing "+k, err.Error())
 				return false
 			}
 			delete(ids, k)
@@ -1010,7 +1273,7 @@ func (r *loadBalancerResource) updateMembers(ctx context.Context, api *cloud.Loa
 		id, exists := ids[k]
 		if !exists {
 			cur.Members = append(cur.Members, mem)
-			if !r.createMember(ctx, api, cur, i, mem, ids, save, updateDiags{resp}) {
+			if !r.createMember(ctx, api, cur, i, mem, ids, save, diags) {
 				return false
 			}
 			continue
@@ -1021,11 +1284,11 @@ func (r *loadBalancerResource) updateMembers(ctx context.Context, api *cloud.Loa
 		}
 		w := int(mem.Weight.ValueInt64())
 		if err := api.UpdateMember(ctx, poolID, id, &w, nil); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("members").AtListIndex(i).AtName("weight"), "Cannot change the weight of "+k, err.Error())
+			diags.AddAttributeError(path.Root("members").AtListIndex(i).AtName("weight"), "Cannot change the weight of "+k, err.Error())
 			return false
 		}
 		if err := api.WaitActive(ctx, lbID); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("members").AtListIndex(i).AtName("weight"), "Load balancer did not become ACTIVE", err.Error())
+			diags.AddAttributeError(path.Root("members").AtListIndex(i).AtName("weight"), "Load balancer did not become ACTIVE", err.Error())
 			return false
 		}
 		if j >= 0 {
@@ -1101,7 +1364,7 @@ func (ipAddressValidator) ValidateString(_ context.Context, req validator.String
 		return
 	}
 	if net.ParseIP(req.ConfigValue.ValueString()) == nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid member address",
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+req.Path.String(),
 			fmt.Sprintf("%q is not an IP address; Octavia members are addressed by IP (the server's fixed address).", req.ConfigValue.ValueString()))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -37,6 +38,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/eventscale/terraform-provider-eventscale/internal/journal"
+	"github.com/eventscale/terraform-provider-eventscale/internal/journal/fromloadtest"
 	"github.com/eventscale/terraform-provider-eventscale/internal/loadtest"
 )
 
@@ -50,7 +53,14 @@ var (
 func NewLoadTestResource() resource.Resource { return &loadTestResource{} }
 
 // loadTestResource needs no cloud client: it only sends HTTP requests to the URL it is given.
-type loadTestResource struct{}
+type loadTestResource struct{ data *providerData }
+
+var _ resource.ResourceWithConfigure = (*loadTestResource)(nil)
+
+// Configure takes the provider's journal; a load test calls no cloud API.
+func (r *loadTestResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = configureData(req.ProviderData, &resp.Diagnostics)
+}
 
 type loadTestModel struct {
 	ID         types.String   `tfsdk:"id"`
@@ -66,6 +76,7 @@ type loadTestModel struct {
 	Thresholds types.Object   `tfsdk:"thresholds"`
 	Triggers   types.Map      `tfsdk:"triggers"`
 	ReportPath types.String   `tfsdk:"report_path"`
+	Label      types.String   `tfsdk:"label"`
 	Timeouts   timeouts.Value `tfsdk:"timeouts"`
 
 	StartedAt    types.String  `tfsdk:"started_at"`
@@ -185,6 +196,11 @@ func (r *loadTestResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"triggers": schema.MapAttribute{Optional: true, ElementType: types.StringType, PlanModifiers: replaceMap,
 				MarkdownDescription: "Arbitrary values that re-run the test when they change, e.g. " +
 					"`{ pool_size = eventscale_web_pool.web.size }`."},
+			"label": schema.StringAttribute{Optional: true, PlanModifiers: replaceString,
+				MarkdownDescription: "What the test is in the event's story: `baseline`, `tuned`, `peak`, or `steady` for background " +
+					"traffic during a scale-back. The journal and the review after the event name the test by it (default: the host " +
+					"of `url`); `steady` is left out of the capacity findings.",
+				Validators: []validator.String{stringvalidator.RegexMatches(regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$`), "must be 1-63 letters, digits, '.', '_' or '-'")}},
 			"report_path": schema.StringAttribute{Optional: true, PlanModifiers: replaceString,
 				MarkdownDescription: "Where to write a self-contained HTML report (charts of latency and rate per second, " +
 					"summary, thresholds). Written whether the test passes or not; missing directories are created. " +
@@ -334,7 +350,23 @@ func (r *loadTestResource) Create(ctx context.Context, req resource.CreateReques
 		}
 	}
 
+	var rec *fromloadtest.Recorder
+	if r.data != nil && r.data.journal != nil {
+		label := m.Label.ValueString()
+		if label == "" {
+			label = journal.Target(spec.URL)
+		}
+		rec = fromloadtest.NewRecorder(r.data.journal, "eventscale_load_test."+label, label, spec, 0)
+		logProgress := spec.Progress
+		spec.Progress = func(p loadtest.Progress) {
+			logProgress(p)
+			rec.Progress(p)
+		}
+	}
 	res, runErr := loadtest.Run(runCtx, spec)
+	if rec != nil {
+		rec.Result(spec, res, runErr)
+	}
 	violations := spec.Thresholds.Evaluate(res)
 	m.ID = types.StringValue(newRunID())
 	setResults(&m, res, violations, runErr == nil && len(violations) == 0)

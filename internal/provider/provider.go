@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+	"github.com/eventscale/terraform-provider-eventscale/internal/journal"
 )
 
 var _ provider.Provider = (*eventscaleProvider)(nil)
@@ -59,6 +60,8 @@ type providerModel struct {
 	EndpointType                types.String `tfsdk:"endpoint_type"`
 	EndpointOverrides           types.Map    `tfsdk:"endpoint_overrides"`
 	MaxRetries                  types.Int64  `tfsdk:"max_retries"`
+	Preflight                   types.String `tfsdk:"preflight"`
+	Journal                     types.String `tfsdk:"journal"`
 }
 
 func (p *eventscaleProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -113,6 +116,23 @@ func (p *eventscaleProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 					"(honouring `Retry-After`, with capped exponential backoff). Requests that create objects are never re-sent once "+
 					"the cloud may have acted on them. Defaults to `OS_MAX_RETRIES`, then %d.", cloud.DefaultMaxRetries),
 				Validators: []validator.Int64{int64validator.Between(0, 50)}},
+			"journal": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "File the provider appends its journal to: one JSON line per step of every scale-out, " +
+					"rolling replacement and scale-back (node, step, elapsed time, time left of the drain, the load balancer's " +
+					"active connections, what comes next), and the load tests, capacity plan, quota pre-flight and backups. " +
+					"Follow it in a second terminal with `eventscale watch` (`go install " +
+					"github.com/eventscale/terraform-provider-eventscale/tools/eventscale@latest`); `eventscale review` renders " +
+					"the review after the event from it. Relative to the directory Terraform runs in. Defaults to " +
+					"`EVENTSCALE_JOURNAL`, then `" + journal.DefaultPath + "`. The same steps are logged at INFO " +
+					"(`TF_LOG_PROVIDER=INFO`)."},
+			"preflight": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "The quota pre-flight at plan time: `error` (default) refuses a plan the project's quotas " +
+					"cannot hold, before anything is created, naming each quota (limit, in use, needed) and the request to send " +
+					"to the cloud's operator; `warn` reports it and lets the apply try; `off` skips it. Nova (instances, cores, " +
+					"RAM, server groups, server group members), Octavia (load balancers, listeners, pools, health monitors, " +
+					"members), Neutron (floating IPs, security groups and rules, ports) and Trove (instances, volumes) are " +
+					"checked; a quota API the cloud lacks or forbids is a warning, never a failure.",
+				Validators: []validator.String{stringvalidator.OneOf(preflightError, preflightWarn, preflightOff)}},
 		},
 	}
 }
@@ -120,6 +140,11 @@ func (p *eventscaleProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 // providerData is what resources and data sources receive from Configure.
 type providerData struct {
 	client *cloud.Client
+	// preflightMode is the preflight setting; quotas reads the figures it checks.
+	preflightMode string
+	quotas        *quotaReader
+	// journal receives the steps as they happen (nil writes nothing).
+	journal *journal.Writer
 }
 
 // configureData is the common Configure of every resource and data source that calls the cloud.
@@ -192,7 +217,14 @@ func (p *eventscaleProvider) Configure(ctx context.Context, req provider.Configu
 		resp.Diagnostics.AddAttributeError(path.Root("auth_url"), "Invalid OpenStack configuration", err.Error())
 		return
 	}
-	data := &providerData{client: client}
+	journalPath := m.Journal.ValueString()
+	if journalPath == "" {
+		journalPath = journal.PathFromEnv()
+	}
+	data := &providerData{client: client, preflightMode: preflightError, quotas: newQuotaReader(client), journal: journal.Lazy(journalPath)}
+	if v := m.Preflight.ValueString(); v != "" {
+		data.preflightMode = v
+	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 }
@@ -210,5 +242,6 @@ func (p *eventscaleProvider) DataSources(context.Context) []func() datasource.Da
 	return []func() datasource.DataSource{
 		NewPoolDataSource,
 		NewCapacityPlanDataSource,
+		NewQuotaDataSource,
 	}
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -22,12 +23,14 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
 )
 
 var (
 	_ resource.Resource                = (*seedImageResource)(nil)
 	_ resource.ResourceWithConfigure   = (*seedImageResource)(nil)
 	_ resource.ResourceWithImportState = (*seedImageResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*seedImageResource)(nil)
 )
 
 // NewSeedImageResource is the factory registered in the provider.
@@ -62,9 +65,13 @@ func (r *seedImageResource) Metadata(_ context.Context, req resource.MetadataReq
 func (r *seedImageResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A Glance image snapshotted from a running seed server (Nova `createImage`), the image the " +
-			"event's web nodes boot from. Creation waits until the image is `active`. The image id is saved as soon as " +
-			"Nova returns it, so a snapshot that fails or times out stays in state (tainted) and is deleted by the next " +
-			"apply rather than leaked.\n\nImport with the image id: `terraform import eventscale_seed_image.web <image-id>`.",
+			"event's web nodes boot from. Creation waits until the image is `active`.\n\n" +
+			"**Partial failure.** Until it is complete, the snapshot carries the property `" + cloud.SnapshotKeyProperty + "` " +
+			"(a key of the server and the name): a create whose answer was lost, or an apply that was interrupted, finds " +
+			"that snapshot and adopts it rather than taking a second one. A snapshot still saving when the create's " +
+			"timeout runs out is kept, with a warning: the next apply waits for it in place (replacing it would change " +
+			"`id`, and every web pool built from it would roll over). Only a snapshot that failed (`killed`) is replaced.\n\n" +
+			"Import with the image id: `terraform import eventscale_seed_image.web <image-id>`.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "Glance image id.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
@@ -127,15 +134,15 @@ func (r *seedImageResource) Create(ctx context.Context, req resource.CreateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	id, err := api.SnapshotServer(ctx, m.ServerID.ValueString(), m.Name.ValueString(), md)
+	key := cloud.SnapshotKey(m.ServerID.ValueString(), m.Name.ValueString())
+	id, err := r.snapshot(ctx, api, m.ServerID.ValueString(), m.Name.ValueString(), key, md)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("server_id"), "Cannot snapshot the seed server", err.Error())
 		return
 	}
 	tflog.Info(ctx, "snapshot requested", map[string]any{"image_id": id, "server_id": m.ServerID.ValueString()})
 
-	// Saved before the wait: if the wait fails, Terraform keeps the image (tainted) instead of
-	// forgetting an object that Glance is still building.
+	// Saved before the wait, so that the image is never forgotten while Glance builds it.
 	m.ID = types.StringValue(id)
 	m.Status = types.StringValue("queued")
 	m.Size = types.Int64Null()
@@ -144,16 +151,118 @@ func (r *seedImageResource) Create(ctx context.Context, req resource.CreateReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	r.waitActive(ctx, api, &m, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
 
+// snapshot adopts the snapshot an earlier attempt left unclaimed, or asks Nova for a new one. A
+// request whose answer was lost is looked for again before being reported: Nova may have acted.
+func (r *seedImageResource) snapshot(ctx context.Context, api *cloud.Images, serverID, name, key string, md map[string]string) (string, error) {
+	if img, err := api.FindUnclaimedSnapshot(ctx, name, key); err != nil {
+		return "", err
+	} else if img != nil {
+		tflog.Info(ctx, "adopting the snapshot an earlier attempt left", map[string]any{"image_id": img.ID, "status": string(img.Status)})
+		return img.ID, nil
+	}
+	withKey := map[string]string{cloud.SnapshotKeyProperty: key}
+	for k, v := range md {
+		withKey[k] = v
+	}
+	id, err := api.SnapshotServer(ctx, serverID, name, withKey)
+	if err == nil || errors.Is(err, scaling.ErrRefused) || ctx.Err() != nil {
+		return id, err
+	}
+	if img, ferr := api.FindUnclaimedSnapshot(ctx, name, key); ferr == nil && img != nil {
+		tflog.Warn(ctx, "snapshot request answered with an error, but the snapshot exists: adopting it",
+			map[string]any{"image_id": img.ID, "error": err.Error()})
+		return img.ID, nil
+	}
+	return "", err
+}
+
+// waitActive waits for the snapshot. A failed snapshot is an error (Terraform replaces it); one
+// still saving when time runs out is a warning, and the next apply waits for it in place.
+func (r *seedImageResource) waitActive(ctx context.Context, api *cloud.Images, m *seedImageModel, diags *diag.Diagnostics) {
+	id := m.ID.ValueString()
 	img, err := api.WaitImageActive(ctx, id)
 	if img != nil {
 		m.fromImage(img)
-		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 	}
+	switch {
+	case err == nil:
+		if cerr := api.ClaimSnapshot(context.WithoutCancel(ctx), id); cerr != nil {
+			diags.AddAttributeWarning(path.Root("id"), "Snapshot key not removed",
+				fmt.Sprintf("Image %s is active, but removing its %s property failed: %v. A later snapshot of the same server and name could adopt it.",
+					id, cloud.SnapshotKeyProperty, cerr))
+		}
+	case img != nil && seedImageFailed(string(img.Status)):
+		diags.AddAttributeError(path.Root("id"), "Snapshot failed",
+			fmt.Sprintf("Image %s of server %s: %v. It is kept in state and replaced on the next apply.", id, m.ServerID.ValueString(), err))
+	default:
+		if img == nil {
+			// The wait ended without a reading (the timeout ran out first): keep what state knew.
+			m.Status = types.StringValue("saving")
+		}
+		diags.AddAttributeWarning(path.Root("id"), "Snapshot not active yet",
+			fmt.Sprintf("Image %s of server %s: %v.\n\nThe snapshot is kept; run terraform apply again and it waits for it in place. "+
+				"Web pools refuse to build nodes from it until it is active.", id, m.ServerID.ValueString(), err))
+	}
+}
+
+// checkServerAtPlan refuses, with a read-only call, a server Nova does not know or cannot snapshot.
+func (r *seedImageResource) checkServerAtPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var plan seedImageModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || plan.ServerID.IsUnknown() || r.data == nil {
+		return
+	}
+	compute, err := r.data.client.Compute(ctx)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("id"), "Snapshot did not become active",
-			fmt.Sprintf("Image %s of server %s: %v. The image is kept in state and will be replaced on the next apply.",
-				id, m.ServerID.ValueString(), err))
+		resp.Diagnostics.AddAttributeWarning(path.Root("server_id"), "Not checked at plan time", err.Error())
+		return
+	}
+	id := plan.ServerID.ValueString()
+	status, err := compute.ServerStatus(ctx, id)
+	switch {
+	case err != nil:
+		resp.Diagnostics.AddAttributeWarning(path.Root("server_id"), "Not checked at plan time", err.Error())
+	case status == "":
+		resp.Diagnostics.AddAttributeError(path.Root("server_id"), "Unknown server",
+			fmt.Sprintf("no server %s is visible to the project (openstack server list)", id))
+	case status == "ERROR" || status == "DELETED" || status == "SOFT_DELETED":
+		resp.Diagnostics.AddAttributeError(path.Root("server_id"), "Server cannot be snapshotted",
+			fmt.Sprintf("server %s is %s: Nova snapshots ACTIVE, SHUTOFF, PAUSED and SUSPENDED servers only", id, status))
+	}
+}
+
+func seedImageFailed(status string) bool {
+	return slices.Contains([]string{"killed", "deleted", "pending_delete", "deactivated"}, status)
+}
+
+// ModifyPlan plans, for a snapshot left saving by an earlier apply, an update that waits for it;
+// and for one that failed, a replacement.
+func (r *seedImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	if req.State.Raw.IsNull() {
+		r.checkServerAtPlan(ctx, req, resp)
+		return
+	}
+	var state seedImageModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	switch status := state.Status.ValueString(); {
+	case status == "active":
+	case seedImageFailed(status):
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("status"), types.StringUnknown())...)
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("status"))
+	default:
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("status"), types.StringUnknown())...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("size"), types.Int64Unknown())...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("created_at"), types.StringUnknown())...)
 	}
 }
 
@@ -286,6 +395,14 @@ func (r *seedImageResource) Update(ctx context.Context, req resource.UpdateReque
 		plan.fromImage(img)
 	}
 	plan.ID, plan.ServerID = state.ID, state.ServerID
+	if state.Status.ValueString() != "active" {
+		api, err := r.images(ctx)
+		if err != nil {
+			resp.Diagnostics.AddError("Cannot reach the image service", err.Error())
+			return
+		}
+		r.waitActive(ctx, api, &plan, &resp.Diagnostics)
+	}
 	if plan.Status.IsUnknown() {
 		plan.Status = state.Status
 	}

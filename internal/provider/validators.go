@@ -80,7 +80,7 @@ func (endpointURLValidator) ValidateString(_ context.Context, req validator.Stri
 		return
 	}
 	if err := scaling.ValidateEndpointURL(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid URL",
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+req.Path.String(),
 			fmt.Sprintf("%q: %v; it must be an absolute http or https URL with a host", req.ConfigValue.ValueString(), err))
 	}
 }
@@ -102,7 +102,7 @@ func (reservedMetadataValidator) ValidateMap(ctx context.Context, req validator.
 	}
 	for k := range req.ConfigValue.Elements() {
 		if strings.HasPrefix(k, "eventscale_") {
-			resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(k), "Reserved metadata key",
+			resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(k), "Reserved metadata key in "+req.Path.String(),
 				fmt.Sprintf("%q: keys starting with eventscale_ identify the pool's servers and are set by the provider", k))
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+	"github.com/eventscale/terraform-provider-eventscale/internal/quota"
 	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
 )
 
@@ -68,6 +69,10 @@ func (r *webPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			resp.Diagnostics.AddAttributeError(path.Root("size"), "Shrinking is frozen during the event", err.Error())
 			return
 		}
+	}
+	r.preflight(ctx, &plan, state, known, resp)
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	spec, opts := plan.previewSpec(ctx, flavorName)
 	steps := scaling.Preview(spec, opts, known, int(plan.Size.ValueInt64()))
@@ -282,4 +287,79 @@ func warnSteps(m *webPoolModel, steps []scaling.Step, resp *resource.ModifyPlanR
 	}
 	resp.Diagnostics.AddWarning(fmt.Sprintf("Web pool %q: staggered scale-back of %d step(s) with draining", m.Name.ValueString(), drains),
 		"These steps will run in this order, stopping at the first failure:\n"+strings.Join(lines, "\n"))
+}
+
+// preflight checks, before anything is created, that the project's quotas hold what the plan
+// adds: servers (instances, cores, RAM), their ports, members, and server groups; and says when
+// the pool will be spread over several server groups.
+func (r *webPoolResource) preflight(ctx context.Context, plan, state *webPoolModel, known []scaling.Node, resp *resource.ModifyPlanResponse) {
+	if r.data == nil || plan.Flavor.IsUnknown() || plan.Networks.IsUnknown() {
+		return
+	}
+	size := int(plan.Size.ValueInt64())
+	servers, members := 0, 0
+	for _, n := range known {
+		if n.ServerID != "" {
+			servers++
+		}
+		if n.MemberID != "" {
+			members++
+		}
+	}
+	adds := max(0, size-servers)
+	if state != nil && servers > 0 && (!plan.ImageID.Equal(state.ImageID) || !plan.Flavor.Equal(state.Flavor)) {
+		// A rolling replacement builds a batch before it drains one.
+		batch := 1
+		if si := plan.ScaleIn; si != nil && !si.BatchSize.IsNull() && !si.BatchSize.IsUnknown() {
+			batch = int(si.BatchSize.ValueInt64())
+		}
+		adds = max(adds, min(batch, size))
+	}
+	if policy := plan.ServerGroupPolicy.ValueString(); policy != "" {
+		groups, perGroup := r.serverGroupsFor(ctx, size)
+		var have []string
+		if state != nil {
+			have = stringList(ctx, state.ServerGroupIDs, &resp.Diagnostics)
+		}
+		if groups > len(have) {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("server_group_ids"), types.ListUnknown(types.StringType))...)
+			if len(have) == 0 {
+				resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("server_group_id"), types.StringUnknown())...)
+			}
+		}
+		if groups > 1 {
+			resp.Diagnostics.AddAttributeWarning(path.Root("server_group_policy"), "Nodes spread over several server groups",
+				fmt.Sprintf("size = %d is more than one server group may hold (the project's server_group_members quota is %d): the nodes "+
+					"are spread over %d server groups of policy %s (%s), each new node joining the emptiest. %s holds within each group, "+
+					"not across them; ask for server_group_members %d to keep one group.",
+					size, perGroup, groups, policy, strings.Join(serverGroupNames(plan.Name.ValueString(), groups), ", "), policy, size))
+		}
+		if extra := groups - len(have); extra > 0 {
+			r.data.preflight(ctx, path.Root("server_group_policy"), fmt.Sprintf("the server groups of web pool %q", plan.Name.ValueString()),
+				[]quota.Need{{Service: quota.Compute, Resource: "server_groups", Count: extra, Why: fmt.Sprintf("%d server group(s) for %d nodes", extra, size)}},
+				&resp.Diagnostics)
+		}
+	}
+	if adds == 0 {
+		return
+	}
+	api := r.api(ctx, plan.LoadBalancerID.ValueString(), &diag.Diagnostics{})
+	if api == nil {
+		return
+	}
+	vcpus, ram, err := api.compute.FlavorSize(ctx, plan.Flavor.ValueString())
+	if err != nil {
+		return // checkAtPlan reported the flavor
+	}
+	flavor := plan.Flavor.ValueString()
+	nets := len(stringList(ctx, plan.Networks, &resp.Diagnostics))
+	why := fmt.Sprintf("%d web node(s) of flavor %s", adds, flavor)
+	needs := []quota.Need{
+		{Service: quota.Compute, Resource: "instances", Count: adds, Why: why},
+		{Service: quota.Compute, Resource: "cores", Count: adds * vcpus, Why: fmt.Sprintf("%s, %d vCPU each", why, vcpus)},
+		{Service: quota.Compute, Resource: "ram", Count: adds * ram, Why: fmt.Sprintf("%s, %d MiB each", why, ram)},
+		{Service: quota.Network, Resource: "port", Count: adds * nets, Why: fmt.Sprintf("%s on %d network(s)", why, nets)},
+		{Service: quota.LoadBalancer, Resource: "member", Count: max(0, size-members), Why: fmt.Sprintf("%d new member(s) of pool %s", max(0, size-members), plan.PoolID.ValueString())},
+	}
+	r.data.preflight(ctx, path.Root("size"), fmt.Sprintf("web pool %q at size %d", plan.Name.ValueString(), size), needs, &resp.Diagnostics)
 }

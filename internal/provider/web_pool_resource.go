@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -26,6 +28,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+	"github.com/eventscale/terraform-provider-eventscale/internal/journal"
+	"github.com/eventscale/terraform-provider-eventscale/internal/quota"
 	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
 )
 
@@ -54,6 +58,7 @@ type webPoolModel struct {
 	AvailabilityZones types.List     `tfsdk:"availability_zones"`
 	ServerGroupPolicy types.String   `tfsdk:"server_group_policy"`
 	ServerGroupID     types.String   `tfsdk:"server_group_id"`
+	ServerGroupIDs    types.List     `tfsdk:"server_group_ids"`
 	Metadata          types.Map      `tfsdk:"metadata"`
 	LoadBalancerID    types.String   `tfsdk:"load_balancer_id"`
 	PoolID            types.String   `tfsdk:"pool_id"`
@@ -114,6 +119,9 @@ const (
 	maxWebhookTimeout = time.Hour
 )
 
+// maxWebPoolSize is the most nodes one pool manages.
+const maxWebPoolSize = 500
+
 // notBuilt is the status of a node the plan named but an apply could not build; the next
 // refresh drops it and the next apply builds it.
 const notBuilt = "NOT_BUILT"
@@ -147,8 +155,8 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: "Name of the pool, unique in the project; nodes are named `<name>-01`, `<name>-02`, ...",
 				Validators:          []validator.String{stringvalidator.RegexMatches(poolNamePattern, "must be 1-49 letters, digits, '.', '_' or '-'")},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()}},
-			"size": schema.Int64Attribute{Required: true, MarkdownDescription: "Number of web nodes.",
-				Validators: []validator.Int64{int64validator.Between(0, 500)}},
+			"size": schema.Int64Attribute{Required: true, MarkdownDescription: "Number of web nodes, from 0 to 500.",
+				Validators: []validator.Int64{int64validator.Between(0, maxWebPoolSize)}},
 			"image_id": schema.StringAttribute{Required: true,
 				MarkdownDescription: "Image the nodes boot from (for example `eventscale_seed_image.web.id`). A change is a rolling replacement."},
 			"flavor": schema.StringAttribute{Required: true,
@@ -168,7 +176,12 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"after the pool, so that one host failing (or one busy host) does not take several nodes.",
 				Validators:    []validator.String{stringvalidator.OneOf("anti-affinity", "soft-anti-affinity")},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
-			"server_group_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The server group's id, when a policy is set.",
+			"server_group_ids": schema.ListAttribute{Computed: true, ElementType: types.StringType,
+				MarkdownDescription: "Every server group of the pool, when a policy is set: more than one when `size` exceeds the " +
+					"project's `server_group_members` quota (the nodes are spread over groups `<name>`, `<name>-2`, ..., each " +
+					"new node joining the emptiest, and the plan says so). Anti-affinity then holds within each group.",
+				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()}},
+			"server_group_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The (first) server group's id, when a policy is set.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"metadata": schema.MapAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Extra Nova metadata for new nodes (the `eventscale_*` keys are reserved).",
@@ -343,7 +356,7 @@ func (r *webPoolResource) api(ctx context.Context, lbID string, diags *diag.Diag
 
 // pool builds the scaling library's Pool for this configuration. Only creating nodes needs the
 // flavor and the networks resolved: reading and destroying an imported pool do not.
-func (r *webPoolResource) pool(ctx context.Context, api *webPoolAPI, m *webPoolModel, known []scaling.Node, diags *diag.Diagnostics) *scaling.Pool {
+func (r *webPoolResource) pool(ctx context.Context, api *webPoolAPI, m *webPoolModel, known []scaling.Node, rec *journal.Recorder, diags *diag.Diagnostics) *scaling.Pool {
 	spec := scaling.PoolSpec{
 		Key:               m.Name.ValueString(),
 		NamePrefix:        m.Name.ValueString(),
@@ -353,6 +366,7 @@ func (r *webPoolResource) pool(ctx context.Context, api *webPoolAPI, m *webPoolM
 		UserData:          m.UserData.ValueString(),
 		AvailabilityZones: stringList(ctx, m.AvailabilityZones, diags),
 		ServerGroupID:     m.ServerGroupID.ValueString(),
+		ServerGroupIDs:    stringList(ctx, m.ServerGroupIDs, diags),
 		LoadBalancerID:    m.LoadBalancerID.ValueString(),
 		PoolID:            m.PoolID.ValueString(),
 		ProtocolPort:      int(m.ProtocolPort.ValueInt64()),
@@ -384,6 +398,9 @@ func (r *webPoolResource) pool(ctx context.Context, api *webPoolAPI, m *webPoolM
 	opts.PollInterval = r.data.client.Poll().Interval
 	opts.Progress = func(p scaling.Progress) {
 		tflog.Info(ctx, p.Message, map[string]any{"pool": m.Name.ValueString(), "step": string(p.Step), "nodes": strings.Join(p.Nodes, ",")})
+		if rec != nil {
+			rec.Progress(p)
+		}
 	}
 	if diags.HasError() {
 		return nil
@@ -587,14 +604,9 @@ func (r *webPoolResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 
 	plan.ID = plan.Name
-	plan.ServerGroupID = types.StringValue("")
-	if policy := plan.ServerGroupPolicy.ValueString(); policy != "" {
-		id, err := api.compute.EnsureServerGroup(ctx, plan.Name.ValueString(), policy)
-		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("server_group_policy"), "Cannot create the server group", err.Error())
-			return
-		}
-		plan.ServerGroupID = types.StringValue(id)
+	plan.ServerGroupID, plan.ServerGroupIDs = types.StringValue(""), types.ListValueMust(types.StringType, nil)
+	if !r.ensureServerGroups(ctx, api, &plan, &resp.Diagnostics) {
+		return
 	}
 	planned := plan.Nodes
 	nodes, err := r.apply(ctx, api, &plan, nil, &resp.Diagnostics)
@@ -648,18 +660,20 @@ func (r *webPoolResource) checkImage(ctx context.Context, m *webPoolModel, diags
 // alongside, and returns exactly the nodes that exist, error or not. nil nodes with a nil
 // error means the configuration was refused before anything was made (diags says why).
 func (r *webPoolResource) apply(ctx context.Context, api *webPoolAPI, m *webPoolModel, known []scaling.Node, diags *diag.Diagnostics) ([]scaling.Node, error) {
-	p := r.pool(ctx, api, m, known, diags)
+	rec := r.recorder(api, m)
+	p := r.pool(ctx, api, m, known, rec, diags)
 	if p == nil {
 		return nil, nil
 	}
-	rec := m.record(ctx, diags)
+	record := m.record(ctx, diags)
 	// The record costs one load balancer update: sent while the servers build, it is applied
 	// before the members join.
 	recorded := make(chan error, 1)
 	go func() {
-		recorded <- writeRecord(ctx, api.lb, m.PoolID.ValueString(), m.Name.ValueString(), &rec)
+		recorded <- writeRecord(ctx, api.lb, m.PoolID.ValueString(), m.Name.ValueString(), &record)
 	}()
-	nodes, err := p.Apply(ctx, int(m.Size.ValueInt64()))
+	desired := int(m.Size.ValueInt64())
+	nodes, err := journaled(ctx, rec, p, known, desired, func() ([]scaling.Node, error) { return p.Apply(ctx, desired) })
 	if rerr := <-recorded; rerr != nil && !cloud.IsNotFound(rerr) {
 		diags.AddAttributeWarning(path.Root("pool_id"), "Configuration record not written",
 			"The web pool keeps its configuration as tags on Octavia pool "+m.PoolID.ValueString()+
@@ -698,7 +712,7 @@ func (r *webPoolResource) Read(ctx context.Context, req resource.ReadRequest, re
 			state.restore(rec)
 		}
 	}
-	p := r.pool(ctx, api, &state, nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics), &resp.Diagnostics)
+	p := r.pool(ctx, api, &state, nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics), nil, &resp.Diagnostics)
 	if p == nil {
 		return
 	}
@@ -773,7 +787,16 @@ func (r *webPoolResource) Update(ctx context.Context, req resource.UpdateRequest
 		}
 	}
 	plan.ID = prior.ID
-	plan.ServerGroupID = prior.ServerGroupID
+	plan.ServerGroupID, plan.ServerGroupIDs = prior.ServerGroupID, prior.ServerGroupIDs
+	if plan.ServerGroupIDs.IsNull() || plan.ServerGroupIDs.IsUnknown() {
+		plan.ServerGroupIDs = types.ListValueMust(types.StringType, nil)
+		if id := prior.ServerGroupID.ValueString(); id != "" {
+			plan.ServerGroupIDs = stringListValue([]string{id})
+		}
+	}
+	if !r.ensureServerGroups(ctx, api, &plan, &resp.Diagnostics) {
+		return
+	}
 	planned := plan.Nodes
 	nodes, err := r.apply(ctx, api, &plan, known, &resp.Diagnostics)
 	if nodes == nil && err == nil {
@@ -816,11 +839,13 @@ func (r *webPoolResource) Delete(ctx context.Context, req resource.DeleteRequest
 	// network is gone, can still be scaled back.
 	destroy := state
 	destroy.Flavor, destroy.Networks = types.StringNull(), types.ListNull(types.StringType)
-	p := r.pool(ctx, api, &destroy, nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics), &resp.Diagnostics)
+	known := nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics)
+	rec := r.recorder(api, &destroy)
+	p := r.pool(ctx, api, &destroy, known, rec, &resp.Diagnostics)
 	if p == nil {
 		return
 	}
-	nodes, err := p.Destroy(ctx)
+	nodes, err := journaled(ctx, rec, p, known, 0, func() ([]scaling.Node, error) { return p.Destroy(ctx) })
 	if err != nil {
 		state.Nodes = nodesToState(inOrder(nodeNames(ctx, state.Nodes), nodes, nodeName))
 		state.Size = types.Int64Value(int64(inService(nodes)))
@@ -838,12 +863,17 @@ func (r *webPoolResource) Delete(ctx context.Context, req resource.DeleteRequest
 		resp.Diagnostics.AddAttributeWarning(path.Root("pool_id"), "Configuration record left on the Octavia pool",
 			"Removing the web pool's tags from Octavia pool "+state.PoolID.ValueString()+" failed: "+err.Error())
 	}
-	if id := state.ServerGroupID.ValueString(); id != "" {
+	groups := stringList(ctx, state.ServerGroupIDs, &resp.Diagnostics)
+	if id := state.ServerGroupID.ValueString(); id != "" && !slices.Contains(groups, id) {
+		groups = append(groups, id)
+	}
+	for _, id := range groups {
 		if err := api.compute.DeleteServerGroup(ctx, id); err != nil {
 			state.Nodes = nodesToState(nil)
 			state.Size = types.Int64Value(0)
-			resp.Diagnostics.AddAttributeError(path.Root("server_group_id"), "Deleting the server group", err.Error())
+			resp.Diagnostics.AddAttributeError(path.Root("server_group_ids"), "Deleting the server group "+id, err.Error())
 			resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+			return
 		}
 	}
 }
@@ -897,4 +927,89 @@ func parseWebPoolImportID(raw string) (webPoolImportID, error) {
 		return webPoolImportID{}, fmt.Errorf("protocol_port %q is not a port (1-65535)", parts[3])
 	}
 	return webPoolImportID{name: parts[0], loadBalancerID: parts[1], poolID: parts[2], port: port}, nil
+}
+
+// serverGroupNames are the names of a pool's server groups: <name>, <name>-2, ..., <name>-k.
+func serverGroupNames(name string, k int) []string {
+	out := make([]string, 0, k)
+	for i := 1; i <= k; i++ {
+		if i == 1 {
+			out = append(out, name)
+		} else {
+			out = append(out, fmt.Sprintf("%s-%d", name, i))
+		}
+	}
+	return out
+}
+
+// serverGroupsFor is how many server groups hold size nodes under the project's
+// server_group_members quota (one when the quota cannot be read or is unlimited).
+func (r *webPoolResource) serverGroupsFor(ctx context.Context, size int) (groups, perGroup int) {
+	perGroup = quota.Unlimited
+	if r.data != nil && r.data.quotas != nil {
+		usages, _ := r.data.quotas.Read(ctx, quota.Compute)
+		if l, ok := limitOf(usages, quota.Compute, "server_group_members"); ok {
+			perGroup = l
+		}
+	}
+	return max(1, quota.GroupsFor(size, perGroup)), perGroup
+}
+
+// ensureServerGroups creates (or finds, by name) the groups the pool's size needs. Groups are
+// never removed while the pool lives: a node keeps the group it was created in.
+func (r *webPoolResource) ensureServerGroups(ctx context.Context, api *webPoolAPI, m *webPoolModel, diags *diag.Diagnostics) bool {
+	policy := m.ServerGroupPolicy.ValueString()
+	if policy == "" {
+		return true
+	}
+	have := stringList(ctx, m.ServerGroupIDs, diags)
+	want, _ := r.serverGroupsFor(ctx, int(m.Size.ValueInt64()))
+	want = max(want, len(have))
+	ids := make([]string, 0, want)
+	for i, name := range serverGroupNames(m.Name.ValueString(), want) {
+		if i < len(have) {
+			ids = append(ids, have[i])
+			continue
+		}
+		id, err := api.compute.EnsureServerGroup(ctx, name, policy)
+		if err != nil {
+			diags.AddAttributeError(path.Root("server_group_policy"), "Cannot create the server group "+name, err.Error())
+			return false
+		}
+		ids = append(ids, id)
+	}
+	m.ServerGroupID, m.ServerGroupIDs = types.StringValue(ids[0]), stringListValue(ids)
+	return true
+}
+
+// recorder journals one run of the pool, with the load balancer's statistics read at the start and
+// end of a scale-back and while a node drains.
+func (r *webPoolResource) recorder(api *webPoolAPI, m *webPoolModel) *journal.Recorder {
+	if r.data == nil || r.data.journal == nil {
+		return nil
+	}
+	lbID := m.LoadBalancerID.ValueString()
+	return journal.NewRecorder(r.data.journal, journal.RecorderConfig{
+		Resource: "eventscale_web_pool." + m.Name.ValueString(),
+		Pool:     m.Name.ValueString(),
+		Stats: func(ctx context.Context) (journal.LBStats, error) {
+			st, err := api.lb.LoadBalancerStats(ctx, lbID)
+			return journal.LBStats{LoadBalancerID: lbID, ActiveConnections: st.ActiveConnections, TotalConnections: st.TotalConnections,
+				BytesIn: st.BytesIn, BytesOut: st.BytesOut, RequestErrors: st.RequestErrors}, err
+		},
+	})
+}
+
+// journaled runs one scaling run with its journal: the plan it is expected to follow, its start
+// and its end.
+func journaled(ctx context.Context, rec *journal.Recorder, p *scaling.Pool, known []scaling.Node, desired int,
+	run func() ([]scaling.Node, error)) ([]scaling.Node, error) {
+	if rec == nil {
+		return run()
+	}
+	rec.SetPlan(p.PlanFromState(known, desired))
+	rec.Start(ctx, inService(known), desired)
+	nodes, err := run()
+	rec.Finish(ctx, inService(nodes), err)
+	return nodes, err
 }

@@ -704,26 +704,63 @@ func TestAccWebPool_NodeDeletedOutsideIsReplacedAtNextApply(t *testing.T) {
 	})
 }
 
-func TestAccWebPool_Import(t *testing.T) {
+func TestAccWebPool_ImportRestoresTheConfigurationAndPlansNoChange(t *testing.T) {
 	target := accWebCloud(t)
 	name := accName(t, "accimp")
+	cfg := webPoolConfig{Name: name, Size: 2, Extra: "  metadata = { role = \"web\" }\n"}.hcl(target)
+	importID := func(s *terraform.State) (string, error) {
+		lb := s.RootModule().Resources["eventscale_load_balancer.front"].Primary.Attributes
+		return fmt.Sprintf("%s/%s/%s/80", name, lb["id"], lb["pool_id"]), nil
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             testAccCheckPoolGone(target, name),
 		Steps: []resource.TestStep{
-			{Config: webPoolConfig{Name: name, Size: 2}.hcl(target)},
+			{Config: cfg},
+			{
+				ResourceName:      "eventscale_web_pool.web",
+				ImportState:       true,
+				ImportStateIdFunc: importID,
+				ImportStateVerify: true,
+				// Everything is read back or restored from the pool's record; the operating status moves
+				// with health checks and timeouts live in the configuration only.
+				ImportStateVerifyIgnore: []string{"timeouts", "nodes.0.operating_status", "nodes.1.operating_status"},
+			},
+			{
+				// An import block followed by a plan of the same configuration: no change at all.
+				ResourceName:      "eventscale_web_pool.web",
+				ImportState:       true,
+				ImportStateKind:   resource.ImportBlockWithID,
+				ImportStateIdFunc: importID,
+				Config:            withProviderSource(cfg),
+			},
+		},
+	})
+}
+
+func TestAccWebPool_ImportIDsThatNameNoPoolAreRefused(t *testing.T) {
+	target := accWebCloud(t)
+	name := accName(t, "accimpbad")
+	cfg := webPoolConfig{Name: name, Size: 1}.hcl(target)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckPoolGone(target, name),
+		Steps: []resource.TestStep{
+			{Config: cfg},
+			{
+				ResourceName:  "eventscale_web_pool.web",
+				ImportState:   true,
+				ImportStateId: name + "/lb/pool",
+				ExpectError:   regexp.MustCompile(`expected <name>/<load_balancer_id>/<pool_id>/<protocol_port>`),
+			},
 			{
 				ResourceName: "eventscale_web_pool.web",
 				ImportState:  true,
 				ImportStateIdFunc: func(s *terraform.State) (string, error) {
 					lb := s.RootModule().Resources["eventscale_load_balancer.front"].Primary.Attributes
-					return fmt.Sprintf("%s/%s/%s/80", name, lb["id"], lb["pool_id"]), nil
+					return fmt.Sprintf("%s/%s/%s/80", name, lb["id"], "00000000-0000-0000-0000-000000000000"), nil
 				},
-				ImportStateVerify: true,
-				// Creation-time settings are not recorded on the servers; the nodes, the size and
-				// where they serve are, and are verified.
-				ImportStateVerifyIgnore: []string{"image_id", "flavor", "networks", "subnet_id", "scale_out", "scale_in", "timeouts",
-					"server_group_id", "nodes.0.operating_status", "nodes.1.operating_status"},
+				ExpectError: regexp.MustCompile(`(?s)Invalid import id.*00000000-0000-0000-0000-000000000000`),
 			},
 		},
 	})

@@ -40,7 +40,8 @@ func (p *Pool) Discover(ctx context.Context) error {
 			ord, _ = OrdinalFromName(p.spec.NamePrefix, s.Name)
 		}
 		byName[s.Name] = &Node{Ordinal: ord, Name: s.Name, ServerID: s.ID, Address: s.Address,
-			ImageID: s.ImageID, Flavor: s.Flavor, Status: s.Status, Created: s.Created, Weight: p.spec.Weight}
+			ImageID: s.ImageID, Flavor: s.Flavor, Status: s.Status, Created: s.Created, Weight: p.spec.Weight,
+			ServerGroup: s.Metadata[MetaServerGroup]}
 	}
 	for _, s := range servers {
 		if isPoolServer(p.spec.Key, s) {

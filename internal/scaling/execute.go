@@ -22,6 +22,8 @@ type run struct {
 	baseline map[string]string // unmanaged members healthy before the first drain: id -> description
 	// endpointsChecked is set once the health URL and the webhook were found usable.
 	endpointsChecked bool
+	// groupOf is the server group chosen for each node created by this run, by ordinal.
+	groupOf map[int]string
 }
 
 func (p *Pool) execute(ctx context.Context, steps []Step) error {

@@ -13,6 +13,8 @@ const (
 	ManagedByValue = "eventscale"
 	MetaPool       = "eventscale_pool"
 	MetaOrdinal    = "eventscale_ordinal"
+	// MetaServerGroup records the server group a node was created in.
+	MetaServerGroup = "eventscale_server_group"
 
 	tagPoolPrefix = "eventscale:pool="
 	tagManagedBy  = "eventscale:managed-by=eventscale"

@@ -48,7 +48,11 @@ type PoolSpec struct {
 	// zone takes a predictable share of the pool. Empty lets Nova choose.
 	AvailabilityZones []string
 	ServerGroupID     string
-	Metadata          map[string]string // extra Nova metadata; the eventscale_* keys win
+	// ServerGroupIDs spreads the nodes over several groups of the same policy, when one group
+	// cannot hold them all (Nova's server_group_members quota): each new node joins the group with
+	// the fewest of the pool's nodes. Empty means ServerGroupID alone.
+	ServerGroupIDs []string
+	Metadata       map[string]string // extra Nova metadata; the eventscale_* keys win
 
 	LoadBalancerID string
 	PoolID         string
@@ -110,8 +114,10 @@ type Node struct {
 	MemberID string
 	ImageID  string
 	Flavor   string // flavor name of the server ("" when not known)
-	Status   string // Nova status of the server ("" when the server is gone)
-	Created  time.Time
+	// ServerGroup is the server group the node was created in ("" when none, or not recorded).
+	ServerGroup string
+	Status      string // Nova status of the server ("" when the server is gone)
+	Created     time.Time
 
 	OperatingStatus string // member operating status as last seen
 	Weight          int    // member weight when in service (restored after a rolled-back drain)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -16,6 +17,7 @@ func (r *run) create(ctx context.Context, st Step) error {
 	if r.p.spec.ImageID == "" || r.p.spec.FlavorID == "" {
 		return fmt.Errorf("creating %s in pool %q needs the image_id and flavor_id of the nodes", strings.Join(st.Nodes, ", "), r.p.spec.Key)
 	}
+	r.assignServerGroups(st.Ordinals)
 	lost := make([]bool, len(st.Ordinals))
 	errs := make([]error, len(st.Ordinals))
 	_ = parallel(ctx, len(st.Ordinals), r.p.opts.MaxParallel, func(i int) error {
@@ -94,8 +96,11 @@ func (r *run) buildNode(ctx context.Context, ord int, imageID string, s Server) 
 	spec := ServerSpec{
 		Name: name, ImageID: imageID, FlavorID: p.spec.FlavorID, Networks: p.spec.Networks,
 		KeyPair: p.spec.KeyPair, SecurityGroups: p.spec.SecurityGroups, UserData: p.spec.UserData,
-		AvailabilityZone: p.spec.zoneFor(ord), ServerGroupID: p.spec.ServerGroupID,
+		AvailabilityZone: p.spec.zoneFor(ord), ServerGroupID: r.serverGroupFor(ord),
 		Metadata: p.serverMetadata(ord), Tags: ServerTags(p.spec.Key, ord),
+	}
+	if spec.ServerGroupID != "" {
+		spec.Metadata[MetaServerGroup] = spec.ServerGroupID
 	}
 	for attempt := 1; ; attempt++ {
 		if s.ID == "" {
@@ -380,4 +385,53 @@ func (s PoolSpec) zoneFor(ord int) string {
 		return ""
 	}
 	return s.AvailabilityZones[(max(ord, 1)-1)%len(s.AvailabilityZones)]
+}
+
+// assignServerGroups decides, before the parallel creates start, which server group each new
+// node joins: the group holding the fewest of the pool's nodes, the first group on a tie. Nodes
+// created before their group was recorded count in the first group.
+func (r *run) assignServerGroups(ordinals []int) {
+	groups := r.p.spec.ServerGroupIDs
+	if len(groups) < 2 {
+		return
+	}
+	count := map[string]int{}
+	for _, n := range r.p.Nodes() {
+		if n.ServerID == "" {
+			continue
+		}
+		g := n.ServerGroup
+		if !slices.Contains(groups, g) {
+			g = groups[0]
+		}
+		count[g]++
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.groupOf == nil {
+		r.groupOf = map[int]string{}
+	}
+	for _, ord := range ordinals {
+		if _, done := r.groupOf[ord]; done {
+			continue
+		}
+		best := groups[0]
+		for _, g := range groups[1:] {
+			if count[g] < count[best] {
+				best = g
+			}
+		}
+		r.groupOf[ord] = best
+		count[best]++
+	}
+}
+
+// serverGroupFor is the server group of the node with this ordinal.
+func (r *run) serverGroupFor(ord int) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if g, ok := r.groupOf[ord]; ok {
+		return g
+	}
+	return r.p.spec.ServerGroupID
 }

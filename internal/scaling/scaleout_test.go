@@ -345,3 +345,31 @@ func TestScaleOut_SpreadsNodesOverAvailabilityZonesByOrdinal(t *testing.T) {
 		}
 	}
 }
+
+func TestScaleOut_SpreadsNodesOverServerGroupsLeastFilledFirst(t *testing.T) {
+	f := newFixture(t, nil)
+	g := f.withSpec(t, func(s *scaling.PoolSpec) {
+		s.ServerGroupID, s.ServerGroupIDs = "grp-a", []string{"grp-a", "grp-b", "grp-c"}
+	}, nil)
+	g.mustApply(t, 4)
+	count := map[string]int{}
+	for _, spec := range f.cloud.Compute.CreateSpecs() {
+		if spec.Metadata[scaling.MetaServerGroup] != spec.ServerGroupID {
+			t.Errorf("server %s is in group %s but its metadata records %q", spec.Name, spec.ServerGroupID, spec.Metadata[scaling.MetaServerGroup])
+		}
+		count[spec.ServerGroupID]++
+	}
+	if count["grp-a"] != 2 || count["grp-b"] != 1 || count["grp-c"] != 1 {
+		t.Fatalf("nodes per group = %v, want 2/1/1", count)
+	}
+	// A later scale-out fills the emptiest groups first, reading membership from the servers.
+	h := g.withSpec(t, func(*scaling.PoolSpec) {}, nil)
+	h.mustApply(t, 7)
+	count = map[string]int{}
+	for _, spec := range f.cloud.Compute.CreateSpecs() {
+		count[spec.ServerGroupID]++
+	}
+	if count["grp-a"] != 3 || count["grp-b"] != 2 || count["grp-c"] != 2 {
+		t.Fatalf("nodes per group after growing to 7 = %v, want 3/2/2", count)
+	}
+}

@@ -2,10 +2,14 @@ package octavia
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"hash/fnv"
+	"io"
+	"log"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/devcloud/webnode"
@@ -17,28 +21,54 @@ const (
 	body504 = "<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n"
 )
 
-// vipServer is the real socket of one HTTP listener.
+// vipServer is the real socket of one HTTP or TERMINATED_HTTPS listener.
 type vipServer struct {
-	srv *http.Server
-	url string
+	srv      *http.Server
+	url      string
+	addr     string
+	protocol string
+	// certs is what a TERMINATED_HTTPS socket presents; a listener update swaps it.
+	certs atomic.Pointer[tlsCertSet]
 }
 
 // close shuts the socket and every connection on it at once: requests in
 // flight through it break, as when the amphora goes away.
 func (v *vipServer) close() { _ = v.srv.Close() }
 
+// startVIP opens the listener's socket. A TERMINATED_HTTPS socket terminates TLS with the
+// listener's certificates (chosen by SNI) and hands plain HTTP to the members, as the
+// amphora's HAProxy does; HTTPS listeners pass TLS through and get no socket here.
 func (s *Service) startVIP(l *listener) (*vipServer, error) {
 	ln, err := listenLoopback()
 	if err != nil {
 		return nil, err
 	}
 	id := l.ID
-	srv := &http.Server{
+	v := &vipServer{addr: ln.Addr().String(), protocol: l.Protocol}
+	v.srv = &http.Server{
 		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.proxy(w, r, id) }),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	go func() { _ = srv.Serve(ln) }()
-	return &vipServer{srv: srv, url: "http://" + ln.Addr().String()}, nil
+	v.url = "http://" + v.addr
+	if l.Protocol == protocolTerminatedHTTPS {
+		v.certs.Store(l.certSet())
+		ln = tls.NewListener(ln, &tls.Config{
+			// Octavia's default tls_versions: TLSv1.2 and TLSv1.3.
+			MinVersion: tls.VersionTLS12,
+			NextProtos: []string{"http/1.1"},
+			GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+				if c := v.certs.Load().pick(hello.ServerName); c != nil {
+					return c, nil
+				}
+				return nil, errors.New("listener has no certificate")
+			},
+		})
+		// A client that rejects the certificate is its own business, not a server error.
+		v.srv.ErrorLog = log.New(io.Discard, "", 0)
+		v.url = "https://" + v.addr
+	}
+	go func() { _ = v.srv.Serve(ln) }()
+	return v, nil
 }
 
 // eligible reports whether HAProxy would send a new request to m.

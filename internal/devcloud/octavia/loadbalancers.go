@@ -254,7 +254,7 @@ func (s *Service) lbView(lb *loadBalancer) map[string]any {
 	for _, l := range sortedValues(s.listeners) {
 		if l.LoadBalancerID == lb.ID {
 			listenerIDs = append(listenerIDs, l.ID)
-			if vipURL == "" && l.vip != nil {
+			if vipURL == "" && l.vip != nil && l.vip.protocol == "HTTP" {
 				vipURL = l.vip.url
 			}
 		}

@@ -107,6 +107,13 @@ type listener struct {
 	TimeoutTCPInspect    int
 	InsertHeaders        map[string]string
 	AllowedCIDRs         []string
+	// DefaultTLSContainerRef and SNIContainerRefs are a TERMINATED_HTTPS listener's Barbican
+	// references; tlsDefault and tlsSNI the certificates read from them when the API
+	// accepted them, which the socket presents from the commit on.
+	DefaultTLSContainerRef string
+	SNIContainerRefs       []string
+	tlsDefault             *servedCert
+	tlsSNI                 []*servedCert
 	// live is true once the listener is in the amphora's configuration.
 	live  bool
 	vip   *vipServer

@@ -11,7 +11,10 @@
 //
 // Data plane. Each HTTP listener of a load balancer is a real HTTP server on
 // 127.0.0.1 (see VIPs and the devcloud_vip_url field) proxying to the
-// webnode.Node registered at each member's address.
+// webnode.Node registered at each member's address. A TERMINATED_HTTPS listener
+// is the same behind TLS, with the certificates of its Barbican references
+// (tls.go): the API checks them as Octavia does and, with the caller's token,
+// grants Octavia's service user read access when Env implements KeyManager.
 //
 // Health rule. A pool with a health monitor sees a member ONLINE only once the
 // monitor's first check passed: HealthCheckDelay after the member (or the
@@ -35,7 +38,7 @@
 //	lb.status             id, lb_id, provisioning_status (PENDING_*, ACTIVE, DELETED)
 //	lb.created            lb_id, name, vip_address
 //	lb.deleted            lb_id
-//	listener.created      lb_id, listener_id, protocol, protocol_port, vip_url (HTTP) or error
+//	listener.created      lb_id, listener_id, protocol, protocol_port, vip_url (HTTP, TERMINATED_HTTPS) or error
 //	listener.deleted      lb_id, listener_id
 //	pool.created          lb_id, pool_id, listener_id, lb_algorithm
 //	pool.deleted          lb_id, pool_id
@@ -54,7 +57,8 @@
 // loadbalancers.go, listeners.go, pools.go, members.go and monitors.go serve one object each
 // (body, validation, routes, view); quotas.go serves /quotas and the checks every create makes;
 // status.go computes operating statuses and the status tree; dataplane.go is the VIP proxy;
-// model.go the stored objects. A new object gets its own file and one case in serveAPI.
+// tls.go reads and checks Barbican certificates; model.go the stored objects. A new object
+// gets its own file and one case in serveAPI.
 package octavia
 
 import (
@@ -91,6 +95,9 @@ type TimeScaler interface {
 // VIPInfo locates the real listener behind a load balancer's listener.
 type VIPInfo struct {
 	LoadBalancerID, ListenerID, VIPAddress, URL string
+	// Protocol is the listener's (HTTP or TERMINATED_HTTPS, whose URL is https://) and
+	// Address the socket's host:port on 127.0.0.1.
+	Protocol, Address string
 }
 
 // MemberTraffic counts what the data plane sent to one member.
@@ -175,7 +182,7 @@ func (s *Service) Close() {
 	s.mu.Unlock()
 }
 
-// VIPs lists the real listeners, one per ACTIVE HTTP listener.
+// VIPs lists the real listeners, one per ACTIVE HTTP or TERMINATED_HTTPS listener.
 func (s *Service) VIPs() []VIPInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -189,7 +196,8 @@ func (s *Service) VIPs() []VIPInfo {
 		if lb != nil {
 			addr = lb.VipAddress
 		}
-		out = append(out, VIPInfo{LoadBalancerID: l.LoadBalancerID, ListenerID: l.ID, VIPAddress: addr, URL: l.vip.url})
+		out = append(out, VIPInfo{LoadBalancerID: l.LoadBalancerID, ListenerID: l.ID, VIPAddress: addr, URL: l.vip.url,
+			Protocol: l.vip.protocol, Address: l.vip.addr})
 	}
 	return out
 }

@@ -1,0 +1,107 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/quotasets"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/eventscale/terraform-provider-eventscale/internal/devcloud"
+)
+
+// mutatingCalls counts the requests devcloud served that could have changed something: every
+// POST, PUT, PATCH and DELETE but Keystone's token requests.
+func mutatingCalls(dev *devcloud.Cloud) (int64, []string) {
+	var n int64
+	var seen []string
+	for _, r := range dev.Metrics().Requests {
+		switch r.Method {
+		case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		default:
+			continue
+		}
+		if r.Service == "identity" && strings.HasSuffix(r.Path, "/auth/tokens") {
+			continue
+		}
+		n += r.Count
+		seen = append(seen, fmt.Sprintf("%s %s %s (%d)", r.Service, r.Method, r.Path, r.Count))
+	}
+	return n, seen
+}
+
+// setComputeQuota sets one of the demo project's compute quotas as devcloud's admin, as the
+// cloud's operator would after a request.
+func setComputeQuota(t *testing.T, dev *devcloud.Cloud, opts quotasets.UpdateOpts) {
+	t.Helper()
+	ctx := context.Background()
+	pc, err := openstack.AuthenticatedClient(ctx, gophercloud.AuthOptions{IdentityEndpoint: dev.AuthURL(),
+		Username: "admin", Password: "secret", DomainName: "Default", Scope: &gophercloud.AuthScope{ProjectName: "admin", DomainName: "Default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := openstack.NewComputeV2(pc, gophercloud.EndpointOpts{Region: "RegionOne"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := quotasets.Update(ctx, sc, dev.Seed().ProjectID, opts).Extract(); err != nil {
+		t.Fatalf("raising the quota as admin: %v", err)
+	}
+}
+
+func TestAccPreflight_ShortfallStopsThePlanNamingSizeAndEachQuotaBeforeAnyChange(t *testing.T) {
+	target := accCloud(t)
+	if target.Dev == nil {
+		t.Skip("compares with devcloud's default quotas and request log")
+	}
+	target.HealthyHCL = accHealthyStatusesHCL(t, target)
+	name := accName(t, "accquota")
+	cfg := webPoolConfig{Name: name, Size: 12}.hcl(target)
+	before, _ := mutatingCalls(target.Dev)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:   cfg,
+				PlanOnly: true,
+				// 10 instances allowed, 1 in use (web01): 12 more do not fit.
+				ExpectError: regexp.MustCompile(`(?s)quotas cannot hold web pool.*size.*compute instances: limit 10, in use 1, this plan needs 12 more.*Ask for compute instances 13\.`),
+			},
+			{
+				// preflight = "warn" says the same and lets the plan through.
+				Config:             strings.Replace(cfg, target.ProviderHCL, strings.Replace(target.ProviderHCL, "provider \"eventscale\" {", "provider \"eventscale\" {\n  preflight = \"warn\"", 1), 1),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+			},
+		},
+	})
+	after, calls := mutatingCalls(target.Dev)
+	if after != before {
+		t.Fatalf("the refused plan made %d mutating calls: %v", after-before, calls)
+	}
+}
+
+func TestAccQuotaDataSource_ReadsTheFiguresThePreflightChecks(t *testing.T) {
+	target := accCloud(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: target.ProviderHCL + `
+data "eventscale_quota" "project" {
+  services = ["compute"]
+}
+`,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckTypeSetElemNestedAttrs("data.eventscale_quota.project", "quotas.*",
+					map[string]string{"service": "compute", "resource": "instances"}),
+				resource.TestCheckResourceAttr("data.eventscale_quota.project", "unchecked.#", "0"),
+			),
+		}},
+	})
+}
