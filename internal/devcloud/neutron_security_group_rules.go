@@ -29,10 +29,9 @@ var sgRuleAttrs = map[string]bool{"security_group_id": true, "direction": true, 
 	"port_range_min": true, "port_range_max": true, "remote_ip_prefix": true, "remote_group_id": true,
 	"remote_address_group_id": true, "description": true, "tenant_id": true, "project_id": true}
 
-func (c *Cloud) addSGRuleLocked(rule *secGroupRule) *secGroupRule {
+func (c *Cloud) addSGRuleLocked(rule *secGroupRule) {
 	rule.ID, rule.Created = c.newID(), time.Now().UTC()
 	c.st.sgRules[rule.ID] = rule
-	return rule
 }
 
 // groupRules are a group's rules in id order, Neutron's order without a sort key.
