@@ -78,7 +78,7 @@ func (c *Cloud) controlHandler() http.Handler {
 		writeJSON(w, http.StatusOK, c.Timing().doc())
 	})
 	mux.HandleFunc("GET /vips", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"vips": c.dp.vips()})
+		writeJSON(w, http.StatusOK, map[string]any{"vips": c.dp.vips(), "floating_ips": c.FloatingIPTargets()})
 	})
 	mux.HandleFunc("GET /capacity", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, c.Capacity())

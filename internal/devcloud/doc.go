@@ -13,9 +13,13 @@
 //	POST /_devcloud/reset     back to the seed (same ids; issued tokens stay valid); answers SeedInfo
 //	GET  /_devcloud/seed      SeedInfo
 //	GET/POST /_devcloud/timing   {"time_scale": 0.01, "delays_seconds": {"server_build": 30, ...}, "token_ttl_seconds": 3600}
-//	GET  /_devcloud/vips      {"vips": [octavia.VIPInfo...]}: the real 127.0.0.1 listeners behind LB listeners,
-//	                          one per HTTP or TERMINATED_HTTPS listener: {"LoadBalancerID", "ListenerID",
-//	                          "VIPAddress", "URL" (http:// or https://), "Protocol", "Address" (host:port)}
+//	GET  /_devcloud/vips      {"vips": [octavia.VIPInfo...], "floating_ips": [FloatingIPTarget...]}: the real
+//	                          127.0.0.1 listeners behind LB listeners, one per HTTP or TERMINATED_HTTPS
+//	                          listener: {"LoadBalancerID", "ListenerID", "VIPAddress", "URL" (http:// or
+//	                          https://), "Protocol", "Address" (host:port)}; and the ACTIVE floating IPs
+//	                          associated with a load balancer's VIP port, served on its VIP's listeners:
+//	                          {"FloatingIPID", "FloatingIPAddress", "PortID", "FixedIPAddress",
+//	                          "LoadBalancerID", "ListenerID", "URL"}
 //	GET/POST /_devcloud/capacity CapacityModel: per-vCPU web node capacity and the number of compute hosts
 //
 // Example: make the next two server builds fail and every 5th compute GET answer 503:
@@ -71,7 +75,10 @@
 //	  glance_image_data.go          PUT /file; glance_image_tags.go: PUT/DELETE /tags/{tag}
 //	neutron.go                      Neutron router, the generic collection handler, filters
 //	  neutron_networks.go, neutron_subnets.go, neutron_ports.go, neutron_security_groups.go,
-//	  neutron_routers.go, neutron_quotas.go
+//	  neutron_security_group_rules.go (validation and duplicates as Neutron),
+//	  neutron_routers.go (interfaces, external gateways), neutron_floatingips.go,
+//	  neutron_tags.go (/{collection}/{id}/tags), neutron_quotas.go (limits, usage, OverQuota)
+//	dataplane_floatingips.go        floating IPs on a VIP port served on the VIP's listener
 //	trove.go                        Trove router, troveReq, instance lookups
 //	  trove_instances.go            show, list, delete, update (detach), the instance body
 //	  trove_instances_create.go     POST /instances, replicas
@@ -93,6 +100,18 @@
 //	  wire_octavia_tls.go           Barbican as Octavia's certificate manager (octavia.KeyManager):
 //	                                read ACL grants with the caller's token, reads as user octavia
 //	webnode/                        the web nodes servers run
+//
+// Quotas are enforced as each service does: Nova's 403 (instances, cores, ram, server groups
+// and their members, key pairs, metadata), Neutron's 409 OverQuota on every create, Octavia's
+// 403 "Quota has been met" (load balancers, listeners, pools, health monitors, members, batch
+// updates net of dropped members), Trove's 413 (instances, ram, volumes). Defaults are the
+// services' own (Nova 10 instances, 20 cores, 51200 MB; Neutron 50 floating IPs, 10 groups, 100
+// rules; Octavia unlimited; Trove 10 instances, 40 GB). Octavia's and Trove's limits APIs show
+// no usage: clients count their objects (Trove's mgmt/quotas shows in_use).
+//
+// Floating IPs come from the external network "public" (203.0.113.0/24, project admin), which
+// router1 (project demo) joins to private-subnet, as on DevStack. A floating IP is DOWN until
+// the simulated L3 agent applied an association (fip_update delay), then ACTIVE.
 //
 // Users: demo/secret (project demo; roles member, reader, load-balancer_member, and Barbican's
 // creator, which storing secrets needs as on the lab) and admin/secret (project admin; admin),

@@ -50,6 +50,8 @@ func (c *Cloud) keystoneHandler() http.Handler {
 			}
 		case len(segs) == 4 && segs[0] == "v3" && segs[1] == "users" && segs[3] == "password" && r.Method == http.MethodPost:
 			c.changePassword(w, r, segs[2])
+		case len(segs) >= 2 && segs[0] == "v3" && segs[1] == "projects":
+			c.projects(w, r, segs[2:])
 		case len(segs) >= 4 && segs[0] == "v3" && segs[1] == "users" && segs[3] == "application_credentials":
 			c.appCredentials(w, r, segs[2], segs[4:])
 		default:

@@ -17,6 +17,7 @@ var defaultDelays = map[string]time.Duration{
 	"lb_create":       10 * time.Second,
 	"lb_update":       3 * time.Second,
 	"lb_delete":       5 * time.Second,
+	"fip_update":      1 * time.Second,
 	"db_build":        60 * time.Second,
 	"db_delete":       10 * time.Second,
 	"db_detach":       10 * time.Second,

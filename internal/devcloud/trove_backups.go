@@ -143,14 +143,8 @@ func (t *troveReq) createBackup() {
 			parentID = last.ID
 		}
 	}
-	used := 0
-	for _, b := range c.st.dbBackups {
-		if b.ProjectID == t.project {
-			used++
-		}
-	}
-	if used+1 > c.st.dbQuotas[t.project]["backups"] {
-		troveError(t.w, http.StatusRequestEntityTooLarge, "Quota exceeded for resources: ['backups'].")
+	if msg := c.troveQuotaCheck(t.project, map[string]int{"backups": 1}); msg != "" {
+		troveError(t.w, http.StatusRequestEntityTooLarge, "%s", msg)
 		return
 	}
 	now := time.Now().UTC()
