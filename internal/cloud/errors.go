@@ -87,3 +87,16 @@ func createError(action string, err error) error {
 	}
 	return wrapped
 }
+
+// SettingError is a configuration or authentication failure that one provider setting
+// explains: the provider reports it on that attribute (auth_url, password, cacert_file...).
+type SettingError struct {
+	// Setting is the provider attribute to fix, e.g. "password".
+	Setting string
+	// Summary is a short title for the diagnostic; Err carries the detail.
+	Summary string
+	Err     error
+}
+
+func (e *SettingError) Error() string { return e.Err.Error() }
+func (e *SettingError) Unwrap() error { return e.Err }

@@ -291,3 +291,12 @@ func (l *LoadBalancer) DeleteListener(ctx context.Context, id string) error {
 	}
 	return err
 }
+
+// UpdateStaticMember changes a member's weight and backup flag and waits until the load
+// balancer has applied it.
+func (l *LoadBalancer) UpdateStaticMember(ctx context.Context, poolID, memberID string, weight int, backup bool) error {
+	return l.mutate(ctx, fmt.Sprintf("updating member %s of pool %s", memberID, poolID), func(ctx context.Context) error {
+		_, err := pools.UpdateMember(ctx, l.Client, poolID, memberID, pools.UpdateMemberOpts{Weight: &weight, Backup: &backup}).Extract()
+		return err
+	})
+}

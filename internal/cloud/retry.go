@@ -42,7 +42,13 @@ func DefaultRetryPolicy(maxRetries int) RetryPolicy {
 // returned to the caller, which looks the object up before creating it again. Keystone's
 // POST /auth/tokens creates nothing the user owns, so it is retried like a GET.
 // Octavia's 409 "immutable" is not the HTTP layer's business: the waiters handle it.
-func NewHTTPClient(policy RetryPolicy, tlsConfig *tls.Config, logf func(format string, args ...any)) http.Client {
+//
+// WithRequestLog adds the request log, below the retries so that each attempt is logged.
+func NewHTTPClient(policy RetryPolicy, tlsConfig *tls.Config, logf func(format string, args ...any), opts ...HTTPOption) http.Client {
+	var o httpOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	rc := retryablehttp.NewClient()
 	rc.Logger = nil
 	rc.RetryMax = policy.MaxRetries
@@ -57,23 +63,20 @@ func NewHTTPClient(policy RetryPolicy, tlsConfig *tls.Config, logf func(format s
 	if tlsConfig != nil {
 		transport.TLSClientConfig = tlsConfig
 	}
-	rc.HTTPClient = &http.Client{Transport: idempotencyTaggingTransport{next: transport}}
+	var rt http.RoundTripper = idempotencyTaggingTransport{next: transport}
+	if o.requestLog != nil {
+		rt = newRequestLogTransport(rt, *o.requestLog)
+	}
+	rc.HTTPClient = &http.Client{Transport: rt}
 	if logf != nil {
 		rc.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, attempt int) {
 			if attempt > 0 {
 				// Method and URL only: bodies and headers carry passwords and tokens.
-				logf("retrying %s %s (retry %d of %d)", req.Method, redactURL(req.URL.String()), attempt, policy.MaxRetries)
+				logf("retrying %s %s (retry %d of %d)", req.Method, RedactURL(req.URL), attempt, policy.MaxRetries)
 			}
 		}
 	}
 	return *rc.StandardClient()
-}
-
-func redactURL(u string) string {
-	if i := strings.IndexByte(u, '?'); i >= 0 {
-		return u[:i]
-	}
-	return u
 }
 
 // retryableMethod reports whether re-sending the request can never create a second object.

@@ -2,8 +2,11 @@ package devcloud
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"math/rand"
 	"net"
 	"net/http"
@@ -15,7 +18,7 @@ import (
 // Options configure Start.
 type Options struct {
 	// Addr is the listen address; default 127.0.0.1:0. Only loopback addresses are accepted
-	// because devcloud has well-known passwords and no TLS.
+	// because devcloud has well-known passwords.
 	Addr string
 	// TimeScale multiplies every simulated delay: 0.01 makes a 30 s build take 0.3 s. 0 means 1.
 	TimeScale float64
@@ -23,6 +26,8 @@ type Options struct {
 	Seed bool
 	// RandSeed makes ids and fault decisions reproducible.
 	RandSeed int64
+	// TLS, when set, serves HTTPS (with a generated CA) instead of HTTP.
+	TLS *TLSOptions
 }
 
 // Cloud is a running devcloud.
@@ -46,6 +51,11 @@ type Cloud struct {
 
 	dp *dataPlane
 
+	ca *tlsAuthority // nil without Options.TLS
+	// issuedTokens lists every token id Keystone issued since Start, revoked or not, so that a
+	// test can look for them where they must never appear (logs, state). Guarded by mu.
+	issuedTokens []string
+
 	closeOnce sync.Once
 }
 
@@ -66,6 +76,14 @@ func Start(opts Options) (*Cloud, error) {
 		return nil, fmt.Errorf("devcloud: listen on %s: %w", opts.Addr, err)
 	}
 	c := &Cloud{opts: opts, ln: ln, url: "http://" + ln.Addr().String()}
+	if opts.TLS != nil {
+		if c.ca, err = newTLSAuthority(time.Now()); err != nil {
+			_ = ln.Close()
+			return nil, fmt.Errorf("devcloud: generating the TLS CA: %w", err)
+		}
+		c.ln = tls.NewListener(ln, c.ca.serverConfig(*opts.TLS))
+		c.url = "https://" + ln.Addr().String()
+	}
 	c.timing.init(opts.TimeScale)
 	c.faults.init(opts.RandSeed)
 	c.dp = newDataPlane(c)
@@ -74,7 +92,11 @@ func Start(opts Options) (*Cloud, error) {
 	c.mu.Unlock()
 	c.seedDataPlane()
 	c.srv = &http.Server{Handler: c.routes(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = c.srv.Serve(ln) }()
+	if c.ca != nil {
+		// Refused handshakes are what TLS tests provoke; they are not devcloud's errors.
+		c.srv.ErrorLog = log.New(io.Discard, "", 0)
+	}
+	go func() { _ = c.srv.Serve(c.ln) }()
 	return c, nil
 }
 
@@ -93,7 +115,7 @@ func checkLoopback(addr string) error {
 	return nil
 }
 
-// URL is the base URL, http://127.0.0.1:port.
+// URL is the base URL, http://127.0.0.1:port (https:// with Options.TLS).
 func (c *Cloud) URL() string { return c.url }
 
 // AuthURL is the Keystone v3 endpoint.
@@ -149,6 +171,13 @@ func (c *Cloud) resetLocked() {
 			}
 		}
 	}
+}
+
+// IssuedTokenIDs returns every token id Keystone issued since Start (Reset keeps them).
+func (c *Cloud) IssuedTokenIDs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.issuedTokens...)
 }
 
 // Close stops the listener, the timers' effects and the data plane.
@@ -215,6 +244,7 @@ func (c *Cloud) routes() http.Handler {
 	svc("load-balancer", "/load-balancer", http.StripPrefix("/load-balancer", c.dp.handler()))
 	svc("database", "/database", http.StripPrefix("/database", c.troveHandler()))
 	svc("key-manager", "/key-manager", http.StripPrefix("/key-manager", c.barbicanHandler()))
+	svc("dns", "/dns", http.StripPrefix("/dns", c.designateHandler()))
 	// Placement is admin-only; only its version document is served, so that clients which
 	// discover it (and the lab's verify script) find it in the catalog.
 	svc("placement", "/placement", http.StripPrefix("/placement", http.HandlerFunc(placementVersions)))

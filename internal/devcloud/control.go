@@ -81,7 +81,7 @@ func (c *Cloud) controlHandler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"machines": c.Machines()})
 	})
 	mux.HandleFunc("GET /vips", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"vips": c.dp.vips()})
+		writeJSON(w, http.StatusOK, map[string]any{"vips": c.dp.vips(), "floating_ips": c.FloatingIPTargets()})
 	})
 	mux.HandleFunc("GET /capacity", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, c.Capacity())

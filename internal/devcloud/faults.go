@@ -21,10 +21,39 @@ type FaultSpec struct {
 	// ExtraDelaySeconds slows a named transition (server_build, lb_update, ...) by that many
 	// unscaled seconds; the time scale applies to it like to the base delay.
 	ExtraDelaySeconds map[string]float64 `json:"extra_delay_seconds,omitempty"`
+	// ObjectFaults make asynchronous work on an object end badly (see ObjectFault).
+	ObjectFaults []ObjectFault `json:"object_faults,omitempty"`
 }
 
+// ObjectFault makes the asynchronous part of a change end badly, for the next Next matching
+// changes and then for each further one with probability Probability (both 0: every one).
+//
+//	kind "zone":          a zone's create, update or delete; "stuck" leaves the zone PENDING,
+//	                      "error" ends it in ERROR (a deleting zone stays, in ERROR/DELETE)
+//	kind "recordset":     a recordset's create, update or delete; the zone and the recordset's
+//	                      records stay PENDING ("stuck") or go to ERROR ("error"), since
+//	                      Designate propagates a recordset with its zone
+//	kind "server_backup": a Nova createBackup; "error" ends the image "killed" (the server's
+//	                      task clears and its instance action records the failure),
+//	                      "deleted" kills the image and then deletes it, as Nova's
+//	                      delete_image_on_error does, "stuck" leaves the image "saving"
+//	                      and the server in task image_uploading
+//	kind "db_backup":     a Trove backup; "error" ends it FAILED, "stuck" leaves it BUILDING
+//
+// Name, when set, limits the fault to objects whose name contains it (zone or recordset
+// name, backup name).
+type ObjectFault struct {
+	Kind        string  `json:"kind"`
+	Outcome     string  `json:"outcome"`
+	Name        string  `json:"name,omitempty"`
+	Next        int     `json:"next,omitempty"`
+	Probability float64 `json:"probability,omitempty"`
+}
+
+var objectFaultKinds = []string{"zone", "recordset", "server_backup", "db_backup"}
+
 // FaultRule matches requests by service ("compute", "identity", "image", "network",
-// "load-balancer", "database", "key-manager"; "" any), method ("" any) and path (a substring of the path
+// "load-balancer", "database", "key-manager", "dns"; "" any), method ("" any) and path (a substring of the path
 // template, e.g. "/servers"; "" any), and then acts with the given probability.
 type FaultRule struct {
 	Service string `json:"service,omitempty"`
@@ -54,6 +83,11 @@ type ServerErrorFault struct {
 	Next        int     `json:"next,omitempty"`
 	Probability float64 `json:"probability,omitempty"`
 	Message     string  `json:"message,omitempty"`
+	// Stage is where the build fails: "build" (default) on the compute host, where Nova Zed
+	// still records the compute__do_build_and_run_instance event as Success, or "schedule"
+	// in the conductor (as NoValidHost does), which records
+	// conductor_schedule_and_build_instances as Error with the message in its details.
+	Stage string `json:"stage,omitempty"`
 }
 
 type faultState struct {
@@ -64,6 +98,12 @@ type faultState struct {
 	fired    []int
 	srvErr   ServerErrorFault
 	extra    map[string]time.Duration
+	objects  []objectFaultState
+}
+
+type objectFaultState struct {
+	ObjectFault
+	always bool // neither next nor probability was given; Next counts down as faults fire
 }
 
 func (f *faultState) init(seed int64) {
@@ -77,6 +117,7 @@ func (f *faultState) clear() {
 	f.rng = rand.New(rand.NewSource(f.randSeed))
 	f.rules, f.fired, f.extra = nil, nil, map[string]time.Duration{}
 	f.srvErr = ServerErrorFault{}
+	f.objects = nil
 }
 
 // InjectFaults replaces the active faults.
@@ -99,6 +140,10 @@ func (c *Cloud) InjectFaults(spec FaultSpec) {
 	for k, v := range spec.ExtraDelaySeconds {
 		f.extra[k] = time.Duration(v * float64(time.Second))
 	}
+	f.objects = nil
+	for _, o := range spec.ObjectFaults {
+		f.objects = append(f.objects, objectFaultState{ObjectFault: o, always: o.Next == 0 && o.Probability == 0})
+	}
 }
 
 func validateFaultSpec(spec FaultSpec) error {
@@ -119,7 +164,44 @@ func validateFaultSpec(spec FaultSpec) error {
 	if s := spec.ServerErrors; s != nil && (s.Probability < 0 || s.Probability > 1 || s.Next < 0) {
 		return fmt.Errorf("server_errors: next must be >= 0 and probability within 0..1")
 	}
+	if s := spec.ServerErrors; s != nil && s.Stage != "" && s.Stage != "build" && s.Stage != "schedule" {
+		return fmt.Errorf("server_errors: stage must be build or schedule, got %q", s.Stage)
+	}
+	for i, o := range spec.ObjectFaults {
+		if !contains(objectFaultKinds, o.Kind) {
+			return fmt.Errorf("object_faults[%d]: kind must be one of %s, got %q", i, strings.Join(objectFaultKinds, ", "), o.Kind)
+		}
+		if o.Outcome != "stuck" && o.Outcome != "error" && (o.Outcome != "deleted" || o.Kind != "server_backup") {
+			return fmt.Errorf("object_faults[%d]: outcome must be stuck or error (or deleted for server_backup), got %q", i, o.Outcome)
+		}
+		if o.Probability < 0 || o.Probability > 1 || o.Next < 0 {
+			return fmt.Errorf("object_faults[%d]: next must be >= 0 and probability within 0..1", i)
+		}
+	}
 	return nil
+}
+
+// objectFault decides, once per asynchronous change of an object of the given kind, whether
+// it ends badly: "stuck", "error", or "" for a normal end.
+func (f *faultState) objectFault(kind, name string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.objects {
+		o := &f.objects[i]
+		if o.Kind != kind || (o.Name != "" && !strings.Contains(name, o.Name)) {
+			continue
+		}
+		switch {
+		case o.always:
+			return o.Outcome
+		case o.Next > 0:
+			o.Next--
+			return o.Outcome
+		case o.Probability > 0 && f.rng.Float64() < o.Probability:
+			return o.Outcome
+		}
+	}
+	return ""
 }
 
 func (f *faultState) extraDelay(name string) time.Duration {
@@ -128,12 +210,23 @@ func (f *faultState) extraDelay(name string) time.Duration {
 	return f.extra[name]
 }
 
-// serverBuildFails decides, once per build, whether it ends in ERROR and with what message.
-func (f *faultState) serverBuildFails() (bool, string) {
+// serverBuildFails decides, once per build and stage ("schedule" or "build"), whether the
+// build ends in ERROR there and with what message.
+func (f *faultState) serverBuildFails(stage string) (bool, string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	want := f.srvErr.Stage
+	if want == "" {
+		want = "build"
+	}
+	if want != stage {
+		return false, ""
+	}
 	msg := f.srvErr.Message
-	if msg == "" {
+	switch {
+	case msg == "" && stage == "schedule":
+		msg = "No valid host was found. There are not enough hosts available."
+	case msg == "":
 		msg = "Build of instance aborted: injected fault"
 	}
 	if f.srvErr.Next > 0 {

@@ -224,18 +224,28 @@ func TestNeutron_RoutersAndSecurityGroupsLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := routers.AddInterface(ctx, nc, rt.ID, routers.AddInterfaceOpts{SubnetID: s.SubnetID}).Extract()
+	// The seeded router1 holds private-subnet's gateway address: this router gets a subnet of
+	// its own.
+	n, err := networks.Create(ctx, nc, networks.CreateOpts{Name: "routed"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := subnets.Create(ctx, nc, subnets.CreateOpts{NetworkID: n.ID, CIDR: "10.7.0.0/24", IPVersion: gophercloud.IPv4}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := routers.AddInterface(ctx, nc, rt.ID, routers.AddInterfaceOpts{SubnetID: sub.ID}).Extract()
 	if err != nil {
 		t.Fatalf("add interface: %v", err)
 	}
 	gw, _ := ports.Get(ctx, nc, info.PortID).Extract()
-	if gw == nil || gw.FixedIPs[0].IPAddress != "10.0.0.1" || gw.DeviceOwner != "network:router_interface" {
+	if gw == nil || gw.FixedIPs[0].IPAddress != "10.7.0.1" || gw.DeviceOwner != "network:router_interface" {
 		t.Fatalf("router port = %+v", gw)
 	}
 	if err := routers.Delete(ctx, nc, rt.ID).ExtractErr(); !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
 		t.Fatalf("delete router with interface: %v, want 409", err)
 	}
-	if _, err := routers.RemoveInterface(ctx, nc, rt.ID, routers.RemoveInterfaceOpts{SubnetID: s.SubnetID}).Extract(); err != nil {
+	if _, err := routers.RemoveInterface(ctx, nc, rt.ID, routers.RemoveInterfaceOpts{SubnetID: sub.ID}).Extract(); err != nil {
 		t.Fatal(err)
 	}
 	if err := routers.Delete(ctx, nc, rt.ID).ExtractErr(); err != nil {
@@ -260,7 +270,9 @@ func TestNeutron_QuotaShowsDefaultsAndUsage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.Port.Limit != 500 || q.Port.Used != 2 || q.Network.Used != 1 { // web01's and db01's ports
+	// web01's and db01's ports and router1's interface; router1's gateway port has no project.
+	if q.Port.Limit != 500 || q.Port.Used != 3 || q.Network.Used != 1 || q.Router.Used != 1 ||
+		q.SecurityGroup.Used != 1 || q.SecurityGroupRule.Used != 4 || q.FloatingIP.Limit != 50 {
 		t.Fatalf("quota detail = %+v", q)
 	}
 }

@@ -1,6 +1,7 @@
 package devcloud
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -83,6 +84,9 @@ func writeServiceError(w http.ResponseWriter, service string, status int, msg st
 		writeJSON(w, status, map[string]any{"faultcode": faultCode(status), "faultstring": msg, "debuginfo": nil})
 	case "key-manager":
 		writeBarbicanError(w, status, msg)
+	case "dns":
+		// Designate's fault wrapper names errors it has no type for "unknown".
+		writeJSON(w, status, map[string]any{"code": status, "type": "unknown", "message": msg, "request_id": newRequestID()})
 	default: // image: webob's error, plain text or JSON by the Accept header
 		writeGlanceError(w, status, msg)
 	}
@@ -156,5 +160,19 @@ func removeString(list []string, s string) []string {
 }
 
 func baseURL(r *http.Request) string {
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
 	return "http://" + r.Host
+}
+
+// newRequestID is an oslo request id, "req-" and a random UUID. It draws from crypto/rand,
+// not the cloud's seeded source, so that answering requests does not shift the ids of the
+// objects a seeded run creates.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	return fmt.Sprintf("req-%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

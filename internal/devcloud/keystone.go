@@ -48,6 +48,10 @@ func (c *Cloud) keystoneHandler() http.Handler {
 			default:
 				writeKeystoneError(w, http.StatusMethodNotAllowed, "The method is not allowed for the requested URL.")
 			}
+		case len(segs) == 4 && segs[0] == "v3" && segs[1] == "users" && segs[3] == "password" && r.Method == http.MethodPost:
+			c.changePassword(w, r, segs[2])
+		case len(segs) >= 2 && segs[0] == "v3" && segs[1] == "projects":
+			c.projects(w, r, segs[2:])
 		case len(segs) >= 4 && segs[0] == "v3" && segs[1] == "users" && segs[3] == "application_credentials":
 			c.appCredentials(w, r, segs[2], segs[4:])
 		default:

@@ -25,13 +25,16 @@ func (c *Cloud) ProjectID(r *http.Request) string {
 	return ""
 }
 
-// unauthenticatedPath says whether a service path is public: version documents, and
-// Keystone's token creation.
+// unauthenticatedPath says whether a service path is public: version documents, Keystone's
+// token creation and self-service password change (the original password is the proof).
 func unauthenticatedPath(service, rest, method string) bool {
 	rest = strings.TrimSuffix(rest, "/")
 	switch service {
 	case "identity":
 		if rest == "/v3/auth/tokens" && method == http.MethodPost {
+			return true
+		}
+		if segs := splitPath(rest); method == http.MethodPost && len(segs) == 4 && segs[0] == "v3" && segs[1] == "users" && segs[3] == "password" {
 			return true
 		}
 		return method == http.MethodGet && (rest == "" || rest == "/v3")

@@ -27,7 +27,6 @@ func (c *Cloud) seedIdentity() {
 	c.seedServiceUsers()
 	for _, p := range []*project{demo, admin} {
 		st.quotas[p.ID] = defaultNovaQuota()
-		st.dbQuotas[p.ID] = map[string]int{"instances": 10, "volumes": 100, "backups": 50}
 	}
 }
 

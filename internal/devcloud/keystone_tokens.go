@@ -174,6 +174,7 @@ func (c *Cloud) createToken(w http.ResponseWriter, r *http.Request) {
 		t.AuditID = randomB64(16)
 	}
 	c.st.tokens[t.ID] = t
+	c.issuedTokens = append(c.issuedTokens, t.ID)
 	w.Header().Set("X-Subject-Token", t.ID)
 	writeJSON(w, http.StatusCreated, map[string]any{"token": c.tokenBody(t, baseURL(r))})
 }
@@ -233,6 +234,8 @@ func (c *Cloud) catalog(base, projectID string) []any {
 	if projectID != "" {
 		svcs = append(svcs, svc{"database", "trove", "/database/v1.0/" + projectID})
 	}
+	// Designate's endpoint is the unversioned root, as its catalog entry is on a real cloud.
+	svcs = append(svcs, svc{"dns", "designate", "/dns"})
 	var out []any
 	for i, s := range svcs {
 		var eps []any

@@ -29,7 +29,7 @@ func (c *Cloud) neutronHandler() http.Handler {
 		rest := segs[1:]
 		if len(rest) == 0 {
 			var res []any
-			for _, n := range []string{"network", "subnet", "port", "security-group", "router"} {
+			for _, n := range []string{"network", "subnet", "port", "security-group", "security-group-rule", "router", "floatingip"} {
 				res = append(res, map[string]any{"name": n, "collection": n + "s", "links": []any{map[string]any{"rel": "self", "href": base + "/networking/v2.0/" + n + "s"}}})
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"resources": res})
@@ -39,6 +39,10 @@ func (c *Cloud) neutronHandler() http.Handler {
 		last := len(rest) - 1
 		rest[last] = strings.TrimSuffix(rest[last], ".json")
 		nr := &neutronReq{c: c, w: w, r: r, tok: tokenFrom(r)}
+		if len(rest) >= 3 && rest[2] == "tags" {
+			nr.tags(rest[0], rest[1], rest[3:])
+			return
+		}
 		switch rest[0] {
 		case "networks":
 			nr.collection("network", rest[1:], c.networkViews, c.createNetwork, c.deleteNetwork, nil)
@@ -53,9 +57,20 @@ func (c *Cloud) neutronHandler() http.Handler {
 				nr.routerInterface(rest[1], rest[2] == "add_router_interface")
 				return
 			}
-			nr.collection("router", rest[1:], c.routerViews, c.createRouter, c.deleteRouter, nil)
+			nr.collection("router", rest[1:], c.routerViews, c.createRouter, c.deleteRouter, c.updateRouter)
 		case "security-groups":
-			nr.collection("security_group", rest[1:], c.secGroupViews, c.createSecGroup, c.deleteSecGroup, nil)
+			nr.collection("security_group", rest[1:], c.secGroupViews, c.createSecGroup, c.deleteSecGroup, c.updateSecGroup)
+		case "security-group-rules":
+			nr.collection("security_group_rule", rest[1:], c.sgRuleViews, c.createSGRule, c.deleteSGRule, c.updateSGRule)
+		case "floatingips":
+			admin := contains(nr.tok.Roles, "admin")
+			nr.collection("floatingip", rest[1:], c.floatingIPViews,
+				func(project string, body map[string]any) (map[string]any, *neutronErr) {
+					return c.createFloatingIP(project, body, admin)
+				}, c.deleteFloatingIP,
+				func(project, id string, body map[string]any) (map[string]any, *neutronErr) {
+					return c.updateFloatingIP(project, id, body, admin)
+				})
 		default:
 			neutronError(w, http.StatusNotFound, "HTTPNotFound", "The resource could not be found.")
 		}
@@ -133,7 +148,8 @@ func (nr *neutronReq) collection(kind string, rest []string,
 				}
 			}
 			if idx < 0 {
-				neutronError(w, http.StatusNotFound, title(kind)+"NotFound", "%s %s could not be found.", title(kind), m)
+				nf := neutronNotFound(kind, m)
+				neutronError(w, nf.status, nf.typ, "%s", nf.msg)
 				return
 			}
 			matched = matched[idx+1:]
@@ -157,7 +173,11 @@ func (nr *neutronReq) collection(kind string, rest []string,
 			return
 		}
 		c.mu.Lock()
-		v, err := create(nr.tok.ProjectID, obj)
+		err := c.neutronCreateQuotaCheck(nr.tok.ProjectID, kind)
+		var v map[string]any
+		if err == nil {
+			v, err = create(nr.tok.ProjectID, obj)
+		}
 		c.mu.Unlock()
 		if err != nil {
 			neutronError(w, err.status, err.typ, "%s", err.msg)
@@ -175,7 +195,8 @@ func (nr *neutronReq) collection(kind string, rest []string,
 		}
 		c.mu.Unlock()
 		if found == nil {
-			neutronError(w, http.StatusNotFound, title(kind)+"NotFound", "%s %s could not be found.", strings.ReplaceAll(title(kind), "Group", " group"), id)
+			nf := neutronNotFound(kind, id)
+			neutronError(w, nf.status, nf.typ, "%s", nf.msg)
 			return
 		}
 		switch {
@@ -209,6 +230,19 @@ func (nr *neutronReq) collection(kind string, rest []string,
 	default:
 		neutronError(w, http.StatusMethodNotAllowed, "HTTPMethodNotAllowed", "The method is not allowed for the requested URL.")
 	}
+}
+
+// neutronNotFound is Neutron's 404 for an id of kind that does not exist or is not visible.
+func neutronNotFound(kind, id string) *neutronErr {
+	switch kind {
+	case "floatingip":
+		return nErr(http.StatusNotFound, "FloatingIPNotFound", "Floating IP %s could not be found", id)
+	case "security_group":
+		return nErr(http.StatusNotFound, "SecurityGroupNotFound", "Security group %s does not exist", id)
+	case "security_group_rule":
+		return nErr(http.StatusNotFound, "SecurityGroupRuleNotFound", "Security group rule %s does not exist", id)
+	}
+	return nErr(http.StatusNotFound, title(kind)+"NotFound", "%s %s could not be found.", title(kind), id)
 }
 
 // title turns "security_group" into Neutron's exception prefix "SecurityGroup".

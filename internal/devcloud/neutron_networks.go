@@ -9,7 +9,8 @@ func (c *Cloud) networkViews(project string, admin bool) []map[string]any {
 	var out []map[string]any
 	for _, id := range c.st.networkOrder {
 		n := c.st.networks[id]
-		if n.ProjectID != project && !n.Shared && !admin {
+		// External networks are visible to every project (Neutron's "external" policy rule).
+		if n.ProjectID != project && !n.Shared && !n.External && !admin {
 			continue
 		}
 		out = append(out, map[string]any{

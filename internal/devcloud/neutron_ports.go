@@ -110,6 +110,7 @@ func (c *Cloud) allocatePortLocked(project, networkID, subnetID, name, wantIP st
 }
 
 func (c *Cloud) deletePortLocked(id string) {
+	c.disassociatePort(id)
 	delete(c.st.ports, id)
 	c.st.portOrder = removeString(c.st.portOrder, id)
 }

@@ -2,6 +2,8 @@ package devcloud
 
 import (
 	"net/http"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -15,13 +17,35 @@ func (c *Cloud) routerViews(project string, admin bool) []map[string]any {
 			continue
 		}
 		out = append(out, map[string]any{
-			"id": rt.ID, "name": rt.Name, "status": "ACTIVE", "admin_state_up": rt.AdminUp, "external_gateway_info": nil,
+			"id": rt.ID, "name": rt.Name, "status": "ACTIVE", "admin_state_up": rt.AdminUp, "external_gateway_info": c.gatewayInfo(rt),
 			"routes": []any{}, "tenant_id": rt.ProjectID, "project_id": rt.ProjectID, "description": rt.Description,
 			"distributed": false, "ha": false, "availability_zone_hints": []string{}, "availability_zones": []string{"nova"},
-			"flavor_id": nil, "tags": []string{}, "created_at": neutronTime(rt.Created), "updated_at": neutronTime(rt.Updated), "revision_number": 1,
+			"flavor_id": nil, "tags": append([]string{}, rt.Tags...), "created_at": neutronTime(rt.Created), "updated_at": neutronTime(rt.Updated), "revision_number": 1,
 		})
 	}
 	return out
+}
+
+// gatewayInfo is the router's external_gateway_info: null without a gateway.
+func (c *Cloud) gatewayInfo(rt *router) any {
+	gw := c.st.ports[rt.GatewayPortID]
+	if gw == nil {
+		return nil
+	}
+	ips := []any{}
+	for _, ip := range gw.FixedIPs {
+		ips = append(ips, map[string]any{"subnet_id": ip.SubnetID, "ip_address": ip.Address.String()})
+	}
+	return map[string]any{"network_id": gw.NetworkID, "external_fixed_ips": ips, "enable_snat": rt.EnableSNAT}
+}
+
+func (c *Cloud) routerView(project, id string) map[string]any {
+	for _, v := range c.routerViews(project, true) {
+		if v["id"] == id {
+			return v
+		}
+	}
+	return nil
 }
 
 func (c *Cloud) createRouter(project string, body map[string]any) (map[string]any, *neutronErr) {
@@ -32,25 +56,138 @@ func (c *Cloud) createRouter(project string, body map[string]any) (map[string]an
 	if v, ok := body["admin_state_up"].(bool); ok {
 		rt.AdminUp = v
 	}
-	c.st.routers[rt.ID] = rt
-	c.st.routerOrder = append(c.st.routerOrder, rt.ID)
-	for _, v := range c.routerViews(project, false) {
-		if v["id"] == rt.ID {
-			return v, nil
+	if gw, ok := body["external_gateway_info"].(map[string]any); ok && gw["network_id"] != nil {
+		if err := c.setRouterGateway(rt, gw); err != nil {
+			return nil, err
 		}
 	}
-	return nil, nil
+	c.st.routers[rt.ID] = rt
+	c.st.routerOrder = append(c.st.routerOrder, rt.ID)
+	return c.routerView(project, rt.ID), nil
+}
+
+func (c *Cloud) updateRouter(project, id string, body map[string]any) (map[string]any, *neutronErr) {
+	rt := c.st.routers[id]
+	if gw, ok := body["external_gateway_info"]; ok {
+		info, _ := gw.(map[string]any)
+		if info == nil || info["network_id"] == nil {
+			if err := c.clearRouterGateway(rt); err != nil {
+				return nil, err
+			}
+		} else if err := c.setRouterGateway(rt, info); err != nil {
+			return nil, err
+		}
+	}
+	if v, ok := body["name"].(string); ok {
+		rt.Name = v
+	}
+	if v, ok := body["description"].(string); ok {
+		rt.Description = v
+	}
+	if v, ok := body["admin_state_up"].(bool); ok {
+		rt.AdminUp = v
+	}
+	rt.Updated = time.Now().UTC()
+	return c.routerView(project, id), nil
+}
+
+// setRouterGateway plugs the router into an external network through a port of no project
+// (owner network:router_gateway), as Neutron does; an existing gateway elsewhere is replaced.
+func (c *Cloud) setRouterGateway(rt *router, info map[string]any) *neutronErr {
+	netID, _ := info["network_id"].(string)
+	n := c.st.networks[netID]
+	if n == nil {
+		return nErr(http.StatusNotFound, "NetworkNotFound", "Network %s could not be found.", netID)
+	}
+	if !n.External {
+		return nErr(http.StatusBadRequest, "BadRequest", "Bad router request: Network %s is not an external network.", netID)
+	}
+	if gw := c.st.ports[rt.GatewayPortID]; gw != nil {
+		if gw.NetworkID == netID {
+			if v, ok := info["enable_snat"].(bool); ok {
+				rt.EnableSNAT = v
+			}
+			return nil
+		}
+		if err := c.clearRouterGateway(rt); err != nil {
+			return err
+		}
+	}
+	p, err := c.allocatePortLocked("", netID, "", "", "")
+	if err != nil {
+		return asNeutronErr(err)
+	}
+	p.DeviceID, p.DeviceOwner = rt.ID, "network:router_gateway"
+	rt.GatewayPortID, rt.EnableSNAT = p.ID, true
+	if v, ok := info["enable_snat"].(bool); ok {
+		rt.EnableSNAT = v
+	}
+	return nil
+}
+
+// clearRouterGateway unplugs the router from its external network unless floating IPs
+// reach their ports through it.
+func (c *Cloud) clearRouterGateway(rt *router) *neutronErr {
+	gw := c.st.ports[rt.GatewayPortID]
+	if gw == nil {
+		return nil
+	}
+	for _, f := range c.st.floatingIPs {
+		if f.RouterID == rt.ID {
+			return nErr(http.StatusConflict, "RouterExternalGatewayInUseByFloatingIp",
+				"Gateway cannot be updated for router %s, since a gateway to external network %s is required by one or more floating IPs.", rt.ID, gw.NetworkID)
+		}
+	}
+	c.deletePortLocked(gw.ID)
+	rt.GatewayPortID = ""
+	return nil
 }
 
 func (c *Cloud) deleteRouter(project, id string) *neutronErr {
-	for _, p := range c.st.ports {
-		if p.DeviceID == id && p.DeviceOwner == "network:router_interface" {
-			return nErr(http.StatusConflict, "RouterInUse", "Router %s still has ports", id)
+	var attached []string
+	for _, pid := range c.st.portOrder {
+		if p := c.st.ports[pid]; p.DeviceID == id && p.DeviceOwner == "network:router_interface" {
+			attached = append(attached, p.ID)
 		}
+	}
+	if len(attached) > 0 {
+		sort.Strings(attached)
+		return nErr(http.StatusConflict, "RouterInUse", "Router %s has ports still attached: %s", id, strings.Join(attached, ", "))
+	}
+	if gw := c.st.routers[id].GatewayPortID; gw != "" {
+		c.deletePortLocked(gw)
 	}
 	delete(c.st.routers, id)
 	c.st.routerOrder = removeString(c.st.routerOrder, id)
 	return nil
+}
+
+// routerForFloatingIP finds the router that joins a subnet to an external network: an
+// interface on the subnet and a gateway on the network, the one whose interface holds the
+// subnet's gateway address first (Neutron's get_router_for_floatingip).
+func (c *Cloud) routerForFloatingIP(subnetID, externalNetID string) string {
+	sn := c.st.subnets[subnetID]
+	first := ""
+	for _, pid := range c.st.portOrder {
+		p := c.st.ports[pid]
+		if p.DeviceOwner != "network:router_interface" || len(p.FixedIPs) == 0 || p.FixedIPs[0].SubnetID != subnetID {
+			continue
+		}
+		rt := c.st.routers[p.DeviceID]
+		if rt == nil {
+			continue
+		}
+		if gw := c.st.ports[rt.GatewayPortID]; gw == nil || gw.NetworkID != externalNetID {
+			continue
+		}
+		if sn != nil && p.FixedIPs[0].Address == sn.Gateway {
+			return rt.ID
+		}
+		if first == "" {
+			first = rt.ID
+		}
+	}
+	return first
 }
 
 // routerInterface attaches a subnet through a port holding its gateway address, or detaches it.
@@ -110,6 +247,12 @@ func (nr *neutronReq) routerInterface(routerID string, add bool) {
 	} else {
 		if p == nil {
 			neutronError(nr.w, http.StatusNotFound, "RouterInterfaceNotFoundForSubnet", "Router %s has no interface on subnet %s", routerID, body.SubnetID)
+			return
+		}
+		if len(p.FixedIPs) > 0 && c.floatingIPsThrough(routerID, p.FixedIPs[0].SubnetID) {
+			subnet := p.FixedIPs[0].SubnetID
+			neutronError(nr.w, http.StatusConflict, "RouterInterfaceInUseByFloatingIP",
+				"Router interface for subnet %s on router %s cannot be deleted, as it is required by one or more floating IPs.", subnet, routerID)
 			return
 		}
 		c.deletePortLocked(p.ID)

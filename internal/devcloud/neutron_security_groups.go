@@ -1,9 +1,9 @@
 package devcloud
 
 import (
-	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -19,30 +19,65 @@ func (c *Cloud) findSecGroup(project, nameOrID string) *secGroup {
 	return nil
 }
 
-// ensureDefaultSecGroup creates the project's "default" group, as Neutron does on first use.
+// ensureDefaultSecGroup creates the project's "default" group, as Neutron does on first use,
+// with Neutron's four rules: all egress, and ingress from members of the group, for IPv4 and
+// IPv6.
 func (c *Cloud) ensureDefaultSecGroup(project string) {
 	if c.findSecGroup(project, "default") != nil {
 		return
 	}
-	sg := &secGroup{ID: c.newID(), Name: "default", ProjectID: project, Description: "Default security group", Created: time.Now().UTC()}
+	now := time.Now().UTC()
+	sg := &secGroup{ID: c.newID(), Name: "default", ProjectID: project, Description: "Default security group",
+		Created: now, Updated: now, Stateful: true, Tags: []string{}, Revision: 1}
 	c.st.secGroups[sg.ID] = sg
+	for _, ether := range []string{"IPv4", "IPv6"} {
+		c.addSGRuleLocked(&secGroupRule{GroupID: sg.ID, ProjectID: project, Direction: "egress", Ethertype: ether})
+		c.addSGRuleLocked(&secGroupRule{GroupID: sg.ID, ProjectID: project, Direction: "ingress", Ethertype: ether, RemoteGroupID: sg.ID})
+	}
 }
 
 func (c *Cloud) createSecGroup(project string, body map[string]any) (map[string]any, *neutronErr) {
+	if _, ok := body["tags"]; ok {
+		return nil, nErr(http.StatusBadRequest, "HTTPBadRequest", "Attribute 'tags' not allowed in POST")
+	}
 	name, _ := body["name"].(string)
-	if name == "default" {
+	if strings.EqualFold(name, "default") {
 		c.ensureDefaultSecGroup(project)
 		return nil, nErr(http.StatusConflict, "SecurityGroupDefaultAlreadyExists", "Default security group already exists.")
 	}
-	sg := &secGroup{ID: c.newID(), Name: name, ProjectID: project, Created: time.Now().UTC()}
+	now := time.Now().UTC()
+	sg := &secGroup{ID: c.newID(), Name: name, ProjectID: project, Created: now, Updated: now, Stateful: true, Tags: []string{}, Revision: 1}
 	sg.Description, _ = body["description"].(string)
-	c.st.secGroups[sg.ID] = sg
-	for _, v := range c.secGroupViews(project, false) {
-		if v["id"] == sg.ID {
-			return v, nil
-		}
+	if v, ok := body["stateful"].(bool); ok {
+		sg.Stateful = v
 	}
-	return nil, nil
+	c.st.secGroups[sg.ID] = sg
+	// A new group allows all egress, nothing else.
+	for _, ether := range []string{"IPv4", "IPv6"} {
+		c.addSGRuleLocked(&secGroupRule{GroupID: sg.ID, ProjectID: project, Direction: "egress", Ethertype: ether})
+	}
+	return c.secGroupView(sg), nil
+}
+
+func (c *Cloud) updateSecGroup(project, id string, body map[string]any) (map[string]any, *neutronErr) {
+	sg := c.st.secGroups[id]
+	if name, ok := body["name"].(string); ok {
+		if sg.Name == "default" {
+			return nil, nErr(http.StatusConflict, "SecurityGroupCannotUpdateDefault", "Updating default security group not allowed.")
+		}
+		if strings.EqualFold(name, "default") {
+			return nil, nErr(http.StatusConflict, "SecurityGroupDefaultAlreadyExists", "Default security group already exists.")
+		}
+		sg.Name = name
+	}
+	if v, ok := body["description"].(string); ok {
+		sg.Description = v
+	}
+	if v, ok := body["stateful"].(bool); ok {
+		sg.Stateful = v
+	}
+	sg.Updated, sg.Revision = time.Now().UTC(), sg.Revision+1
+	return c.secGroupView(sg), nil
 }
 
 func (c *Cloud) deleteSecGroup(project, id string) *neutronErr {
@@ -55,8 +90,27 @@ func (c *Cloud) deleteSecGroup(project, id string) *neutronErr {
 			return nErr(http.StatusConflict, "SecurityGroupInUse", "Security Group %s in use.", id)
 		}
 	}
+	for rid, rule := range c.st.sgRules {
+		if rule.GroupID == id {
+			delete(c.st.sgRules, rid)
+		}
+	}
 	delete(c.st.secGroups, id)
 	return nil
+}
+
+func (c *Cloud) secGroupView(sg *secGroup) map[string]any {
+	rules := []any{}
+	for _, rule := range c.groupRules(sg.ID) {
+		v := c.sgRuleView(rule)
+		// Rules embedded in their group carry the tag attribute too.
+		v["tags"] = []string{}
+		rules = append(rules, v)
+	}
+	return map[string]any{"id": sg.ID, "name": sg.Name, "description": sg.Description, "tenant_id": sg.ProjectID,
+		"project_id": sg.ProjectID, "security_group_rules": rules, "stateful": sg.Stateful, "shared": false,
+		"tags": append([]string{}, sg.Tags...), "created_at": neutronTime(sg.Created), "updated_at": neutronTime(sg.Updated),
+		"revision_number": sg.Revision}
 }
 
 func (c *Cloud) secGroupViews(project string, admin bool) []map[string]any {
@@ -70,19 +124,7 @@ func (c *Cloud) secGroupViews(project string, admin bool) []map[string]any {
 	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 	var out []map[string]any
 	for _, sg := range list {
-		var rules []any
-		for i, dir := range []string{"egress", "ingress"} {
-			rule := map[string]any{"id": fmt.Sprintf("%s%d", sg.ID[:35], i), "direction": dir, "ethertype": "IPv4", "protocol": nil,
-				"port_range_min": nil, "port_range_max": nil, "remote_ip_prefix": nil, "remote_group_id": nil,
-				"security_group_id": sg.ID, "tenant_id": sg.ProjectID, "project_id": sg.ProjectID, "description": ""}
-			if dir == "ingress" {
-				rule["remote_group_id"] = sg.ID
-			}
-			rules = append(rules, rule)
-		}
-		out = append(out, map[string]any{"id": sg.ID, "name": sg.Name, "description": sg.Description, "tenant_id": sg.ProjectID,
-			"project_id": sg.ProjectID, "security_group_rules": rules, "stateful": true, "tags": []string{},
-			"created_at": neutronTime(sg.Created), "updated_at": neutronTime(sg.Created), "revision_number": 1})
+		out = append(out, c.secGroupView(sg))
 	}
 	return out
 }

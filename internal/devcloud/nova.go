@@ -91,6 +91,10 @@ func (c *Cloud) novaHandler() http.Handler {
 		w.Header().Set("X-OpenStack-Nova-API-Version", mv.String())
 		w.Header().Add("Vary", "OpenStack-API-Version")
 		w.Header().Add("Vary", "X-OpenStack-Nova-API-Version")
+		// Nova names every request; instance actions refer to the request that started them.
+		reqID := newRequestID()
+		w.Header().Set("X-Openstack-Request-Id", reqID)
+		w.Header().Set("X-Compute-Request-Id", reqID)
 		rest := segs[1:]
 		if len(rest) == 0 {
 			writeJSON(w, http.StatusOK, map[string]any{"version": novaVersionDoc(base)})
@@ -100,7 +104,7 @@ func (c *Cloud) novaHandler() http.Handler {
 		if len(rest) > 1 && idSegment.MatchString(rest[0]) && tokenFrom(r) != nil && rest[0] == tokenFrom(r).ProjectID {
 			rest = rest[1:]
 		}
-		n := &novaReq{c: c, w: w, r: r, mv: mv, tok: tokenFrom(r), base: base}
+		n := &novaReq{c: c, w: w, r: r, mv: mv, tok: tokenFrom(r), base: base, reqID: reqID}
 		switch rest[0] {
 		case "servers":
 			n.servers(rest[1:])
@@ -129,6 +133,8 @@ type novaReq struct {
 	mv   microversion
 	tok  *token
 	base string
+	// reqID is the request's id, also the request_id of an instance action it starts.
+	reqID string
 }
 
 func (n *novaReq) isAdmin() bool { return contains(n.tok.Roles, "admin") }

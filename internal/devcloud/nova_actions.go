@@ -14,6 +14,9 @@ import (
 var serverActions = map[string]func(n *novaReq, s *server, args map[string]any){
 	"reboot":              (*novaReq).rebootServer,
 	"createImage":         (*novaReq).createImage,
+	"createBackup":        (*novaReq).createBackup,
+	"os-stop":             (*novaReq).stopServer,
+	"os-start":            (*novaReq).startServer,
 	"os-getConsoleOutput": (*novaReq).consoleOutput,
 }
 
@@ -39,11 +42,15 @@ func (n *novaReq) serverAction(id string) {
 }
 
 // stateConflictLocked answers 409 and releases c.mu when the server's state refuses action.
-// Nova's check_instance_state looks at vm_state first, then task_state.
-func (n *novaReq) stateConflictLocked(s *server, action string) bool {
+// Nova's check_instance_state looks at vm_state first (allowed lists the vm_states the
+// action accepts; none means active only), then task_state.
+func (n *novaReq) stateConflictLocked(s *server, action string, allowed ...string) bool {
+	if len(allowed) == 0 {
+		allowed = []string{"active"}
+	}
 	state, val := "", ""
 	switch {
-	case s.VMState != "active":
+	case !contains(allowed, s.VMState):
 		state, val = "vm_state", s.VMState
 	case s.Deleting:
 		state, val = "task_state", "deleting"
@@ -75,6 +82,8 @@ func (n *novaReq) rebootServer(s *server, args map[string]any) {
 		s.Status, s.TaskState = "HARD_REBOOT", "reboot_started_hard"
 	}
 	s.Updated = time.Now().UTC()
+	action := c.startActionLocked(s, "reboot", n.reqID, n.tok.UserID, n.tok.ProjectID)
+	ev := action.startEvent(eventReboot, s.Host)
 	down := c.nodeDownLocked(s)
 	gen := c.gen
 	c.Event("server.rebooting", map[string]any{"server_id": s.ID, "name": s.Name, "type": typ})
@@ -84,6 +93,7 @@ func (n *novaReq) rebootServer(s *server, args map[string]any) {
 		if s.Deleted || s.Deleting || (s.Status != "REBOOT" && s.Status != "HARD_REBOOT") {
 			return nil
 		}
+		action.finish(ev, "", "")
 		s.Status, s.TaskState, s.PowerState, s.Updated = "ACTIVE", "", 1, time.Now().UTC()
 		return c.nodeUpLocked(s, "server.active")
 	})
@@ -93,7 +103,7 @@ func (n *novaReq) rebootServer(s *server, args map[string]any) {
 // createImage snapshots the server into a queued Glance image that goes saving, then active.
 func (n *novaReq) createImage(s *server, args map[string]any) {
 	c := n.c
-	if n.stateConflictLocked(s, "createImage") {
+	if n.stateConflictLocked(s, "createImage", "active", "stopped") {
 		return
 	}
 	name, _ := args["name"].(string)
@@ -103,7 +113,10 @@ func (n *novaReq) createImage(s *server, args map[string]any) {
 		return
 	}
 	meta, _ := args["metadata"].(map[string]any)
-	img := c.snapshotLocked(s, name, meta)
+	img := c.snapshotLocked(s, name, "snapshot", meta)
+	s.TaskState = "image_snapshot"
+	action := c.startActionLocked(s, "createImage", n.reqID, n.tok.UserID, n.tok.ProjectID)
+	ev := action.startEvent(eventSnapshot, s.Host)
 	gen := c.gen
 	c.Event("image.created", map[string]any{"image_id": img.ID, "name": img.Name, "server_id": s.ID})
 	imageID := img.ID
@@ -116,6 +129,7 @@ func (n *novaReq) createImage(s *server, args map[string]any) {
 		return nil
 	})
 	c.afterGen(gen, c.Delay("image_save"), func() func() {
+		action.finish(ev, "", "")
 		if c.st.images[img.ID] == nil {
 			// Nova's snapshot task fails when its image is deleted mid-upload and
 			// clears the task state, so the server accepts the next action.
@@ -176,8 +190,9 @@ func consoleLength(v any) (int, bool) {
 	return 0, false
 }
 
-// snapshotLocked creates the queued Glance image of a createImage action.
-func (c *Cloud) snapshotLocked(s *server, name string, meta map[string]any) *image {
+// snapshotLocked creates the queued Glance image of a createImage ("snapshot") or
+// createBackup ("backup") action.
+func (c *Cloud) snapshotLocked(s *server, name, imageType string, meta map[string]any) *image {
 	now := time.Now().UTC()
 	base := c.st.images[s.ImageID]
 	props := map[string]any{}
@@ -189,7 +204,7 @@ func (c *Cloud) snapshotLocked(s *server, name string, meta map[string]any) *ima
 	for k, v := range meta {
 		props[k] = v
 	}
-	props["image_type"] = "snapshot"
+	props["image_type"] = imageType
 	props["instance_uuid"] = s.ID
 	props["base_image_ref"] = s.ImageID
 	props["user_id"] = s.UserID
@@ -206,6 +221,56 @@ func (c *Cloud) snapshotLocked(s *server, name string, meta map[string]any) *ima
 	}
 	c.st.images[img.ID] = img
 	c.st.imageOrder = append(c.st.imageOrder, img.ID)
-	s.TaskState = "image_snapshot"
 	return img
+}
+
+// stopServer is os-stop: powering-off, then SHUTOFF with vm_state stopped; the web node stops
+// answering at once.
+func (n *novaReq) stopServer(s *server, _ map[string]any) {
+	n.powerAction(s, "stop", []string{"active", "error"}, "powering-off", eventStop, "server_stop", func(s *server) func() {
+		s.Status, s.VMState, s.PowerState = "SHUTOFF", "stopped", 4
+		return nil
+	})
+}
+
+// startServer is os-start: powering-on, then ACTIVE; the web node comes back.
+func (n *novaReq) startServer(s *server, _ map[string]any) {
+	n.powerAction(s, "start", []string{"stopped"}, "powering-on", eventStart, "server_start", func(s *server) func() {
+		s.Status, s.VMState, s.PowerState = "ACTIVE", "active", 1
+		return n.c.nodeUpLocked(s, "server.active")
+	})
+}
+
+// powerAction runs a stop or start: the task state at once, the end state after the delay.
+func (n *novaReq) powerAction(s *server, action string, allowed []string, task, event, delay string, done func(*server) func()) {
+	c := n.c
+	if n.stateConflictLocked(s, action, allowed...) {
+		return
+	}
+	s.TaskState, s.Updated = task, time.Now().UTC()
+	a := c.startActionLocked(s, action, n.reqID, n.tok.UserID, n.tok.ProjectID)
+	ev := a.startEvent(event, s.Host)
+	var down func()
+	if action == "stop" {
+		down = c.nodeDownLocked(s)
+	}
+	gen := c.gen
+	c.Event(map[string]string{"stop": "server.stopping", "start": "server.starting"}[action], map[string]any{"server_id": s.ID, "name": s.Name})
+	c.mu.Unlock()
+	if down != nil {
+		down()
+	}
+	c.afterGen(gen, c.Delay(delay), func() func() {
+		if s.Deleted || s.Deleting || s.TaskState != task {
+			return nil
+		}
+		a.finish(ev, "", "")
+		s.TaskState, s.Updated = "", time.Now().UTC()
+		post := done(s)
+		if action == "stop" {
+			c.Event("server.stopped", map[string]any{"server_id": s.ID, "name": s.Name})
+		}
+		return post
+	})
+	n.w.WriteHeader(http.StatusAccepted)
 }

@@ -81,7 +81,7 @@ func (n *novaReq) serverGroups(rest []string) {
 				count++
 			}
 		}
-		if q := c.st.quotas[n.tok.ProjectID]["server_groups"]; count >= q {
+		if novaLimitExceeded(c.novaQuota(n.tok.ProjectID)["server_groups"], count, 1) {
 			novaError(n.w, http.StatusForbidden, "Quota exceeded, too many server groups.")
 			return
 		}

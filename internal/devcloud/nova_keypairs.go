@@ -74,6 +74,17 @@ func (n *novaReq) keypairs(rest []string) {
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		owned := 0
+		for _, k := range c.st.keypairs {
+			if k.UserID == userID {
+				owned++
+			}
+		}
+		// key_pairs is counted per user, against the limit of the caller's project.
+		if novaLimitExceeded(c.novaQuota(n.tok.ProjectID)["key_pairs"], owned, 1) {
+			novaError(n.w, http.StatusForbidden, "Quota exceeded, too many key pairs.")
+			return
+		}
 		key := userID + "/" + req.KP.Name
 		if c.st.keypairs[key] != nil {
 			novaError(n.w, http.StatusConflict, "Key pair '%s' already exists.", req.KP.Name)

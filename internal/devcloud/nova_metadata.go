@@ -57,7 +57,7 @@ func (n *novaReq) metadataCollection(s *server, metadata map[string]string) {
 		n.methodNotAllowed()
 		return
 	}
-	if limit := n.c.st.quotas[s.ProjectID]["metadata_items"]; len(s.Metadata) > limit {
+	if limit := n.c.novaQuota(s.ProjectID)["metadata_items"]; novaLimitExceeded(limit, 0, len(s.Metadata)) {
 		novaError(n.w, http.StatusForbidden, "Maximum number of metadata items exceeds %d", limit)
 		return
 	}

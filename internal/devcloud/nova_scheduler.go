@@ -15,14 +15,22 @@ func (c *Cloud) scheduleServer(id string, gen int64) func() {
 	}
 	host := c.pickHost(s)
 	now := time.Now().UTC()
-	if host == "" {
-		c.failServerLocked(s, now, "No valid host was found. There are not enough hosts available.", "")
+	action := c.lastActionLocked(s.ID, "create")
+	failed, msg := c.faults.serverBuildFails("schedule")
+	if host == "" && !failed {
+		failed, msg = true, "No valid host was found. There are not enough hosts available."
+	}
+	if failed {
+		c.failServerLocked(s, now, msg, "")
+		// The conductor records its failed scheduling as an Error event of the create action.
+		action.finish(action.startEvent(eventSchedule, "devcloud-conductor"), "nova.exception.NoValidHost", msg)
 		// Nova deallocates the networking of a server that could not be scheduled.
 		c.releaseServerPortsLocked(s)
 		s.Ports = nil
 		c.Event("server.error", map[string]any{"server_id": s.ID, "name": s.Name, "message": s.Fault.Message})
 		return nil
 	}
+	action.startEvent(eventBuild, host)
 	s.Host, s.TaskState, s.ShowAddrs, s.Updated = host, "spawning", true, now
 	c.afterGen(gen, c.Delay("server_build"), func() func() { return c.finishBuild(id) })
 	return nil
@@ -115,7 +123,12 @@ func (c *Cloud) finishBuild(id string) func() {
 		return nil
 	}
 	now := time.Now().UTC()
-	if fails, msg := c.faults.serverBuildFails(); fails {
+	// _do_build_and_run_instance catches build failures itself, so Nova Zed finishes its
+	// event as Success even when the server ends in ERROR; the server's fault has the error.
+	if a := c.lastActionLocked(s.ID, "create"); a != nil && len(a.Events) > 0 {
+		a.finish(a.Events[len(a.Events)-1], "", "")
+	}
+	if fails, msg := c.faults.serverBuildFails("build"); fails {
 		c.failServerLocked(s, now, msg, "injected by devcloud")
 		c.Event("server.error", map[string]any{"server_id": s.ID, "name": s.Name, "message": msg})
 		return nil

@@ -33,6 +33,8 @@ func (n *novaReq) servers(rest []string) {
 		n.serverTags(rest[0], rest[2:])
 	case len(rest) >= 2 && rest[1] == "ips" && n.r.Method == http.MethodGet:
 		n.serverIPs(rest[0], rest[2:])
+	case len(rest) >= 2 && rest[1] == "os-instance-actions":
+		n.instanceActions(rest[0], rest[2:])
 	default:
 		novaError(n.w, http.StatusNotFound, "The resource could not be found.")
 	}
@@ -108,12 +110,20 @@ func (n *novaReq) deleteServer(id string) {
 		return
 	}
 	s.Deleting, s.TaskState, s.Updated = true, "deleting", time.Now().UTC()
+	action := c.startActionLocked(s, "delete", n.reqID, n.tok.UserID, n.tok.ProjectID)
+	var ev *actionEvent
+	if s.Host != "" {
+		ev = action.startEvent(eventTerminate, s.Host)
+	}
 	down := c.nodeDownLocked(s)
 	gen := c.gen
 	c.Event("server.deleting", map[string]any{"server_id": s.ID, "name": s.Name})
 	c.mu.Unlock()
 	down()
-	c.afterGen(gen, c.Delay("server_delete"), func() func() { return c.finishDelete(id) })
+	c.afterGen(gen, c.Delay("server_delete"), func() func() {
+		action.finish(ev, "", "")
+		return c.finishDelete(id)
+	})
 	n.w.WriteHeader(http.StatusNoContent)
 }
 

@@ -174,10 +174,6 @@ func (n *novaReq) createServer() {
 			fail(http.StatusBadRequest, "Instance group %s could not be found.", groupID)
 			return
 		}
-		if q := st.quotas[project]["server_group_members"]; q >= 0 && len(group.Members) >= q {
-			fail(http.StatusForbidden, "Quota exceeded, too many servers in group")
-			return
-		}
 	}
 	if auto {
 		for _, id := range st.networkOrder {
@@ -210,12 +206,17 @@ func (n *novaReq) createServer() {
 			return
 		}
 	}
-	if limit := st.quotas[project]["metadata_items"]; len(sr.Metadata) > limit {
+	if limit := c.novaQuota(project)["metadata_items"]; novaLimitExceeded(limit, 0, len(sr.Metadata)) {
 		fail(http.StatusForbidden, "Maximum number of metadata items exceeds %d", limit)
 		return
 	}
 	if msg := c.novaQuotaCheck(project, 1, f.VCPUs, f.RAM); msg != "" {
 		fail(http.StatusForbidden, "%s", msg)
+		return
+	}
+	// Nova checks the group's members after the instance quota (compute.API._provision_instances).
+	if group != nil && novaLimitExceeded(c.novaQuota(project)["server_group_members"], len(group.Members), 1) {
+		fail(http.StatusForbidden, "Quota exceeded, too many servers in group")
 		return
 	}
 
@@ -254,6 +255,7 @@ func (n *novaReq) createServer() {
 	}
 	st.servers[s.ID] = s
 	st.serverOrder = append(st.serverOrder, s.ID)
+	c.startActionLocked(s, "create", n.reqID, n.tok.UserID, project)
 	gen := c.gen
 	view := map[string]any{"id": s.ID, "links": c.serverLinks(s.ID, n.base), "OS-DCF:diskConfig": "MANUAL", "adminPass": s.AdminPass}
 	var sgView []any

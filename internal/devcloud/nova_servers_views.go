@@ -1,9 +1,5 @@
 package devcloud
 
-import (
-	"fmt"
-)
-
 func (c *Cloud) serverAddress(s *server) string {
 	for _, pid := range s.Ports {
 		if p := c.st.ports[pid]; p != nil && len(p.FixedIPs) > 0 {
@@ -127,16 +123,7 @@ func (c *Cloud) serverView(s *server, mv microversion, base string, admin bool) 
 }
 
 // hostID is Nova's per-project obfuscated host id: empty until scheduled.
-func hostID(s *server) string {
-	if s.Host == "" {
-		return ""
-	}
-	sum := uint64(14695981039346656037)
-	for _, b := range []byte(s.ProjectID + s.Host) {
-		sum = (sum ^ uint64(b)) * 1099511628211
-	}
-	return fmt.Sprintf("%016x%016x%016x%08x", sum, sum*31, sum*17, uint32(sum))
-}
+func hostID(s *server) string { return novaHostID(s.Host, s.ProjectID) }
 
 func nullStr(s string) any {
 	if s == "" {

@@ -32,6 +32,13 @@ type SeedInfo struct {
 	DB01Address        string            `json:"db01_address"`
 	DatastoreID        string            `json:"datastore_id"`
 	DatastoreVersionID string            `json:"datastore_version_id"`
+
+	// The external network "public" (project admin, router:external) with its subnet
+	// 203.0.113.0/24, and the demo project's "router1" joining private-subnet to it, as
+	// DevStack sets them up: floating IPs come from public and reach the private network.
+	PublicNetworkID string `json:"public_network_id"`
+	PublicSubnetID  string `json:"public_subnet_id"`
+	RouterID        string `json:"router_id"`
 }
 
 // Seed returns the ids of the seeded objects; they are the same after Reset.
@@ -103,6 +110,29 @@ func (c *Cloud) seedResources() {
 	st.dbs[db.ID] = db
 	st.dbOrder = append(st.dbOrder, db.ID)
 	st.seed.DB01ID, st.seed.DB01Address = db.ID, db.Address
+
+	c.seedExternalNetwork(sub)
+}
+
+// seedExternalNetwork creates "public" and "router1". It comes after the servers so that
+// their addresses do not depend on it. Callers hold c.mu.
+func (c *Cloud) seedExternalNetwork(private *subnet) {
+	st := c.st
+	now := time.Now().UTC()
+	pub := &network{ID: c.newID(), Name: "public", ProjectID: st.seed.AdminProjectID, AdminUp: true, MTU: 1500, External: true,
+		Tags: []string{}, Created: now, Updated: now}
+	st.networks[pub.ID] = pub
+	st.networkOrder = append(st.networkOrder, pub.ID)
+	pubSub, _ := c.addSubnetLocked(pub.ProjectID, pub, "public-subnet", netip.MustParsePrefix("203.0.113.0/24"))
+	pubSub.EnableDHCP = false
+	rt := &router{ID: c.newID(), Name: "router1", ProjectID: st.seed.ProjectID, AdminUp: true, Tags: []string{}, Created: now, Updated: now}
+	st.routers[rt.ID] = rt
+	st.routerOrder = append(st.routerOrder, rt.ID)
+	_ = c.setRouterGateway(rt, map[string]any{"network_id": pub.ID})
+	if p, err := c.allocatePortLocked(rt.ProjectID, private.NetworkID, private.ID, "", private.Gateway.String()); err == nil {
+		p.DeviceID, p.DeviceOwner = rt.ID, "network:router_interface"
+	}
+	st.seed.PublicNetworkID, st.seed.PublicSubnetID, st.seed.RouterID = pub.ID, pubSub.ID, rt.ID
 }
 
 // seedDataPlane registers web nodes for the seeded ACTIVE servers.

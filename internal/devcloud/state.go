@@ -34,6 +34,12 @@ type state struct {
 	routers      map[string]*router
 	routerOrder  []string
 
+	// Floating IPs, security group rules and Neutron quota overrides (project -> resource -> limit).
+	floatingIPs   map[string]*floatingIP
+	fipOrder      []string
+	sgRules       map[string]*secGroupRule
+	neutronQuotas map[string]map[string]int
+
 	datastores map[string]*datastore
 	dbs        map[string]*dbInstance
 	dbOrder    []string
@@ -42,6 +48,18 @@ type state struct {
 	// Barbican (barbican_*.go).
 	secrets    map[string]*kmSecret
 	containers map[string]*kmContainer
+
+	dbBackups   map[string]*dbBackup
+	backupOrder []string
+
+	zones          map[string]*dnsZone
+	zoneOrder      []string
+	recordsets     map[string]*dnsRecordset
+	recordsetOrder []string
+	dnsQuotas      map[string]map[string]int
+
+	// actions are Nova's instance actions by server id, oldest first; they outlive the server.
+	actions map[string][]*instanceAction
 
 	capacity CapacityModel
 	seed     SeedInfo
@@ -73,6 +91,15 @@ func newState() *state {
 		secrets:    map[string]*kmSecret{},
 		containers: map[string]*kmContainer{},
 		capacity:   defaultCapacity(),
+
+		dbBackups:  map[string]*dbBackup{},
+		zones:      map[string]*dnsZone{},
+		recordsets: map[string]*dnsRecordset{},
+		dnsQuotas:  map[string]map[string]int{},
+		actions:    map[string][]*instanceAction{},
+		floatingIPs:   map[string]*floatingIP{},
+		sgRules:       map[string]*secGroupRule{},
+		neutronQuotas: map[string]map[string]int{},
 	}
 }
 
@@ -218,11 +245,50 @@ type router struct {
 	ID, Name, ProjectID, Description string
 	AdminUp                          bool
 	Created, Updated                 time.Time
+	// GatewayPortID is the router's port on its external network ("" without a gateway).
+	GatewayPortID string
+	EnableSNAT    bool
+	Tags          []string
 }
 
 type secGroup struct {
 	ID, Name, ProjectID, Description string
 	Created                          time.Time
+	Updated                          time.Time
+	Stateful                         bool
+	Tags                             []string
+	Revision                         int
+}
+
+// secGroupRule is a Neutron security group rule; "" and nil stand for JSON null.
+type secGroupRule struct {
+	ID, GroupID, ProjectID string
+	Direction, Ethertype   string
+	Protocol               string
+	PortMin, PortMax       *int
+	RemoteIPPrefix         string
+	RemoteGroupID          string
+	// Description is nil for the rules Neutron creates with a group, "" for rules created by
+	// a user without one: Neutron shows null and "" respectively.
+	Description *string
+	Created     time.Time
+}
+
+// floatingIP is a Neutron floating IP: an address held by a port (owner network:floatingip)
+// on an external network, mapped to a fixed IP of an internal port when associated.
+type floatingIP struct {
+	ID, ProjectID, NetworkID string
+	ExternalPortID, Address  string
+	PortID, FixedIP          string
+	RouterID                 string
+	Description              string
+	Status                   string
+	Tags                     []string
+	Revision                 int
+	Created, Updated         time.Time
+	// assoc counts association changes, so that a status update scheduled for an earlier
+	// association does nothing.
+	assoc int
 }
 
 type datastore struct {

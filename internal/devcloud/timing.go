@@ -17,9 +17,16 @@ var defaultDelays = map[string]time.Duration{
 	"lb_create":       10 * time.Second,
 	"lb_update":       3 * time.Second,
 	"lb_delete":       5 * time.Second,
+	"fip_update":      1 * time.Second,
 	"db_build":        60 * time.Second,
 	"db_delete":       10 * time.Second,
 	"db_detach":       10 * time.Second,
+
+	"server_stop":      5 * time.Second,
+	"server_start":     5 * time.Second,
+	"zone_update":      5 * time.Second,
+	"db_backup":        30 * time.Second,
+	"db_backup_delete": 5 * time.Second,
 }
 
 // Timing is the delay table and the global time scale.

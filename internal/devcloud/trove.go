@@ -42,6 +42,8 @@ func (c *Cloud) troveHandler() http.Handler {
 		switch rest[0] {
 		case "instances":
 			t.instances(rest[1:])
+		case "backups":
+			t.backups(rest[1:])
 		case "datastores":
 			t.datastores(rest[1:])
 		case "flavors":

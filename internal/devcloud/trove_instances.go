@@ -6,8 +6,13 @@ import (
 )
 
 func (c *Cloud) dbView(t *troveReq, db *dbInstance, detail bool) map[string]any {
+	status := db.Status
+	if status == "ACTIVE" && c.runningBackupLocked(db.ID) != nil {
+		// Trove shows BACKUP while a backup of the instance runs.
+		status = "BACKUP"
+	}
 	m := map[string]any{
-		"id": db.ID, "name": db.Name, "status": db.Status, "links": t.links("instances", db.ID),
+		"id": db.ID, "name": db.Name, "status": status, "links": t.links("instances", db.ID),
 		"flavor":    map[string]any{"id": db.FlavorID, "links": t.links("flavors", db.FlavorID)},
 		"datastore": map[string]any{"type": db.Datastore, "version": db.Version},
 		"region":    "RegionOne", "tenant_id": db.ProjectID,
@@ -77,6 +82,8 @@ func (t *troveReq) instances(rest []string) {
 		default:
 			troveError(t.w, http.StatusMethodNotAllowed, "The method is not allowed for this resource.")
 		}
+	case len(rest) == 2 && rest[1] == "backups" && r.Method == http.MethodGet:
+		t.instanceBackups(rest[0])
 	default:
 		troveError(t.w, http.StatusNotFound, "The resource could not be found.")
 	}
@@ -118,6 +125,7 @@ func (t *troveReq) delete(id string) {
 		}
 		delete(c.st.dbs, id)
 		c.st.dbOrder = removeString(c.st.dbOrder, id)
+		c.failBackupsLocked(id)
 		kind := "db.deleted"
 		if db.ReplicaOf != "" {
 			kind = "replica.deleted"

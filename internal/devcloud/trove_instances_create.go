@@ -120,27 +120,8 @@ func (t *troveReq) create() {
 	if in.ReplicaCount > 1 {
 		count = in.ReplicaCount
 	}
-	used, volUsed := 0, 0
-	for _, db := range c.st.dbs {
-		if db.ProjectID == t.project {
-			used++
-			volUsed += db.VolumeSize
-		}
-	}
-	q := c.st.dbQuotas[t.project]
-	var over []string
-	if used+count > q["instances"] {
-		over = append(over, "'instances'")
-	}
-	if volUsed+count*size > q["volumes"] {
-		over = append(over, "'volumes'")
-	}
-	if len(over) > 0 {
-		list := over[0]
-		if len(over) == 2 {
-			list += ", " + over[1]
-		}
-		unlockErr(http.StatusRequestEntityTooLarge, "Quota exceeded for resources: [%s].", list)
+	if msg := c.troveQuotaCheck(t.project, map[string]int{"instances": count, "ram": count * c.st.flavors[flavorRef].RAM, "volumes": count * size}); msg != "" {
+		unlockErr(http.StatusRequestEntityTooLarge, "%s", msg)
 		return
 	}
 	netID := ""

@@ -72,6 +72,14 @@ func (e octaviaEnv) Delay(name string) time.Duration         { return e.c.Delay(
 func (e octaviaEnv) Event(kind string, attrs map[string]any) { e.c.Event(kind, attrs) }
 func (e octaviaEnv) Nodes() *webnode.Registry                { return e.nodes }
 
+// IsAdmin lets Octavia's quota API tell the cloud admin (role admin) from project members.
+func (e octaviaEnv) IsAdmin(r *http.Request) bool {
+	t := tokenFrom(r)
+	return t != nil && contains(t.Roles, "admin")
+}
+
+var _ octavia.AdminChecker = octaviaEnv{}
+
 // TimeScale lets Octavia scale health-monitor intervals like every other delay.
 func (e octaviaEnv) TimeScale() float64 { return e.c.Timing().TimeScale }
 

@@ -30,14 +30,17 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 	"eventscale": providerserver.NewProtocol6WithError(New("test")()),
 }
 
-// offlineProviderHCL configures the provider for tests that make no cloud call (the event,
-// the capacity plan): the client authenticates lazily, so nothing listens on this address.
+// offlineProviderHCL configures the provider for tests whose resources make no cloud call
+// (the event, the capacity plan, load tests of a URL): nothing listens on this address, so
+// they set delayed_auth, as an operator planning them without a reachable cloud would. Without
+// it the provider reports the unreachable auth_url (TestAccProvider_UnreachableAuthURLIsReportedOnTheProvider).
 const offlineProviderHCL = `
 provider "eventscale" {
-  auth_url    = "http://127.0.0.1:9/identity/v3"
-  user_name   = "nobody"
-  password    = "unused"
-  tenant_name = "none"
+  auth_url     = "http://127.0.0.1:9/identity/v3"
+  user_name    = "nobody"
+  password     = "unused"
+  tenant_name  = "none"
+  delayed_auth = true
 }
 `
 

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/listeners"
@@ -24,6 +26,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -64,19 +67,55 @@ var (
 	urlPathRE       = regexp.MustCompile(`^/`)
 	expectedCodesRE = regexp.MustCompile(`^\d{3}(-\d{3}|(,\d{3})*)$`)
 
-	listenerProtocols = []string{"HTTP", "HTTPS", "TCP"}
+	listenerProtocols = []string{"HTTP", "HTTPS", "TCP", "TERMINATED_HTTPS"}
 	poolProtocols     = []string{"HTTP", "HTTPS", "TCP", "PROXY", "PROXYV2"}
 	// compatiblePoolProtocols is Octavia's listener → pool protocol matrix (constants.py).
 	compatiblePoolProtocols = map[string][]string{
 		"HTTP":  {"HTTP", "PROXY", "PROXYV2"},
 		"HTTPS": {"HTTPS", "PROXY", "PROXYV2", "TCP"},
 		"TCP":   {"HTTP", "HTTPS", "PROXY", "PROXYV2", "TCP"},
+		// The load balancer decrypts: plain HTTP to the members.
+		"TERMINATED_HTTPS": {"HTTP", "PROXY", "PROXYV2"},
 	}
 )
 
 type lbListenerModel struct {
-	Protocol     types.String `tfsdk:"protocol"`
-	ProtocolPort types.Int64  `tfsdk:"protocol_port"`
+	Protocol          types.String `tfsdk:"protocol"`
+	ProtocolPort      types.Int64  `tfsdk:"protocol_port"`
+	CertificateFile   types.String `tfsdk:"certificate_file"`
+	PrivateKeyFile    types.String `tfsdk:"private_key_file"`
+	IntermediatesFile types.String `tfsdk:"intermediates_file"`
+	CertificateSHA256 types.String `tfsdk:"certificate_sha256"`
+	TLSContainerRef   types.String `tfsdk:"tls_container_ref"`
+}
+
+func (l lbListenerModel) key() string {
+	return fmt.Sprintf("%s:%d", l.Protocol.ValueString(), l.ProtocolPort.ValueInt64())
+}
+
+func (l lbListenerModel) terminatesTLS() bool { return l.Protocol.ValueString() == "TERMINATED_HTTPS" }
+
+// bundle reads the listener's certificate files.
+func (l lbListenerModel) bundle() (cloud.CertificateBundle, error) {
+	read := func(p types.String) (string, error) {
+		if p.IsNull() || p.ValueString() == "" {
+			return "", nil
+		}
+		b, err := os.ReadFile(p.ValueString())
+		return string(b), err
+	}
+	var b cloud.CertificateBundle
+	var err error
+	if b.Certificate, err = read(l.CertificateFile); err != nil {
+		return b, fmt.Errorf("certificate_file: %w", err)
+	}
+	if b.PrivateKey, err = read(l.PrivateKeyFile); err != nil {
+		return b, fmt.Errorf("private_key_file: %w", err)
+	}
+	if b.Intermediates, err = read(l.IntermediatesFile); err != nil {
+		return b, fmt.Errorf("intermediates_file: %w", err)
+	}
+	return b, nil
 }
 
 type lbPersistenceModel struct {
@@ -100,10 +139,37 @@ type lbMonitorModel struct {
 }
 
 type lbMemberModel struct {
-	Address      types.String `tfsdk:"address"`
-	ProtocolPort types.Int64  `tfsdk:"protocol_port"`
-	Weight       types.Int64  `tfsdk:"weight"`
-	SubnetID     types.String `tfsdk:"subnet_id"`
+	Address        types.String `tfsdk:"address"`
+	ProtocolPort   types.Int64  `tfsdk:"protocol_port"`
+	Weight         types.Int64  `tfsdk:"weight"`
+	SubnetID       types.String `tfsdk:"subnet_id"`
+	Backup         types.Bool   `tfsdk:"backup"`
+	EventWeight    types.Int64  `tfsdk:"event_weight"`
+	EventBackup    types.Bool   `tfsdk:"event_backup"`
+	WeightInEffect types.Int64  `tfsdk:"weight_in_effect"`
+	BackupInEffect types.Bool   `tfsdk:"backup_in_effect"`
+}
+
+// inEffect is what the member is set to at now: its event settings until the event of eventID
+// ends (from the apply before it, which is when operators scale out), its own settings after.
+// Without an event, the event settings hold whenever they are set.
+func (m lbMemberModel) inEffect(eventID types.String, now time.Time) (weight int64, backup bool, ok bool) {
+	if m.Weight.IsUnknown() || m.Backup.IsUnknown() || m.EventWeight.IsUnknown() || m.EventBackup.IsUnknown() || eventID.IsUnknown() {
+		return 0, false, false
+	}
+	weight, backup = m.Weight.ValueInt64(), m.Backup.ValueBool()
+	protecting := true
+	if !eventID.IsNull() && eventID.ValueString() != "" {
+		_, _, ends, err := parseEventID(eventID.ValueString())
+		protecting = err == nil && now.Before(ends)
+	}
+	if protecting && !m.EventWeight.IsNull() {
+		weight = m.EventWeight.ValueInt64()
+	}
+	if protecting && !m.EventBackup.IsNull() {
+		backup = m.EventBackup.ValueBool()
+	}
+	return weight, backup, true
 }
 
 func (m lbMemberModel) key() string {
@@ -125,6 +191,7 @@ type loadBalancerModel struct {
 	Pool               *lbPoolModel      `tfsdk:"pool"`
 	HealthMonitor      *lbMonitorModel   `tfsdk:"health_monitor"`
 	Members            []lbMemberModel   `tfsdk:"members"`
+	EventID            types.String      `tfsdk:"event_id"`
 	PoolID             types.String      `tfsdk:"pool_id"`
 	ListenerIDs        types.List        `tfsdk:"listener_ids"`
 	HealthMonitorID    types.String      `tfsdk:"health_monitor_id"`
@@ -190,7 +257,24 @@ func (r *loadBalancerResource) Schema(ctx context.Context, _ resource.SchemaRequ
 						Validators:          []validator.Int64{int64validator.Between(0, 256)}},
 					"subnet_id": schema.StringAttribute{Optional: true,
 						MarkdownDescription: "Subnet the address is on, when it is not the VIP's. Changing it re-creates the member."},
+					"backup": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+						MarkdownDescription: "Octavia's backup flag: the member serves only when every other member is down. Default `false`."},
+					"event_weight": schema.Int64Attribute{Optional: true,
+						MarkdownDescription: "The weight during the event, 0–256: a reduced weight keeps the original server (web01) out of " +
+							"the crush while the web pool carries the load. In effect from the apply before the event (the scale-out) " +
+							"until the event of `event_id` ends; the first apply after it (the scale-back) restores `weight`. Without " +
+							"`event_id`, in effect whenever set.",
+						Validators: []validator.Int64{int64validator.Between(0, 256)}},
+					"event_backup": schema.BoolAttribute{Optional: true,
+						MarkdownDescription: "The backup flag during the event (see `event_weight` for when): `true` takes the member out of " +
+							"first-line rotation; it serves only if every web node is down."},
+					"weight_in_effect": schema.Int64Attribute{Computed: true,
+						MarkdownDescription: "The weight Octavia has now: `event_weight` while the event protects the member, else `weight`."},
+					"backup_in_effect": schema.BoolAttribute{Computed: true,
+						MarkdownDescription: "The backup flag Octavia has now."},
 				}}},
+			"event_id": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "An `eventscale_event` id: the members' `event_weight` and `event_backup` hold until it ends."},
 		},
 		Blocks: map[string]schema.Block{
 			"listener": schema.ListNestedBlock{
@@ -199,10 +283,25 @@ func (r *loadBalancerResource) Schema(ctx context.Context, _ resource.SchemaRequ
 					"listener, the new one created before the old one is deleted when the port differs).",
 				Validators: []validator.List{listvalidator.SizeAtLeast(1), listvalidator.IsRequired()},
 				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
-					"protocol": schema.StringAttribute{Required: true, MarkdownDescription: "`HTTP`, `HTTPS` (passed through) or `TCP`.",
+					"protocol": schema.StringAttribute{Required: true,
+						MarkdownDescription: "`HTTP`, `HTTPS` (passed through to the members), `TCP`, or `TERMINATED_HTTPS` (the load " +
+							"balancer decrypts with `certificate_file` and `private_key_file` and sends HTTP to the members).",
 						Validators: []validator.String{stringvalidator.OneOf(listenerProtocols...)}},
-					"protocol_port": schema.Int64Attribute{Required: true, MarkdownDescription: "Port on the VIP.",
+					"protocol_port": schema.Int64Attribute{Required: true, MarkdownDescription: "Port on the VIP, 1–65535.",
 						Validators: []validator.Int64{int64validator.Between(1, 65535)}},
+					"certificate_file": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "`TERMINATED_HTTPS` only: path of the PEM certificate (relative to where Terraform runs; use " +
+							"`\"${path.module}/...\"`). Read at plan time, checked against the key, stored with the key in a Barbican " +
+							"certificate container that Octavia reads. The key never enters Terraform's state: a change of the files' " +
+							"content shows as `certificate_sha256` changing, and the listener then takes a new container in place."},
+					"private_key_file": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "`TERMINATED_HTTPS` only: path of the PEM private key (unencrypted) matching the certificate."},
+					"intermediates_file": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "`TERMINATED_HTTPS` only: path of the PEM intermediate certificates, if any."},
+					"certificate_sha256": schema.StringAttribute{Computed: true,
+						MarkdownDescription: "Digest of the certificate, key and intermediates the listener serves (`TERMINATED_HTTPS`)."},
+					"tls_container_ref": schema.StringAttribute{Computed: true,
+						MarkdownDescription: "The Barbican certificate container the listener serves (`TERMINATED_HTTPS`)."},
 				}},
 			},
 			"pool": schema.SingleNestedBlock{
@@ -283,6 +382,33 @@ func validateLoadBalancer(m loadBalancerModel) diag.Diagnostics {
 		}
 		ports[l.ProtocolPort.ValueInt64()] = i
 	}
+	for i, l := range m.Listeners {
+		if !known(l.Protocol) || l.Protocol.IsNull() {
+			continue
+		}
+		at := path.Root("listener").AtListIndex(i)
+		if l.terminatesTLS() {
+			for _, a := range []struct {
+				name string
+				v    types.String
+			}{{"certificate_file", l.CertificateFile}, {"private_key_file", l.PrivateKeyFile}} {
+				if a.v.IsNull() {
+					diags.AddAttributeError(at.AtName(a.name), "Missing "+a.name,
+						fmt.Sprintf("A TERMINATED_HTTPS listener (listener %d) needs certificate_file and private_key_file.", i))
+				}
+			}
+			continue
+		}
+		for _, a := range []struct {
+			name string
+			v    types.String
+		}{{"certificate_file", l.CertificateFile}, {"private_key_file", l.PrivateKeyFile}, {"intermediates_file", l.IntermediatesFile}} {
+			if !a.v.IsNull() {
+				diags.AddAttributeError(at.AtName(a.name), a.name+" not used by a "+l.Protocol.ValueString()+" listener",
+					fmt.Sprintf("Only a TERMINATED_HTTPS listener presents a certificate; listener %d is %s.", i, l.Protocol.ValueString()))
+			}
+		}
+	}
 	if p := m.Pool; p != nil && known(p.Protocol) && !p.Protocol.IsNull() {
 		for i, l := range m.Listeners {
 			if !known(l.Protocol) || l.Protocol.IsNull() {
@@ -351,7 +477,7 @@ func validateLoadBalancer(m loadBalancerModel) diag.Diagnostics {
 // ModifyPlan keeps the ids of children the plan does not touch, so that a plan shows as unknown
 // only what an apply really creates anew.
 func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || (!req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw)) {
+	if req.Plan.Raw.IsNull() {
 		return
 	}
 	var plan, state loadBalancerModel
@@ -361,6 +487,17 @@ func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.Modi
 	}
 	if resp.Diagnostics.HasError() {
 		return
+	}
+	// Certificates first: a new certificate in an unchanged file path is a change too.
+	planCertificates(ctx, plan, state, resp)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	membersChange := planMembersInEffect(ctx, plan, state, resp)
+	if !req.State.Raw.IsNull() && req.Plan.Raw.Equal(req.State.Raw) && !membersChange {
+		if changed, _ := certificatesChanged(plan, state); !changed {
+			return
+		}
 	}
 	if req.State.Raw.IsNull() {
 		r.checkVIPAtPlan(ctx, plan, &resp.Diagnostics)
@@ -466,6 +603,102 @@ func lbNeeds(plan, state loadBalancerModel, creating bool) []quota.Need {
 	return needs
 }
 
+// planCertificates reads each TERMINATED_HTTPS listener's files at plan time, refuses what Octavia
+// would refuse (no pair, expired), warns of a certificate expiring within 30 days, and plans the
+// digest: a new digest is a new Barbican container for that listener, in place.
+func planCertificates(ctx context.Context, plan, state loadBalancerModel, resp *resource.ModifyPlanResponse) {
+	prior := map[string]lbListenerModel{}
+	for _, l := range state.Listeners {
+		prior[l.key()] = l
+	}
+	for i, l := range plan.Listeners {
+		at := path.Root("listener").AtListIndex(i)
+		if l.Protocol.IsUnknown() || l.ProtocolPort.IsUnknown() {
+			continue
+		}
+		if !l.terminatesTLS() {
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, at.AtName("certificate_sha256"), types.StringNull())...)
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, at.AtName("tls_container_ref"), types.StringNull())...)
+			continue
+		}
+		if l.CertificateFile.IsUnknown() || l.PrivateKeyFile.IsUnknown() || l.IntermediatesFile.IsUnknown() {
+			continue
+		}
+		b, err := l.bundle()
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(at.AtName("certificate_file"), "Cannot read the listener's certificate files", err.Error())
+			continue
+		}
+		leaf, err := b.Check()
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(at.AtName("certificate_file"), "Certificate unusable", err.Error())
+			continue
+		}
+		switch now := time.Now(); {
+		case leaf.NotAfter.Before(now):
+			resp.Diagnostics.AddAttributeError(at.AtName("certificate_file"), "Certificate expired",
+				fmt.Sprintf("The certificate for %s expired on %s.", strings.Join(leaf.DNSNames, ", "), leaf.NotAfter.UTC().Format(time.RFC3339)))
+			continue
+		case cloud.ExpiresWithin(leaf, now.Add(30*24*time.Hour)):
+			resp.Diagnostics.AddAttributeWarning(at.AtName("certificate_file"), "Certificate expires soon",
+				fmt.Sprintf("The certificate for %s expires on %s: renew it before the event.", strings.Join(leaf.DNSNames, ", "), leaf.NotAfter.UTC().Format(time.RFC3339)))
+		}
+		digest := b.Digest()
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, at.AtName("certificate_sha256"), types.StringValue(digest))...)
+		ref := types.StringUnknown()
+		if was, ok := prior[l.key()]; ok && was.CertificateSHA256.ValueString() == digest && !was.TLSContainerRef.IsNull() {
+			ref = was.TLSContainerRef
+		}
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, at.AtName("tls_container_ref"), ref)...)
+	}
+}
+
+// planMembersInEffect plans each static member's weight and backup flag as they must be now:
+// the event's settings until it ends, the member's own after. It reports whether that differs
+// from what Octavia has, which is a change to apply even with an unchanged configuration.
+func planMembersInEffect(ctx context.Context, plan, state loadBalancerModel, resp *resource.ModifyPlanResponse) bool {
+	now := time.Now()
+	had := map[string]lbMemberModel{}
+	for _, m := range state.Members {
+		had[m.key()] = m
+	}
+	changed := false
+	for i, m := range plan.Members {
+		w, b, ok := m.inEffect(plan.EventID, now)
+		if !ok {
+			continue
+		}
+		at := path.Root("members").AtListIndex(i)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, at.AtName("weight_in_effect"), types.Int64Value(w))...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, at.AtName("backup_in_effect"), types.BoolValue(b))...)
+		if was, ok := had[m.key()]; ok && (was.WeightInEffect.ValueInt64() != w || was.BackupInEffect.ValueBool() != b) {
+			changed = true
+		}
+	}
+	return changed
+}
+
+// certificatesChanged reports whether a TLS listener's files now hold another certificate.
+func certificatesChanged(plan, state loadBalancerModel) (bool, error) {
+	prior := map[string]string{}
+	for _, l := range state.Listeners {
+		prior[l.key()] = l.CertificateSHA256.ValueString()
+	}
+	for _, l := range plan.Listeners {
+		if !l.terminatesTLS() {
+			continue
+		}
+		b, err := l.bundle()
+		if err != nil {
+			return false, err
+		}
+		if b.Digest() != prior[l.key()] {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 func listenersEqual(a, b []lbListenerModel) bool {
 	if len(a) != len(b) {
 		return false
@@ -530,6 +763,12 @@ func (m loadBalancerModel) forState() loadBalancerModel {
 	if m.MemberIDs.IsUnknown() {
 		m.MemberIDs = types.MapNull(types.StringType)
 	}
+	ls := make([]lbListenerModel, len(m.Listeners))
+	for i, l := range m.Listeners {
+		l.CertificateSHA256, l.TLSContainerRef = nullStr(l.CertificateSHA256), nullStr(l.TLSContainerRef)
+		ls[i] = l
+	}
+	m.Listeners = ls
 	if hm := m.HealthMonitor; hm != nil && (hm.URLPath.IsUnknown() || hm.ExpectedCodes.IsUnknown()) {
 		copied := *hm
 		copied.URLPath, copied.ExpectedCodes = nullStr(copied.URLPath), nullStr(copied.ExpectedCodes)
@@ -684,8 +923,34 @@ func (r *loadBalancerResource) converge(ctx context.Context, api *cloud.LoadBala
 // new ports first so that moving a service to another port never leaves it without a listener.
 func (r *loadBalancerResource) updateListeners(ctx context.Context, api *cloud.LoadBalancer, plan loadBalancerModel, cur *loadBalancerModel,
 	save func() bool, diags *diag.Diagnostics) bool {
-	key := func(l lbListenerModel) string {
-		return fmt.Sprintf("%s:%d", l.Protocol.ValueString(), l.ProtocolPort.ValueInt64())
+	key := lbListenerModel.key
+	// tls is the certificate each TERMINATED_HTTPS listener serves: digest and container.
+	type served struct{ digest, ref string }
+	tls := map[string]served{}
+	for _, l := range cur.Listeners {
+		if l.terminatesTLS() && !l.TLSContainerRef.IsNull() {
+			tls[key(l)] = served{l.CertificateSHA256.ValueString(), l.TLSContainerRef.ValueString()}
+		}
+	}
+	store := func(i int, l lbListenerModel) (served, bool) {
+		b, err := l.bundle()
+		if err == nil {
+			_, err = b.Check()
+		}
+		if err != nil {
+			diags.AddAttributeError(path.Root("listener").AtListIndex(i).AtName("certificate_file"), "Certificate unusable", err.Error())
+			return served{}, false
+		}
+		km, err := r.data.client.KeyManager(ctx)
+		if err == nil {
+			var ref string
+			ref, err = km.StoreCertificate(ctx, fmt.Sprintf("%s-%d", plan.Name.ValueString(), l.ProtocolPort.ValueInt64()), b)
+			if err == nil {
+				return served{b.Digest(), ref}, true
+			}
+		}
+		diags.AddAttributeError(path.Root("listener").AtListIndex(i).AtName("certificate_file"), "Cannot store the certificate in Barbican", err.Error())
+		return served{}, false
 	}
 	var ids []string
 	if !cur.ListenerIDs.IsNull() && !cur.ListenerIDs.IsUnknown() {
@@ -708,6 +973,10 @@ func (r *loadBalancerResource) updateListeners(ctx context.Context, api *cloud.L
 		var lids []string
 		for _, l := range append(append([]lbListenerModel(nil), plan.Listeners...), cur.Listeners...) {
 			if id, ok := have[key(l)]; ok && !slices.Contains(lids, id) {
+				l.CertificateSHA256, l.TLSContainerRef = types.StringNull(), types.StringNull()
+				if t, ok := tls[key(l)]; ok {
+					l.CertificateSHA256, l.TLSContainerRef = types.StringValue(t.digest), types.StringValue(t.ref)
+				}
 				ls, lids = append(ls, l), append(lids, id)
 			}
 		}
@@ -715,11 +984,20 @@ func (r *loadBalancerResource) updateListeners(ctx context.Context, api *cloud.L
 		return save()
 	}
 	create := func(i int, l lbListenerModel) bool {
-		lis, err := api.CreateListener(ctx, listeners.CreateOpts{
+		opts := listeners.CreateOpts{
 			LoadbalancerID: cur.ID.ValueString(), Protocol: listeners.Protocol(l.Protocol.ValueString()),
 			ProtocolPort: int(l.ProtocolPort.ValueInt64()), DefaultPoolID: cur.PoolID.ValueString(),
 			Name: fmt.Sprintf("%s-%s-%d", plan.Name.ValueString(), l.Protocol.ValueString(), l.ProtocolPort.ValueInt64()),
-		})
+		}
+		if l.terminatesTLS() {
+			t, ok := store(i, l)
+			if !ok {
+				return false
+			}
+			tls[key(l)] = t
+			opts.DefaultTlsContainerRef = t.ref
+		}
+		lis, err := api.CreateListener(ctx, opts)
 		if err != nil {
 			diags.AddAttributeError(path.Root("listener").AtListIndex(i), "Cannot create the listener", err.Error())
 			return false
@@ -760,6 +1038,42 @@ func (r *loadBalancerResource) updateListeners(ctx context.Context, api *cloud.L
 		if _, ok := have[key(l)]; !ok {
 			if !create(i, l) {
 				return false
+			}
+		}
+	}
+	// A listener whose certificate changed takes a new container in place; the old one goes once
+	// Octavia serves the new.
+	for i, l := range plan.Listeners {
+		id, ok := have[key(l)]
+		if !ok || !l.terminatesTLS() {
+			continue
+		}
+		b, err := l.bundle()
+		if err != nil {
+			diags.AddAttributeError(path.Root("listener").AtListIndex(i).AtName("certificate_file"), "Cannot read the listener's certificate files", err.Error())
+			return false
+		}
+		old := tls[key(l)]
+		if old.ref != "" && old.digest == b.Digest() {
+			continue
+		}
+		t, ok := store(i, l)
+		if !ok {
+			return false
+		}
+		if err := api.UpdateListener(ctx, id, listeners.UpdateOpts{DefaultTlsContainerRef: &t.ref}); err != nil {
+			diags.AddAttributeError(path.Root("listener").AtListIndex(i), "Cannot give the listener its new certificate", err.Error())
+			return false
+		}
+		tls[key(l)] = t
+		if !record() {
+			return false
+		}
+		if old.ref != "" {
+			if km, err := r.data.client.KeyManager(ctx); err == nil {
+				if err := km.DeleteCertificate(ctx, old.ref); err != nil {
+					diags.AddAttributeWarning(path.Root("listener").AtListIndex(i), "Old certificate left in Barbican", err.Error())
+				}
 			}
 		}
 	}
@@ -841,9 +1155,10 @@ func (r *loadBalancerResource) readBackMonitor(ctx context.Context, api *cloud.L
 
 func (r *loadBalancerResource) createMember(ctx context.Context, api *cloud.LoadBalancer, m *loadBalancerModel, i int, mem lbMemberModel,
 	ids map[string]string, save func() bool, diags *diag.Diagnostics) bool {
-	weight := int(mem.Weight.ValueInt64())
+	w, b, _ := mem.inEffect(m.EventID, time.Now())
+	weight, backup := int(w), b
 	created, err := api.CreateMember(ctx, m.PoolID.ValueString(), pools.CreateMemberOpts{
-		Address: mem.Address.ValueString(), ProtocolPort: int(mem.ProtocolPort.ValueInt64()), Weight: &weight,
+		Address: mem.Address.ValueString(), ProtocolPort: int(mem.ProtocolPort.ValueInt64()), Weight: &weight, Backup: &backup,
 		SubnetID: mem.SubnetID.ValueString(), Name: "static-" + mem.Address.ValueString(), Tags: []string{staticMemberTag},
 	})
 	if err != nil {
@@ -852,6 +1167,9 @@ func (r *loadBalancerResource) createMember(ctx context.Context, api *cloud.Load
 	}
 	ids[mem.key()] = created.ID
 	m.MemberIDs = stringMapValue(ids)
+	if j := memberIndex(m.Members, mem.key()); j >= 0 {
+		m.Members[j].WeightInEffect, m.Members[j].BackupInEffect = types.Int64Value(w), types.BoolValue(b)
+	}
 	if !save() {
 		return false
 	}
@@ -971,10 +1289,25 @@ func (r *loadBalancerResource) readListeners(ctx context.Context, api *cloud.Loa
 	if m.ListenerIDs.IsNull() || m.ListenerIDs.IsUnknown() {
 		sort.Slice(found, func(i, j int) bool { return found[i].ProtocolPort < found[j].ProtocolPort })
 	}
+	prior := map[string]lbListenerModel{}
+	for _, l := range m.Listeners {
+		prior[l.key()] = l
+	}
 	m.Listeners = make([]lbListenerModel, 0, len(found))
 	ids = ids[:0]
 	for _, l := range found {
-		m.Listeners = append(m.Listeners, lbListenerModel{Protocol: types.StringValue(l.Protocol), ProtocolPort: types.Int64Value(int64(l.ProtocolPort))})
+		lm := lbListenerModel{Protocol: types.StringValue(l.Protocol), ProtocolPort: types.Int64Value(int64(l.ProtocolPort)),
+			CertificateFile: types.StringNull(), PrivateKeyFile: types.StringNull(), IntermediatesFile: types.StringNull(),
+			CertificateSHA256: types.StringNull(), TLSContainerRef: types.StringNull()}
+		if was, ok := prior[lm.key()]; ok {
+			// The files and their digest are the configuration's: the cloud has only the container.
+			lm.CertificateFile, lm.PrivateKeyFile, lm.IntermediatesFile = was.CertificateFile, was.PrivateKeyFile, was.IntermediatesFile
+			lm.CertificateSHA256 = was.CertificateSHA256
+		}
+		if l.DefaultTlsContainerRef != "" {
+			lm.TLSContainerRef = types.StringValue(l.DefaultTlsContainerRef)
+		}
+		m.Listeners = append(m.Listeners, lm)
 		ids = append(ids, l.ID)
 	}
 	m.ListenerIDs = stringListValue(ids)
@@ -1074,9 +1407,18 @@ func (r *loadBalancerResource) readMembers(ctx context.Context, api *cloud.LoadB
 	toModel := func(i int, prior *lbMemberModel) lbMemberModel {
 		mem := all[i]
 		out := lbMemberModel{Address: types.StringValue(mem.Address), ProtocolPort: types.Int64Value(int64(mem.ProtocolPort)),
-			Weight: types.Int64Value(int64(mem.Weight)), SubnetID: types.StringNull()}
+			Weight: types.Int64Value(int64(mem.Weight)), SubnetID: types.StringNull(), Backup: types.BoolValue(mem.Backup),
+			EventWeight: types.Int64Null(), EventBackup: types.BoolNull(),
+			WeightInEffect: types.Int64Value(int64(mem.Weight)), BackupInEffect: types.BoolValue(mem.Backup)}
 		if mem.SubnetID != "" && (prior == nil || !prior.SubnetID.IsNull()) {
 			out.SubnetID = types.StringValue(mem.SubnetID)
+		}
+		if prior != nil {
+			// What Octavia has now is the setting in effect; the configured ones are the configuration's.
+			out.Weight, out.Backup, out.EventWeight, out.EventBackup = prior.Weight, prior.Backup, prior.EventWeight, prior.EventBackup
+			if out.Backup.IsNull() || out.Backup.IsUnknown() {
+				out.Backup = types.BoolValue(false)
+			}
 		}
 		return out
 	}
@@ -1159,7 +1501,7 @@ func (r *loadBalancerResource) Update(ctx context.Context, req resource.UpdateRe
 	}
 	final := plan
 	final.ID, final.PoolID, final.ListenerIDs, final.HealthMonitorID, final.MemberIDs = cur.ID, cur.PoolID, cur.ListenerIDs, cur.HealthMonitorID, cur.MemberIDs
-	final.HealthMonitor = cur.HealthMonitor
+	final.HealthMonitor, final.Listeners = cur.HealthMonitor, cur.Listeners
 	final.VIPAddress, final.VIPPortID, final.VIPSubnetID, final.VIPNetworkID = cur.VIPAddress, cur.VIPPortID, cur.VIPSubnetID, cur.VIPNetworkID
 	final.ProvisioningStatus, final.OperatingStatus = cur.ProvisioningStatus, cur.OperatingStatus
 	r.refreshStatus(ctx, api, &final, &resp.Diagnostics)
@@ -1279,26 +1621,40 @@ func (r *loadBalancerResource) updateMembers(ctx context.Context, api *cloud.Loa
 			continue
 		}
 		j := memberIndex(cur.Members, k)
-		if j >= 0 && cur.Members[j].Weight.Equal(mem.Weight) {
+		w, b, _ := mem.inEffect(plan.EventID, time.Now())
+		if j >= 0 && cur.Members[j].WeightInEffect.ValueInt64() == w && cur.Members[j].BackupInEffect.ValueBool() == b &&
+			!cur.Members[j].WeightInEffect.IsNull() {
+			cur.Members[j].Weight, cur.Members[j].Backup = mem.Weight, mem.Backup
+			cur.Members[j].EventWeight, cur.Members[j].EventBackup = mem.EventWeight, mem.EventBackup
 			continue
 		}
-		w := int(mem.Weight.ValueInt64())
-		if err := api.UpdateMember(ctx, poolID, id, &w, nil); err != nil {
-			diags.AddAttributeError(path.Root("members").AtListIndex(i).AtName("weight"), "Cannot change the weight of "+k, err.Error())
-			return false
-		}
-		if err := api.WaitActive(ctx, lbID); err != nil {
-			diags.AddAttributeError(path.Root("members").AtListIndex(i).AtName("weight"), "Load balancer did not become ACTIVE", err.Error())
+		if err := api.UpdateStaticMember(ctx, poolID, id, int(w), b); err != nil {
+			diags.AddAttributeError(path.Root("members").AtListIndex(i).AtName("weight"), "Cannot change the weight or backup flag of "+k, err.Error())
 			return false
 		}
 		if j >= 0 {
-			cur.Members[j].Weight = mem.Weight
+			cur.Members[j] = mem
+			cur.Members[j].WeightInEffect, cur.Members[j].BackupInEffect = types.Int64Value(w), types.BoolValue(b)
 		}
 		if !save() {
 			return false
 		}
 	}
-	cur.Members = plan.Members
+	inEffect := map[string]lbMemberModel{}
+	for _, m := range cur.Members {
+		inEffect[m.key()] = m
+	}
+	var members []lbMemberModel
+	if plan.Members != nil {
+		members = make([]lbMemberModel, len(plan.Members))
+	}
+	for i, m := range plan.Members {
+		members[i] = m
+		if c, ok := inEffect[m.key()]; ok {
+			members[i].WeightInEffect, members[i].BackupInEffect = c.WeightInEffect, c.BackupInEffect
+		}
+	}
+	cur.Members = members
 	cur.MemberIDs = stringMapValue(ids)
 	return true
 }
@@ -1343,6 +1699,20 @@ func (r *loadBalancerResource) Delete(ctx context.Context, req resource.DeleteRe
 	}
 	if err := api.DeleteLoadBalancerCascade(ctx, m.ID.ValueString()); err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("id"), "Cannot delete the load balancer", err.Error())
+		return
+	}
+	for i, l := range m.Listeners {
+		if l.TLSContainerRef.IsNull() || l.TLSContainerRef.ValueString() == "" {
+			continue
+		}
+		km, err := r.data.client.KeyManager(ctx)
+		if err == nil {
+			err = km.DeleteCertificate(ctx, l.TLSContainerRef.ValueString())
+		}
+		if err != nil {
+			resp.Diagnostics.AddAttributeWarning(path.Root("listener").AtListIndex(i), "Certificate left in Barbican",
+				"The load balancer is deleted, but deleting its listener's certificate container failed: "+err.Error())
+		}
 	}
 }
 

@@ -57,33 +57,62 @@ func setComputeQuota(t *testing.T, dev *devcloud.Cloud, opts quotasets.UpdateOpt
 
 func TestAccPreflight_ShortfallStopsThePlanNamingSizeAndEachQuotaBeforeAnyChange(t *testing.T) {
 	target := accCloud(t)
-	if target.Dev == nil {
-		t.Skip("compares with devcloud's default quotas and request log")
-	}
 	target.HealthyHCL = accHealthyStatusesHCL(t, target)
+	ctx := context.Background()
+	// One node more than the project's instances quota leaves room for: figures read from the cloud
+	// itself, so the test holds on devcloud's defaults and on a real cloud's.
+	project, err := target.Client.ProjectID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compute, err := target.Client.Compute(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usages, err := compute.QuotaUsage(ctx, project)
+	if err != nil {
+		t.Skipf("the cloud's compute quotas cannot be read here (%v): the pre-flight only warns on such a cloud", err)
+	}
+	limit, inUse := -1, 0
+	for _, u := range usages {
+		if u.Resource == "instances" {
+			limit, inUse = u.Limit, u.InUse
+		}
+	}
+	if limit < 0 || limit-inUse+1 > maxWebPoolSize {
+		t.Skipf("the instances quota (%d, %d in use) leaves room for more than a web pool holds", limit, inUse)
+	}
+	size := limit - inUse + 1
 	name := accName(t, "accquota")
-	cfg := webPoolConfig{Name: name, Size: 12}.hcl(target)
-	before, _ := mutatingCalls(target.Dev)
+	cfg := webPoolConfig{Name: name, Size: size}.hcl(target)
+	var before int64
+	if target.Dev != nil {
+		before, _ = mutatingCalls(target.Dev)
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
 				Config:   cfg,
 				PlanOnly: true,
-				// 10 instances allowed, 1 in use (web01): 12 more do not fit.
-				ExpectError: regexp.MustCompile(`(?s)quotas cannot hold web pool.*size.*compute instances: limit 10, in use 1, this plan needs 12 more.*Ask for compute instances 13\.`),
+				ExpectError: regexp.MustCompile(fmt.Sprintf(`(?s)quotas cannot hold web pool.*size.*compute instances: limit %d, in use %d, this plan needs %d more.*Ask for compute instances %d[,.]`,
+					limit, inUse, size, inUse+size)),
 			},
 			{
 				// preflight = "warn" says the same and lets the plan through.
-				Config:             strings.Replace(cfg, target.ProviderHCL, strings.Replace(target.ProviderHCL, "provider \"eventscale\" {", "provider \"eventscale\" {\n  preflight = \"warn\"", 1), 1),
+				Config:             strings.Replace(cfg, target.ProviderHCL, strings.Replace(target.ProviderHCL, "provider \"eventscale\" {", "provider \"eventscale\" {\n  preflight = \"warn\"\n", 1), 1),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 			},
 		},
 	})
-	after, calls := mutatingCalls(target.Dev)
-	if after != before {
-		t.Fatalf("the refused plan made %d mutating calls: %v", after-before, calls)
+	if target.Dev != nil {
+		if after, calls := mutatingCalls(target.Dev); after != before {
+			t.Fatalf("the refused plan made %d mutating calls: %v", after-before, calls)
+		}
+	}
+	if servers, err := poolServers(ctx, target, name); err != nil || len(servers) != 0 {
+		t.Fatalf("the refused plan left %d servers (%v)", len(servers), err)
 	}
 }
 

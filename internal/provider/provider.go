@@ -4,12 +4,15 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -67,6 +70,8 @@ type providerModel struct {
 	MaxRetries                  types.Int64  `tfsdk:"max_retries"`
 	Preflight                   types.String `tfsdk:"preflight"`
 	Journal                     types.String `tfsdk:"journal"`
+	EnableLogging               types.Bool   `tfsdk:"enable_logging"`
+	DelayedAuth                 types.Bool   `tfsdk:"delayed_auth"`
 }
 
 func (p *eventscaleProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -85,7 +90,15 @@ func (p *eventscaleProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 		MarkdownDescription: "Prepares an OpenStack cloud for a high-traffic event and scales it back safely afterwards. " +
 			"Credentials are taken, in this order, from the attributes below, the `OS_*` environment variables, " +
 			"and the `clouds.yaml` entry named by `cloud` (or `OS_CLOUD`), exactly as the OpenStack CLI and " +
-			"terraform-provider-openstack read them.",
+			"terraform-provider-openstack read them.\n\n" +
+			"The provider authenticates when it is configured, so wrong credentials, an unreachable `auth_url` or an " +
+			"untrusted certificate are reported once, on the provider block and on the attribute to fix, before any " +
+			"resource is touched. When a credential is not known until apply (it comes from another resource), " +
+			"authentication waits for the first cloud call; `delayed_auth` makes it always wait.\n\n" +
+			"One authentication method is used: an application credential when `application_credential_id` or " +
+			"`application_credential_name` is set, else `token` when set, else `user_name`/`user_id` and `password`. " +
+			"With a token, the user's domain variables an openrc exports are not sent (Keystone takes the token alone); " +
+			"`tenant_name` and `project_domain_name` still scope it, as with the OpenStack CLI.",
 		Attributes: map[string]schema.Attribute{
 			"cloud":                         str("Name of an entry in `clouds.yaml` (and `secure.yaml`).", "OS_CLOUD", false),
 			"auth_url":                      str("Keystone v3 endpoint, e.g. `https://keystone.example.com:5000/v3`.", "OS_AUTH_URL", false),
@@ -106,10 +119,14 @@ func (p *eventscaleProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			"application_credential_secret": str("Application credential secret.", "OS_APPLICATION_CREDENTIAL_SECRET", true),
 			"token":                         str("An existing Keystone token to use instead of credentials.", "OS_TOKEN", true),
 			"insecure": schema.BoolAttribute{Optional: true,
-				MarkdownDescription: "Skip TLS certificate verification. For test clouds only. Defaults to `OS_INSECURE`."},
-			"cacert_file": str("PEM file of the CA that signed the cloud's certificates.", "OS_CACERT", false),
-			"cert":        str("PEM client certificate file for mutual TLS.", "OS_CERT", false),
-			"key":         str("PEM client key file for mutual TLS.", "OS_KEY", false),
+				MarkdownDescription: "Skip TLS certificate verification. For test clouds only. Verification is on unless this is " +
+					"`true` here, in `OS_INSECURE` or in `clouds.yaml` (`verify: false`); setting `cacert_file` or a client " +
+					"certificate never turns it off. Defaults to `OS_INSECURE`."},
+			"cacert_file": str("CA certificate(s) that signed the cloud's certificates: the path of a PEM file or the PEM text itself "+
+				"(for example `file(\"ca.pem\")` or a variable).", "OS_CACERT", false),
+			"cert": str("Client certificate for mutual TLS: the path of a PEM file or the PEM text itself. Set with `key`; "+
+				"an expired certificate is reported on this attribute.", "OS_CERT", false),
+			"key": str("Private key of `cert`: the path of a PEM file or the PEM text itself (sensitive).", "OS_KEY", true),
 			"endpoint_type": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "Catalog interface to use: `public` (default), `internal` or `admin`. Defaults to `OS_INTERFACE`.",
 				Validators:          []validator.String{stringvalidator.OneOfCaseInsensitive("public", "internal", "admin", "publicURL", "internalURL", "adminURL")}},
@@ -138,6 +155,21 @@ func (p *eventscaleProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 					"members), Neutron (floating IPs, security groups and rules, ports) and Trove (instances, volumes) are " +
 					"checked; a quota API the cloud lacks or forbids is a warning, never a failure.",
 				Validators: []validator.String{stringvalidator.OneOf(preflightError, preflightWarn, preflightOff)}},
+			"enable_logging": schema.BoolAttribute{Optional: true,
+				MarkdownDescription: "Log every OpenStack API request at DEBUG (shown with `TF_LOG=DEBUG` or `TF_LOG_PROVIDER=DEBUG`): " +
+					"method, URL, status, duration, headers and JSON bodies, each attempt of a retried request on its own. " +
+					"Credentials are redacted: the `X-Auth-Token`, `X-Subject-Token`, `X-Service-Token` and `Authorization` " +
+					"headers, passwords, application credential secrets, tokens in Keystone's bodies, Barbican payloads, " +
+					"key pairs' private keys and every `user_data`, which are shown as `***`; the configured password, secret " +
+					"and token, and every token the cloud issues, are masked wherever else they appear. Bodies that are not " +
+					"JSON (image data, secret payloads) are never logged, and JSON bodies are cut at 16 KiB. Defaults to " +
+					"`OS_DEBUG` (set and not `0`/`false`), then `false`."},
+			"delayed_auth": schema.BoolAttribute{Optional: true,
+				MarkdownDescription: "Authenticate at the first cloud call instead of when the provider is configured. " +
+					"Failures are then reported by the first resource that calls the cloud. Useful only for configurations " +
+					"whose resources make no cloud call (`eventscale_event`, `eventscale_load_test`, the capacity plan) and " +
+					"must plan without a reachable cloud. Unlike terraform-provider-openstack, the default is `false`. " +
+					"Defaults to `OS_DELAYED_AUTH`, then `false`."},
 		},
 	}
 }
@@ -198,10 +230,9 @@ func (p *eventscaleProvider) Configure(ctx context.Context, req provider.Configu
 		ClientCertFile:              m.Cert.ValueString(),
 		ClientKeyFile:               m.Key.ValueString(),
 		EndpointType:                m.EndpointType.ValueString(),
-	}
-	if !m.Insecure.IsNull() && !m.Insecure.IsUnknown() {
-		v := m.Insecure.ValueBool()
-		cfg.Insecure = &v
+		Insecure:                    knownBool(m.Insecure),
+		EnableLogging:               knownBool(m.EnableLogging),
+		DelayedAuth:                 knownBool(m.DelayedAuth),
 	}
 	if !m.MaxRetries.IsNull() && !m.MaxRetries.IsUnknown() {
 		v := int(m.MaxRetries.ValueInt64())
@@ -213,7 +244,7 @@ func (p *eventscaleProvider) Configure(ctx context.Context, req provider.Configu
 	}
 	resolved, err := cfg.Resolve()
 	if err != nil {
-		resp.Diagnostics.AddError("Invalid OpenStack configuration", err.Error())
+		addConfigError(&resp.Diagnostics, cfg, err)
 		return
 	}
 	ua := []string{"terraform-provider-eventscale/" + p.version}
@@ -221,10 +252,24 @@ func (p *eventscaleProvider) Configure(ctx context.Context, req provider.Configu
 		ua = append(ua, "Terraform/"+req.TerraformVersion)
 	}
 	logf := func(format string, args ...any) { tflog.Debug(ctx, fmt.Sprintf(format, args...)) }
-	client, err := cloud.NewClient(resolved, logf, strings.Join(ua, " "))
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("auth_url"), "Invalid OpenStack configuration", err.Error())
-		return
+	var client *cloud.Client
+	if unknown := m.unknownAttributes(); len(unknown) > 0 {
+		// Known only at apply: the next Configure, with the values, authenticates.
+		tflog.Debug(ctx, "provider configuration not known yet: authentication waits for the first cloud call",
+			map[string]any{"unknown": strings.Join(unknown, ",")})
+		client = cloud.NewDeferredClient(resolved, logf, strings.Join(ua, " "))
+	} else {
+		client, err = cloud.NewClient(resolved, logf, strings.Join(ua, " "))
+		if err != nil {
+			addConfigError(&resp.Diagnostics, resolved, err)
+			return
+		}
+		if resolved.DelayedAuth == nil || !*resolved.DelayedAuth {
+			if err := client.Authenticate(ctx); err != nil {
+				addConfigError(&resp.Diagnostics, resolved, err)
+				return
+			}
+		}
 	}
 	journalPath := m.Journal.ValueString()
 	if journalPath == "" {
@@ -237,6 +282,79 @@ func (p *eventscaleProvider) Configure(ctx context.Context, req provider.Configu
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
+}
+
+// addConfigError reports a configuration or authentication failure on the provider block, on
+// the attribute that explains it. Terraform prints the source line of that attribute: a
+// failure about a secret (the password, the application credential secret, the token, the
+// client key) is attached to the attribute that names the credential instead, or to the
+// block, so that a secret written in the configuration is not printed back.
+func addConfigError(diags *diag.Diagnostics, cfg cloud.Config, err error) {
+	var se *cloud.SettingError
+	if !errors.As(err, &se) {
+		diags.AddError("Invalid OpenStack configuration", err.Error())
+		return
+	}
+	summary := se.Summary
+	if summary == "" {
+		summary = "Invalid OpenStack configuration"
+	}
+	if attr := diagnosticAttribute(se.Setting, cfg); attr != "" {
+		diags.AddAttributeError(path.Root(attr), summary, se.Error())
+		return
+	}
+	diags.AddError(summary, se.Error())
+}
+
+// diagnosticAttribute is where a failure about setting is shown: the setting itself, unless
+// its value is a secret ("" then means the provider block).
+func diagnosticAttribute(setting string, cfg cloud.Config) string {
+	switch setting {
+	case "password":
+		if cfg.UserName == "" && cfg.UserID != "" {
+			return "user_id"
+		}
+		return "user_name"
+	case "application_credential_secret":
+		if cfg.ApplicationCredentialID == "" && cfg.ApplicationCredentialName != "" {
+			return "application_credential_name"
+		}
+		return "application_credential_id"
+	case "key":
+		return "cert"
+	case "token":
+		return ""
+	}
+	return setting
+}
+
+func knownBool(v types.Bool) *bool {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	b := v.ValueBool()
+	return &b
+}
+
+// unknownAttributes names the attributes whose values Terraform does not know yet.
+func (m providerModel) unknownAttributes() []string {
+	var out []string
+	for name, v := range map[string]attr.Value{
+		"cloud": m.Cloud, "auth_url": m.AuthURL, "region": m.Region, "user_name": m.UserName, "user_id": m.UserID,
+		"password": m.Password, "tenant_name": m.TenantName, "tenant_id": m.TenantID, "user_domain_name": m.UserDomainName,
+		"user_domain_id": m.UserDomainID, "project_domain_name": m.ProjectDomainName, "project_domain_id": m.ProjectDomainID,
+		"domain_name": m.DomainName, "domain_id": m.DomainID, "application_credential_id": m.ApplicationCredentialID,
+		"application_credential_name": m.ApplicationCredentialName, "application_credential_secret": m.ApplicationCredentialSecret,
+		"token": m.Token, "insecure": m.Insecure, "cacert_file": m.CACertFile, "cert": m.Cert, "key": m.Key,
+		"endpoint_type": m.EndpointType, "endpoint_overrides": m.EndpointOverrides, "max_retries": m.MaxRetries,
+		"enable_logging": m.EnableLogging, "delayed_auth": m.DelayedAuth,
+	} {
+		if v.IsUnknown() {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (p *eventscaleProvider) Resources(context.Context) []func() resource.Resource {

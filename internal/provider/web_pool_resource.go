@@ -166,7 +166,7 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Validators:          []validator.List{listvalidator.SizeAtLeast(1)}},
 			"key_pair":        schema.StringAttribute{Optional: true, MarkdownDescription: "Nova key pair name."},
 			"security_groups": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Security group names."},
-			"user_data":       schema.StringAttribute{Optional: true, MarkdownDescription: "User data (cloud-init) for new nodes."},
+			"user_data":       schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "User data (cloud-init) for new nodes. Sensitive: cloud-init often carries passwords."},
 			"availability_zones": schema.ListAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Availability zones to spread the nodes over, round-robin by node number " +
 					"(`<name>-01` in the first, `<name>-02` in the second, ...). Unset lets Nova choose.",

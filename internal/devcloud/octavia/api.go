@@ -68,7 +68,7 @@ type reply struct {
 }
 
 // Handler serves the Octavia API: "/" (version discovery), "/v2/lbaas/..."
-// and "/v2.0/lbaas/..." (the path gophercloud uses).
+// and "/v2.0/lbaas/..." (the path gophercloud uses), and both without lbaas/.
 func (s *Service) Handler() http.Handler {
 	return http.HandlerFunc(s.serveAPI)
 }
@@ -91,7 +91,12 @@ func (s *Service) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seg := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	if len(seg) < 2 || seg[0] != "lbaas" {
+	if seg[0] != "lbaas" {
+		// Octavia's v2 root serves its collections without lbaas/ too (gophercloud's quotas
+		// use /v2.0/quotas).
+		seg = append([]string{"lbaas"}, seg...)
+	}
+	if len(seg) < 2 {
 		writeFault(w, fault(http.StatusNotFound, "The resource could not be found."))
 		return
 	}
@@ -106,6 +111,8 @@ func (s *Service) serveAPI(w http.ResponseWriter, r *http.Request) {
 		rep, err = s.routePools(r, seg[2:])
 	case "healthmonitors":
 		rep, err = s.routeMonitors(r, seg[2:])
+	case "quotas":
+		rep, err = s.routeQuotas(r, seg[2:])
 	default:
 		err = fault(http.StatusNotFound, "The resource could not be found.")
 	}

@@ -402,13 +402,17 @@ func (s *Service) createListener(r *http.Request, project string) (reply, *apiEr
 }
 
 // listenerTarget finds the load balancer a listener create names and runs the checks that
-// precede Octavia's certificate checks, in its order: the load balancer exists, the default
-// pool suits the listener, the load balancer is not busy, and the certificate references
-// suit the protocol.
+// precede Octavia's certificate checks, in its order: the load balancer exists, the project's
+// listener quota, the default pool suits the listener, the load balancer is not busy, and the
+// certificate references suit the protocol.
 func (s *Service) listenerTarget(project string, body *listenerBody) (*loadBalancer, *apiError) {
 	lb := s.lbs[body.LoadBalancerID]
 	if lb == nil || !visible(project, lb.ProjectID) {
 		return nil, validation("Load Balancer %s not found.", body.LoadBalancerID)
+	}
+	// Octavia checks the quota before the default pool and the load balancer's state.
+	if err := s.quotaMet(lb.ProjectID, "listener", 1); err != nil {
+		return nil, err
 	}
 	if body.DefaultPoolID != nil && *body.DefaultPoolID != "" {
 		if err := s.checkDefaultPool(lb.ID, *body.DefaultPoolID, *body.Protocol); err != nil {

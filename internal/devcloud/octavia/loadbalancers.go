@@ -143,6 +143,12 @@ func (s *Service) createLB(r *http.Request, project string) (reply, *apiError) {
 	if project == "" {
 		project = body.ProjectID
 	}
+	s.mu.Lock()
+	quotaErr := s.quotaMet(project, "load_balancer", 1)
+	s.unlock()
+	if quotaErr != nil {
+		return reply{}, quotaErr
+	}
 	lb := &loadBalancer{base: newBase(project), Provider: "amphora", FlavorID: body.FlavorID,
 		AvailabilityZone: body.AvailabilityZone, stats: &trafficStats{}}
 	if body.Name != nil {

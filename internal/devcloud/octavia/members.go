@@ -176,6 +176,9 @@ func (s *Service) createMember(r *http.Request, p *pool) (reply, *apiError) {
 	if err := body.validateCreate(); err != nil {
 		return reply{}, err
 	}
+	if err := s.quotaMet(p.ProjectID, "member", 1); err != nil {
+		return reply{}, err
+	}
 	lb, err := s.mutableLB(p.LoadBalancerID)
 	if err != nil {
 		return reply{}, err
@@ -240,27 +243,37 @@ func (s *Service) batchUpdateMembers(r *http.Request, p *pool) (reply, *apiError
 		body *memberBody
 	}
 	var updates []update
-	var created []*member
+	var adds []*memberBody
 	keep := map[*member]bool{}
 	for _, mb := range items {
 		if m := existing[fmt.Sprintf("%s:%d", *mb.Address, *mb.ProtocolPort)]; m != nil {
-			m.ProvisioningStatus = statusPendingUpdate
 			updates = append(updates, update{m, mb})
 			keep[m] = true
 			continue
 		}
-		m := s.newMember(p, mb)
-		created = append(created, m)
-		keep[m] = true
+		adds = append(adds, mb)
 	}
 	// additive_only=true (API 2.11) keeps the members missing from the body.
 	additive := r.URL.Query().Get("additive_only") == "true" || r.URL.Query().Get("additive_only") == "True"
 	var removed []*member
 	for _, m := range p.members {
 		if !keep[m] && !additive {
-			m.ProvisioningStatus = statusPendingDelete
 			removed = append(removed, m)
 		}
+	}
+	// Octavia counts the members a batch adds net of those it drops.
+	if err := s.quotaMet(p.ProjectID, "member", len(adds)-len(removed)); err != nil {
+		return reply{}, err
+	}
+	for _, u := range updates {
+		u.m.ProvisioningStatus = statusPendingUpdate
+	}
+	var created []*member
+	for _, mb := range adds {
+		created = append(created, s.newMember(p, mb))
+	}
+	for _, m := range removed {
+		m.ProvisioningStatus = statusPendingDelete
 	}
 	s.updateCycle(lb, func(c cycle) {
 		for _, m := range removed {

@@ -204,6 +204,9 @@ func (s *Service) createMonitor(r *http.Request, project string) (reply, *apiErr
 	if p == nil || !visible(project, p.ProjectID) {
 		return reply{}, notFound("Pool", body.PoolID)
 	}
+	if err := s.quotaMet(p.ProjectID, "health_monitor", 1); err != nil {
+		return reply{}, err
+	}
 	lb, err := s.mutableLB(p.LoadBalancerID)
 	if err != nil {
 		return reply{}, err

@@ -55,10 +55,10 @@
 // Files: api.go routes /v2/lbaas, writes faults, filters lists and holds the change helpers
 // (updateCycle, changeChild, previewReply) every object's PUT and DELETE go through;
 // loadbalancers.go, listeners.go, pools.go, members.go and monitors.go serve one object each
-// (body, validation, routes, view); status.go computes operating statuses and the status tree;
-// dataplane.go is the VIP proxy; tls.go reads and checks Barbican certificates; model.go the
-// stored objects. A new object (say quotas) gets
-// its own file and one case in serveAPI.
+// (body, validation, routes, view); quotas.go serves /quotas and the checks every create makes;
+// status.go computes operating statuses and the status tree; dataplane.go is the VIP proxy;
+// tls.go reads and checks Barbican certificates; model.go the stored objects. A new object
+// gets its own file and one case in serveAPI.
 package octavia
 
 import (
@@ -129,6 +129,8 @@ type Service struct {
 	traffic map[string]*memberCounters
 	closed  bool
 	post    []func()
+	// quotas are the projects' quota rows (quotas.go).
+	quotas map[string]projectQuota
 }
 
 // New returns an empty service.
@@ -146,6 +148,7 @@ func (s *Service) resetLocked() {
 	s.monitors = map[string]*monitor{}
 	s.timers = map[*time.Timer]struct{}{}
 	s.traffic = map[string]*memberCounters{}
+	s.quotas = map[string]projectQuota{}
 	s.gen++
 }
 

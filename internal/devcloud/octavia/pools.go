@@ -206,6 +206,9 @@ func (s *Service) createPool(r *http.Request, project string) (reply, *apiError)
 	if lb == nil || !visible(project, lb.ProjectID) {
 		return reply{}, validation("Load Balancer %s not found.", lbID)
 	}
+	if err := s.quotaMet(lb.ProjectID, "pool", 1); err != nil {
+		return reply{}, err
+	}
 	if lb.pending() {
 		return reply{}, immutable(lb.ID)
 	}
