@@ -100,6 +100,14 @@ func (c *Cloud) serverView(s *server, mv microversion, base string, admin bool) 
 	if mv >= 26 {
 		m["tags"] = append([]string{}, s.Tags...)
 	}
+	if s.Deleted {
+		// Nova deletes a server's metadata and tags with it: a changes-since listing shows
+		// a deleted server with {} and [] (checked on the lab's Zed Nova).
+		m["metadata"] = map[string]string{}
+		if mv >= 26 {
+			m["tags"] = []string{}
+		}
+	}
 	if mv >= 16 && admin {
 		m["host_status"] = ""
 		if s.Host != "" {
