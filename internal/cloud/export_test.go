@@ -1,0 +1,4 @@
+package cloud
+
+// ParseCloudTimeForTest exposes parseCloudTime to the external tests.
+var ParseCloudTimeForTest = parseCloudTime
