@@ -372,5 +372,6 @@ func (p *eventscaleProvider) DataSources(context.Context) []func() datasource.Da
 		NewPoolDataSource,
 		NewCapacityPlanDataSource,
 		NewQuotaDataSource,
+		NewEventReviewDataSource,
 	}
 }

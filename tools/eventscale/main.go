@@ -2,13 +2,16 @@
 //
 //	eventscale watch  [-f journal] [-once] [-plain]   follow a scale-back as it goes
 //	eventscale review [-f journal] [-o dir]           the review after the event, HTML and Markdown
+//	                  [-cloud name] [-since 48h]      ... from the cloud's records when the journal is gone
 //
 // Install it with
 //
 //	go install github.com/eventscale/terraform-provider-eventscale/tools/eventscale@latest
 //
 // The journal is .eventscale/journal.jsonl under the directory Terraform runs in, unless
-// $EVENTSCALE_JOURNAL says otherwise; -f overrides both.
+// $EVENTSCALE_JOURNAL says otherwise; -f overrides both. When the journal does not exist,
+// review reads the cloud's own records instead if a cloud is configured: -cloud (a clouds.yaml
+// entry), $OS_CLOUD, or $OS_AUTH_URL with the other OS_* variables; -no-cloud turns that off.
 package main
 
 import (

@@ -41,12 +41,14 @@ func TestReview_WritesHTMLMarkdownAndTheTimelineFromTheJournal(t *testing.T) {
 }
 
 func TestReview_WithoutAJournalSaysWhereItLooked(t *testing.T) {
+	t.Setenv("OS_CLOUD", "")
+	t.Setenv("OS_AUTH_URL", "")
 	missing := filepath.Join(t.TempDir(), "journal.jsonl")
 	var out, errs bytes.Buffer
 	if code := run(context.Background(), []string{"review", "-f", missing}, &out, &errs, false); code != 1 {
 		t.Fatalf("exit code %d", code)
 	}
-	if !strings.Contains(errs.String(), "no journal at "+missing) {
+	if !strings.Contains(errs.String(), "no journal at "+missing) || !strings.Contains(errs.String(), "set OS_CLOUD or OS_AUTH_URL") {
 		t.Fatalf("stderr: %s", errs.String())
 	}
 }
