@@ -21,6 +21,10 @@
 //	                          {"FloatingIPID", "FloatingIPAddress", "PortID", "FixedIPAddress",
 //	                          "LoadBalancerID", "ListenerID", "URL"}
 //	GET/POST /_devcloud/capacity CapacityModel: per-vCPU web node capacity and the number of compute hosts
+//	GET  /_devcloud/machines  {"machines": [MachineInfo...]}: the real mariadbd behind each server whose user
+//	                          data is the replica setup script: {"server_id", "name", "address" (fixed IP),
+//	                          "port" (as its option files say), "forward" (127.0.0.1:port), "state",
+//	                          "boots", "user_data_status"}; Cloud.DialContext follows this mapping
 //
 // Example: make the next two server builds fail and every 5th compute GET answer 503:
 //
@@ -100,6 +104,8 @@
 //	  wire_octavia_tls.go           Barbican as Octavia's certificate manager (octavia.KeyManager):
 //	                                read ACL grants with the caller's token, reads as user octavia
 //	webnode/                        the web nodes servers run
+//	machines.go, machines_files.go  the database servers behind servers with the replica setup
+//	                                as user data (machines_linux.go: their namespaces)
 //
 // Quotas are enforced as each service does: Nova's 403 (instances, cores, ram, server groups
 // and their members, key pairs, metadata), Neutron's 409 OverQuota on every create, Octavia's
@@ -119,6 +125,16 @@
 // service; SeedInfo.OctaviaUserID) is the one TERMINATED_HTTPS listeners add to the read ACL of
 // their Barbican containers and secrets.
 //
+// Machines: a server whose user data is the eventscale replica setup script (a bash script
+// printing "eventscale-replica:" lines) runs it, unchanged and once, on a real mariadbd in
+// mount and PID namespaces of its own (/etc/mysql, /var/lib/mysql, /run, /tmp its own), as a
+// Debian image with MariaDB would; a reboot restarts MariaDB from the files the script wrote,
+// deletion ends every process of the machine. os-getConsoleOutput returns its console (the
+// script's progress). The machine shares the host's network, so its mariadbd listens on
+// 127.0.0.1 and a port of its own; Cloud.DialContext maps the server's fixed address and
+// configured port to it, as a host on the tenant network would reach it. Without mariadbd or
+// namespaces (MachinesSupported says why) such servers are plain servers whose console says so.
+//
 // TLS: a TERMINATED_HTTPS listener names a certificate container (or a PKCS12 secret) by its
 // full Barbican URL in default_tls_container_ref and sni_container_refs. Octavia checks them
 // as the real API does (octavia/tls.go) and its socket in /_devcloud/vips terminates TLS with
@@ -136,7 +152,8 @@
 // dns.zone.created, dns.zone.updated (ttl), dns.zone.deleting, dns.zone.active,
 // dns.zone.error (serial), dns.zone.deleted (zone_id, name); dns.recordset.created,
 // dns.recordset.updated (records), dns.recordset.deleted, dns.recordset.active,
-// dns.recordset.error (zone_id, recordset_id, name, type). Octavia adds its own
+// dns.recordset.error (zone_id, recordset_id, name, type); machine.booted (server_id, name,
+// address, forward, boot), machine.error (message), machine.deleted. Octavia adds its own
 // (lb.status, member.added, member.weight, ...).
 //
 // Designate: project-scoped like the real one (an admin sees other projects' zones only with
