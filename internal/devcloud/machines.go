@@ -291,7 +291,8 @@ func (ms *machines) boot(m *machine, userData string) {
 	m.boots++
 	boots := m.boots
 	m.mu.Unlock()
-	cmd := exec.Command("/bin/bash", filepath.Join(dir, "init.sh"), dir, strconv.Itoa(boots))
+	// The machine runs until it is powered off, not for the length of a request.
+	cmd := exec.CommandContext(context.Background(), "/bin/bash", filepath.Join(dir, "init.sh"), dir, strconv.Itoa(boots))
 	cmd.Stdout, cmd.Stderr = console, console
 	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"}
 	cmd.SysProcAttr = machineProcAttr()
@@ -375,8 +376,10 @@ func (ms *machines) prepare(m *machine, userData string) error {
 	if err := os.Chmod(filepath.Join(dir, "tmp"), 0o1777); err != nil {
 		return err
 	}
-	if out, err := exec.Command("cp", "-a", template, filepath.Join(dir, "var-lib-mysql")).CombinedOutput(); err != nil {
-		return fmt.Errorf("copying the image's datadir: %v: %s", err, out)
+	cpCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(cpCtx, "cp", "-a", template, filepath.Join(dir, "var-lib-mysql")).CombinedOutput(); err != nil {
+		return fmt.Errorf("copying the image's datadir: %w: %s", err, out)
 	}
 	port, err := freeLoopbackPort()
 	if err != nil {
@@ -424,7 +427,7 @@ func (ms *machines) template(progs mariadbPrograms) (string, error) {
 			"--auth-root-authentication-method=socket", "--skip-test-db",
 			"--innodb-log-file-size=8M", "--innodb-buffer-pool-size=32M"}
 		if out, err := exec.CommandContext(ctx, progs.installDB, args...).CombinedOutput(); err != nil {
-			ms.templateErr = fmt.Errorf("mariadb-install-db for the machines' image: %v: %s", err, lastLines(string(out), 10))
+			ms.templateErr = fmt.Errorf("mariadb-install-db for the machines' image: %w: %s", err, lastLines(string(out), 10))
 			return
 		}
 		ms.templateDir = dir

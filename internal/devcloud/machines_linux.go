@@ -1,10 +1,12 @@
 package devcloud
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"syscall"
+	"time"
 )
 
 // machineProcAttr starts a machine's init as PID 1 of new mount and PID namespaces, in a
@@ -28,10 +30,12 @@ func machineProcAttr() *syscall.SysProcAttr {
 // namespacesSupported tries the namespaces a machine needs once, with a process that only
 // mounts a tmpfs in them.
 func namespacesSupported() error {
-	cmd := exec.Command("/bin/sh", "-c", "mount --make-rprivate / && mount -t tmpfs devcloud-probe /tmp")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", "mount --make-rprivate / && mount -t tmpfs devcloud-probe /tmp")
 	cmd.SysProcAttr = machineProcAttr()
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%w: trying them failed: %v %s (run as root, or allow unprivileged user namespaces)", errNoNamespaces, err, out)
+		return fmt.Errorf("%w: trying them failed: %w %s (run as root, or allow unprivileged user namespaces)", errNoNamespaces, err, out)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -463,7 +464,7 @@ func TestAccServerReplica_BadInputRefusedAtPlanWithNoServerCreated(t *testing.T)
 		t.Fatalf("%d servers were created by plans that were refused (%v)", n, err)
 	}
 	for _, r := range a.target.Dev.Metrics().Requests {
-		if r.Service == "compute" && r.Method != "GET" {
+		if r.Service == "compute" && r.Method != http.MethodGet {
 			t.Errorf("a refused plan sent %s %s to Nova", r.Method, r.Path)
 		}
 	}

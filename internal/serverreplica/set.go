@@ -318,7 +318,9 @@ func (s *Set) list(ctx context.Context) error {
 		if prev, dup := found[o]; dup {
 			// Two servers with one ordinal: keep the one the state knows, else the older.
 			keep, other := prev, srv
-			if k, known := s.replica(o); known && k.ServerID == srv.ID || !(known && k.ServerID == prev.ID) && srv.Created.Before(prev.Created) {
+			k, known := s.replica(o)
+			stateKnowsSrv, stateKnowsPrev := known && k.ServerID == srv.ID, known && k.ServerID == prev.ID
+			if stateKnowsSrv || !stateKnowsPrev && srv.Created.Before(prev.Created) {
 				keep, other = srv, prev
 			}
 			s.warn("replica set %q has two servers named %s (%s and %s): %s is not used; delete it", s.spec.Name, srv.Name, keep.ID, other.ID, other.ID)
