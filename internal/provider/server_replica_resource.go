@@ -148,7 +148,8 @@ func (r *serverReplicaResource) Schema(ctx context.Context, _ resource.SchemaReq
 				Validators: []validator.String{durationBetween(time.Second, 24*time.Hour)}},
 			"replication_user_host": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("%"),
 				MarkdownDescription: "Host part of the replication account on the primary (default `%`). Narrow it to the replicas' " +
-					"subnet, e.g. `10.0.0.%`."},
+					"subnet, e.g. `10.0.0.%`. A change creates the account for the new host part at the next apply that builds or " +
+					"waits for a replica; the account with the old host part stays on the primary until dropped by hand."},
 			"event_id": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "An `eventscale_event` id: during its window the replicas refuse to shrink or be destroyed."},
 			"allow_during_event": schema.BoolAttribute{Optional: true, MarkdownDescription: "Allow shrinking or destroying during the event."},
