@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
@@ -100,4 +101,122 @@ func (n *Network) NetworkExists(ctx context.Context, id string) (bool, error) {
 		return false, nil
 	}
 	return false, apiError("reading network "+id, err)
+}
+
+// FloatingIP is a Neutron floating IP as the load balancer uses it.
+type FloatingIP struct {
+	ID      string
+	Address string
+	PortID  string
+}
+
+// EnsureVIPFloatingIP gives the port a floating IP from the external network: the one an earlier
+// attempt made for it (found by port and description, after a lost answer) or a new one.
+func (n *Network) EnsureVIPFloatingIP(ctx context.Context, networkID, portID, description string) (FloatingIP, error) {
+	find := func() (FloatingIP, bool, error) {
+		pages, err := floatingips.List(n.Client, floatingips.ListOpts{FloatingNetworkID: networkID, PortID: portID}).AllPages(ctx)
+		if err != nil {
+			return FloatingIP{}, false, apiError("listing the floating IPs of port "+portID, err)
+		}
+		all, err := floatingips.ExtractFloatingIPs(pages)
+		if err != nil {
+			return FloatingIP{}, false, apiError("reading the floating IPs of port "+portID, err)
+		}
+		for _, f := range all {
+			if f.PortID == portID {
+				return FloatingIP{ID: f.ID, Address: f.FloatingIP, PortID: f.PortID}, true, nil
+			}
+		}
+		return FloatingIP{}, false, nil
+	}
+	if f, ok, err := find(); err != nil || ok {
+		return f, err
+	}
+	f, err := floatingips.Create(ctx, n.Client, floatingips.CreateOpts{FloatingNetworkID: networkID, PortID: portID, Description: description}).Extract()
+	if err != nil {
+		if StatusCode(err) < 400 || StatusCode(err) >= 500 {
+			if found, ok, ferr := find(); ferr == nil && ok {
+				return found, nil
+			}
+		}
+		return FloatingIP{}, createError("allocating a floating IP from network "+networkID, err)
+	}
+	return FloatingIP{ID: f.ID, Address: f.FloatingIP, PortID: f.PortID}, nil
+}
+
+// AdoptFloatingIP associates an existing floating IP, given by address, with the port.
+func (n *Network) AdoptFloatingIP(ctx context.Context, address, portID string) (FloatingIP, error) {
+	pages, err := floatingips.List(n.Client, floatingips.ListOpts{FloatingIP: address}).AllPages(ctx)
+	if err != nil {
+		return FloatingIP{}, apiError("looking up floating IP "+address, err)
+	}
+	all, err := floatingips.ExtractFloatingIPs(pages)
+	if err != nil {
+		return FloatingIP{}, apiError("reading floating IP "+address, err)
+	}
+	if len(all) == 0 {
+		return FloatingIP{}, fmt.Errorf("the project has no floating IP %s (openstack floating ip list)", address)
+	}
+	f := all[0]
+	if f.PortID == portID {
+		return FloatingIP{ID: f.ID, Address: f.FloatingIP, PortID: f.PortID}, nil
+	}
+	if f.PortID != "" {
+		return FloatingIP{}, fmt.Errorf("floating IP %s is associated with port %s: disassociate it first, or give another address", address, f.PortID)
+	}
+	u, err := floatingips.Update(ctx, n.Client, f.ID, floatingips.UpdateOpts{PortID: &portID}).Extract()
+	if err != nil {
+		return FloatingIP{}, apiError("associating floating IP "+address+" with port "+portID, err)
+	}
+	return FloatingIP{ID: u.ID, Address: u.FloatingIP, PortID: u.PortID}, nil
+}
+
+// ReleaseFloatingIP deletes a floating IP the provider allocated, or only disassociates one it
+// adopted; one already gone is not an error.
+func (n *Network) ReleaseFloatingIP(ctx context.Context, id string, adopted bool) error {
+	if adopted {
+		// An empty port id is sent as null: gophercloud's way to disassociate.
+		none := ""
+		_, err := floatingips.Update(ctx, n.Client, id, floatingips.UpdateOpts{PortID: &none}).Extract()
+		if err != nil && !IsNotFound(err) {
+			return apiError("disassociating floating IP "+id, err)
+		}
+		return nil
+	}
+	err := floatingips.Delete(ctx, n.Client, id).ExtractErr()
+	if err != nil && !IsNotFound(err) {
+		return apiError("deleting floating IP "+id, err)
+	}
+	return nil
+}
+
+// GetFloatingIP reads a floating IP; a 404 satisfies IsNotFound.
+func (n *Network) GetFloatingIP(ctx context.Context, id string) (FloatingIP, error) {
+	f, err := floatingips.Get(ctx, n.Client, id).Extract()
+	if err != nil {
+		return FloatingIP{}, apiError("reading floating IP "+id, err)
+	}
+	return FloatingIP{ID: f.ID, Address: f.FloatingIP, PortID: f.PortID}, nil
+}
+
+// FloatingIPOfPort finds the floating IP associated with a port, the name of its external network,
+// and whether its description starts with ownPrefix (one this provider allocated).
+func (n *Network) FloatingIPOfPort(ctx context.Context, portID, ownPrefix string) (f FloatingIP, networkName string, own bool, err error) {
+	if portID == "" {
+		return FloatingIP{}, "", false, nil
+	}
+	pages, err := floatingips.List(n.Client, floatingips.ListOpts{PortID: portID}).AllPages(ctx)
+	if err != nil {
+		return FloatingIP{}, "", false, apiError("listing the floating IPs of port "+portID, err)
+	}
+	all, err := floatingips.ExtractFloatingIPs(pages)
+	if err != nil || len(all) == 0 {
+		return FloatingIP{}, "", false, err
+	}
+	x := all[0]
+	name := x.FloatingNetworkID
+	if net, err := networks.Get(ctx, n.Client, x.FloatingNetworkID).Extract(); err == nil && net.Name != "" {
+		name = net.Name
+	}
+	return FloatingIP{ID: x.ID, Address: x.FloatingIP, PortID: x.PortID}, name, strings.HasPrefix(x.Description, ownPrefix), nil
 }
