@@ -3,11 +3,13 @@ package cloud
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 )
@@ -219,4 +221,74 @@ func (n *Network) FloatingIPOfPort(ctx context.Context, portID, ownPrefix string
 		name = net.Name
 	}
 	return FloatingIP{ID: x.ID, Address: x.FloatingIP, PortID: x.PortID}, name, strings.HasPrefix(x.Description, ownPrefix), nil
+}
+
+// EnsureMemberSecurityGroup returns the security group named name, creating it when missing, with
+// an ingress rule letting cidr reach the TCP port: what a load balancer's members need on a cloud
+// whose default group lets nothing in. A rule already there is not an error.
+func (n *Network) EnsureMemberSecurityGroup(ctx context.Context, name, description string, port int, cidr string) (string, error) {
+	pages, err := groups.List(n.Client, groups.ListOpts{Name: name}).AllPages(ctx)
+	if err != nil {
+		return "", apiError("listing security groups named "+name, err)
+	}
+	all, err := groups.ExtractGroups(pages)
+	if err != nil {
+		return "", apiError("reading security groups named "+name, err)
+	}
+	var id string
+	for _, g := range all {
+		if g.Name == name {
+			id = g.ID
+		}
+	}
+	if id == "" {
+		g, err := groups.Create(ctx, n.Client, groups.CreateOpts{Name: name, Description: description}).Extract()
+		if err != nil {
+			return "", createError("creating security group "+name, err)
+		}
+		id = g.ID
+	}
+	_, err = rules.Create(ctx, n.Client, rules.CreateOpts{SecGroupID: id, Direction: rules.DirIngress, EtherType: rules.EtherType4,
+		Protocol: rules.ProtocolTCP, PortRangeMin: port, PortRangeMax: port, RemoteIPPrefix: cidr,
+		Description: "load balancer to members"}).Extract()
+	if err != nil && StatusCode(err) != http.StatusConflict {
+		return id, apiError(fmt.Sprintf("allowing %s to reach port %d in security group %s", cidr, port, name), err)
+	}
+	return id, nil
+}
+
+// DeleteSecurityGroup deletes a security group; one already gone is not an error.
+func (n *Network) DeleteSecurityGroup(ctx context.Context, id string) error {
+	err := groups.Delete(ctx, n.Client, id).ExtractErr()
+	if err != nil && !IsNotFound(err) {
+		return apiError("deleting security group "+id, err)
+	}
+	return nil
+}
+
+// SubnetCIDR returns a subnet's CIDR.
+func (n *Network) SubnetCIDR(ctx context.Context, id string) (string, error) {
+	s, err := subnets.Get(ctx, n.Client, id).Extract()
+	if err != nil {
+		return "", apiError("reading subnet "+id, err)
+	}
+	return s.CIDR, nil
+}
+
+// FindSecurityGroup returns the id of the project's security group with this name, or "".
+func (n *Network) FindSecurityGroup(ctx context.Context, name string) (string, error) {
+	pages, err := groups.List(n.Client, groups.ListOpts{Name: name}).AllPages(ctx)
+	if err != nil {
+		return "", apiError("listing security groups named "+name, err)
+	}
+	all, err := groups.ExtractGroups(pages)
+	if err != nil {
+		return "", apiError("reading security groups named "+name, err)
+	}
+	for _, g := range all {
+		if g.Name == name {
+			return g.ID, nil
+		}
+	}
+	return "", nil
 }

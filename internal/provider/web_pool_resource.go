@@ -54,6 +54,8 @@ type webPoolModel struct {
 	Networks          types.List     `tfsdk:"networks"`
 	KeyPair           types.String   `tfsdk:"key_pair"`
 	SecurityGroups    types.List     `tfsdk:"security_groups"`
+	CreateSecGroup    types.Bool     `tfsdk:"create_security_group"`
+	SecurityGroupID   types.String   `tfsdk:"security_group_id"`
 	UserData          types.String   `tfsdk:"user_data"`
 	AvailabilityZones types.List     `tfsdk:"availability_zones"`
 	ServerGroupPolicy types.String   `tfsdk:"server_group_policy"`
@@ -165,7 +167,13 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: "Network ids or names; the first carries the address registered as the pool member.",
 				Validators:          []validator.List{listvalidator.SizeAtLeast(1)}},
 			"key_pair":        schema.StringAttribute{Optional: true, MarkdownDescription: "Nova key pair name."},
-			"security_groups": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Security group names."},
+			"security_groups": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Security group names or ids."},
+			"create_security_group": schema.BoolAttribute{Optional: true,
+				MarkdownDescription: "Create a security group `<name>-members` that lets the load balancer's subnet (`subnet_id`, else " +
+					"the VIP's) reach `protocol_port`, and give it to every node, those that exist included: a cloud whose default " +
+					"group lets nothing in would otherwise leave every member OFFLINE. Deleted with the pool."},
+			"security_group_id": schema.StringAttribute{Computed: true, MarkdownDescription: "Id of the group `create_security_group` made.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"user_data":       schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "User data (cloud-init) for new nodes. Sensitive: cloud-init often carries passwords."},
 			"availability_zones": schema.ListAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Availability zones to spread the nodes over, round-robin by node number " +
@@ -362,7 +370,7 @@ func (r *webPoolResource) pool(ctx context.Context, api *webPoolAPI, m *webPoolM
 		NamePrefix:        m.Name.ValueString(),
 		ImageID:           m.ImageID.ValueString(),
 		KeyPair:           m.KeyPair.ValueString(),
-		SecurityGroups:    stringList(ctx, m.SecurityGroups, diags),
+		SecurityGroups:    withSecurityGroup(stringList(ctx, m.SecurityGroups, diags), m),
 		UserData:          m.UserData.ValueString(),
 		AvailabilityZones: stringList(ctx, m.AvailabilityZones, diags),
 		ServerGroupID:     m.ServerGroupID.ValueString(),
@@ -660,6 +668,9 @@ func (r *webPoolResource) checkImage(ctx context.Context, m *webPoolModel, diags
 // alongside, and returns exactly the nodes that exist, error or not. nil nodes with a nil
 // error means the configuration was refused before anything was made (diags says why).
 func (r *webPoolResource) apply(ctx context.Context, api *webPoolAPI, m *webPoolModel, known []scaling.Node, diags *diag.Diagnostics) ([]scaling.Node, error) {
+	if !r.ensureSecurityGroup(ctx, api, m, known, diags) {
+		return nil, nil
+	}
 	rec := r.recorder(api, m)
 	p := r.pool(ctx, api, m, known, rec, diags)
 	if p == nil {
@@ -725,6 +736,15 @@ func (r *webPoolResource) Read(ctx context.Context, req resource.ReadRequest, re
 	state.Size = types.Int64Value(int64(inService(nodes)))
 	if imported {
 		r.fillFromNodes(ctx, api, &state, nodes)
+		state.SecurityGroupID = types.StringValue("")
+		if state.CreateSecGroup.ValueBool() {
+			id, err := api.network.FindSecurityGroup(ctx, securityGroupName(&state))
+			if err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("security_group_id"), "Cannot read the members' security group", err.Error())
+				return
+			}
+			state.SecurityGroupID = types.StringValue(id)
+		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
@@ -788,6 +808,9 @@ func (r *webPoolResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	plan.ID = prior.ID
 	plan.ServerGroupID, plan.ServerGroupIDs = prior.ServerGroupID, prior.ServerGroupIDs
+	if plan.SecurityGroupID.IsUnknown() {
+		plan.SecurityGroupID = prior.SecurityGroupID
+	}
 	if plan.ServerGroupIDs.IsNull() || plan.ServerGroupIDs.IsUnknown() {
 		plan.ServerGroupIDs = types.ListValueMust(types.StringType, nil)
 		if id := prior.ServerGroupID.ValueString(); id != "" {
@@ -862,6 +885,12 @@ func (r *webPoolResource) Delete(ctx context.Context, req resource.DeleteRequest
 	if err := writeRecord(ctx, api.lb, state.PoolID.ValueString(), state.Name.ValueString(), nil); err != nil && !cloud.IsNotFound(err) {
 		resp.Diagnostics.AddAttributeWarning(path.Root("pool_id"), "Configuration record left on the Octavia pool",
 			"Removing the web pool's tags from Octavia pool "+state.PoolID.ValueString()+" failed: "+err.Error())
+	}
+	if id := state.SecurityGroupID.ValueString(); id != "" {
+		if err := api.network.DeleteSecurityGroup(ctx, id); err != nil {
+			resp.Diagnostics.AddAttributeWarning(path.Root("security_group_id"), "Security group left behind",
+				"The nodes are gone, but deleting the members' security group failed: "+err.Error())
+		}
 	}
 	groups := stringList(ctx, state.ServerGroupIDs, &resp.Diagnostics)
 	if id := state.ServerGroupID.ValueString(); id != "" && !slices.Contains(groups, id) {
@@ -1012,4 +1041,55 @@ func journaled(ctx context.Context, rec *journal.Recorder, p *scaling.Pool, know
 	nodes, err := run()
 	rec.Finish(ctx, inService(nodes), err)
 	return nodes, err
+}
+
+func securityGroupName(m *webPoolModel) string { return m.Name.ValueString() + "-members" }
+
+// withSecurityGroup adds the pool's own security group to the configured ones, when it makes one.
+func withSecurityGroup(groups []string, m *webPoolModel) []string {
+	if !m.CreateSecGroup.ValueBool() {
+		return groups
+	}
+	return append(groups, securityGroupName(m))
+}
+
+// ensureSecurityGroup makes the pool's security group when asked, letting the member subnet reach
+// the member port, and gives it to the nodes that exist. Without it, it clears the id.
+func (r *webPoolResource) ensureSecurityGroup(ctx context.Context, api *webPoolAPI, m *webPoolModel, known []scaling.Node, diags *diag.Diagnostics) bool {
+	if !m.CreateSecGroup.ValueBool() {
+		if m.SecurityGroupID.IsUnknown() || m.SecurityGroupID.IsNull() {
+			m.SecurityGroupID = types.StringValue("")
+		}
+		return true
+	}
+	subnet := m.SubnetID.ValueString()
+	if subnet == "" {
+		lb, err := api.lb.GetLoadBalancer(ctx, m.LoadBalancerID.ValueString())
+		if err != nil {
+			diags.AddAttributeError(path.Root("create_security_group"), "Cannot read the load balancer's subnet", err.Error())
+			return false
+		}
+		subnet = lb.VipSubnetID
+	}
+	cidr, err := api.network.SubnetCIDR(ctx, subnet)
+	if err == nil {
+		var id string
+		id, err = api.network.EnsureMemberSecurityGroup(ctx, securityGroupName(m), "members of web pool "+m.Name.ValueString(),
+			int(m.ProtocolPort.ValueInt64()), cidr)
+		m.SecurityGroupID = types.StringValue(id)
+	}
+	if err != nil {
+		diags.AddAttributeError(path.Root("create_security_group"), "Cannot create the members' security group", err.Error())
+		return false
+	}
+	for _, n := range known {
+		if n.ServerID == "" {
+			continue
+		}
+		if err := api.compute.AddSecurityGroup(ctx, n.ServerID, securityGroupName(m)); err != nil {
+			diags.AddAttributeError(path.Root("create_security_group"), "Cannot give node "+n.Name+" the members' security group", err.Error())
+			return false
+		}
+	}
+	return true
 }
