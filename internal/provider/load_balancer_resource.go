@@ -144,7 +144,9 @@ type lbFloatingIPModel struct {
 }
 
 // adopted: an existing floating IP given by address, which destroy only disassociates.
-func (f *lbFloatingIPModel) adopted() bool { return f != nil && !f.Address.IsNull() && f.Address.ValueString() != "" }
+func (f *lbFloatingIPModel) adopted() bool {
+	return f != nil && !f.Address.IsNull() && f.Address.ValueString() != ""
+}
 
 type lbMemberModel struct {
 	Address        types.String `tfsdk:"address"`
@@ -189,27 +191,27 @@ func memberKey(address string, port int) string {
 }
 
 type loadBalancerModel struct {
-	ID                 types.String      `tfsdk:"id"`
-	Name               types.String      `tfsdk:"name"`
-	VIPSubnetID        types.String      `tfsdk:"vip_subnet_id"`
-	VIPNetworkID       types.String      `tfsdk:"vip_network_id"`
-	VIPAddress         types.String      `tfsdk:"vip_address"`
-	VIPPortID          types.String      `tfsdk:"vip_port_id"`
-	Listeners          []lbListenerModel `tfsdk:"listener"`
-	Pool               *lbPoolModel      `tfsdk:"pool"`
-	HealthMonitor      *lbMonitorModel   `tfsdk:"health_monitor"`
-	Members            []lbMemberModel   `tfsdk:"members"`
-	EventID            types.String      `tfsdk:"event_id"`
+	ID                 types.String       `tfsdk:"id"`
+	Name               types.String       `tfsdk:"name"`
+	VIPSubnetID        types.String       `tfsdk:"vip_subnet_id"`
+	VIPNetworkID       types.String       `tfsdk:"vip_network_id"`
+	VIPAddress         types.String       `tfsdk:"vip_address"`
+	VIPPortID          types.String       `tfsdk:"vip_port_id"`
+	Listeners          []lbListenerModel  `tfsdk:"listener"`
+	Pool               *lbPoolModel       `tfsdk:"pool"`
+	HealthMonitor      *lbMonitorModel    `tfsdk:"health_monitor"`
+	Members            []lbMemberModel    `tfsdk:"members"`
+	EventID            types.String       `tfsdk:"event_id"`
 	FloatingIP         *lbFloatingIPModel `tfsdk:"floating_ip"`
-	PublicAddress      types.String      `tfsdk:"public_address"`
-	FloatingIPID       types.String      `tfsdk:"floating_ip_id"`
-	PoolID             types.String      `tfsdk:"pool_id"`
-	ListenerIDs        types.List        `tfsdk:"listener_ids"`
-	HealthMonitorID    types.String      `tfsdk:"health_monitor_id"`
-	MemberIDs          types.Map         `tfsdk:"member_ids"`
-	ProvisioningStatus types.String      `tfsdk:"provisioning_status"`
-	OperatingStatus    types.String      `tfsdk:"operating_status"`
-	Timeouts           timeouts.Value    `tfsdk:"timeouts"`
+	PublicAddress      types.String       `tfsdk:"public_address"`
+	FloatingIPID       types.String       `tfsdk:"floating_ip_id"`
+	PoolID             types.String       `tfsdk:"pool_id"`
+	ListenerIDs        types.List         `tfsdk:"listener_ids"`
+	HealthMonitorID    types.String       `tfsdk:"health_monitor_id"`
+	MemberIDs          types.Map          `tfsdk:"member_ids"`
+	ProvisioningStatus types.String       `tfsdk:"provisioning_status"`
+	OperatingStatus    types.String       `tfsdk:"operating_status"`
+	Timeouts           timeouts.Value     `tfsdk:"timeouts"`
 }
 
 func (r *loadBalancerResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {

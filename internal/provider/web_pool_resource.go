@@ -174,7 +174,7 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"group lets nothing in would otherwise leave every member OFFLINE. Deleted with the pool."},
 			"security_group_id": schema.StringAttribute{Computed: true, MarkdownDescription: "Id of the group `create_security_group` made.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"user_data":       schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "User data (cloud-init) for new nodes. Sensitive: cloud-init often carries passwords."},
+			"user_data": schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "User data (cloud-init) for new nodes. Sensitive: cloud-init often carries passwords."},
 			"availability_zones": schema.ListAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Availability zones to spread the nodes over, round-robin by node number " +
 					"(`<name>-01` in the first, `<name>-02` in the second, ...). Unset lets Nova choose.",
