@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -597,32 +595,13 @@ func setResults(m *loadTestModel, res loadtest.Result, j loadtest.Judgement, d l
 	m.UnidentifiedResponses = types.Int64Value(int64(d.Unidentified))
 }
 
-// writeReport replaces the file at p in one rename, so a reader never sees half a report.
+// writeReport writes the run's HTML report at p.
 func writeReport(p string, spec loadtest.Spec, res loadtest.Result) error {
 	var buf bytes.Buffer
 	if err := loadtest.WriteHTML(&buf, spec, res); err != nil {
 		return err
 	}
-	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating the directory of %s: %w", p, err)
-	}
-	f, err := os.CreateTemp(dir, ".load-test-report-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", p, err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(buf.Bytes())
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr, os.Chmod(tmp, 0o644)); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", p, err)
-	}
-	if err := os.Rename(tmp, p); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", p, err)
-	}
-	return nil
+	return writeFileAtomically(p, buf.Bytes(), ".load-test-report-*")
 }
 
 // Read keeps the recorded results: there is no remote object whose drift could be observed.
