@@ -304,7 +304,7 @@ func (r Runbook) commands() []string {
 		}
 		switch {
 		case *p.NormalSize == 0 && p.Resource != "":
-			targets = append(targets, "-target="+p.Resource)
+			targets = append(targets, shellWord("-target="+p.Resource))
 		case p.SizeVariable != "":
 			vars = append(vars, fmt.Sprintf("-var '%s=%d'", p.SizeVariable, *p.NormalSize))
 		}
@@ -322,6 +322,17 @@ func (r Runbook) commands() []string {
 		out = append(out, "terraform plan -destroy"+args, "terraform destroy"+args)
 	}
 	return out
+}
+
+// shellWord quotes s for a POSIX shell when it holds more than letters, digits and . _ - = /
+// (a module instance's address has brackets and quotes).
+func shellWord(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-=/", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // manualPools are the pools whose scale-back the commands cannot express.

@@ -196,3 +196,9 @@ func TestWriteHTML_SaysTheSameAsTheMarkdownEscapedAndSelfContained(t *testing.T)
 		t.Error("the notes keep their line breaks")
 	}
 }
+
+func TestCommands_QuoteAModuleInstancesAddress(t *testing.T) {
+	r := sample()
+	r.Pools = []Pool{{Name: "eu", Size: 6, NormalSize: ptr(0), Resource: `module.event["eu"].eventscale_web_pool.web`}}
+	contains(t, r.Markdown(), `terraform destroy '-target=module.event["eu"].eventscale_web_pool.web'`)
+}
