@@ -36,3 +36,29 @@ func timeoutsBlock(ctx context.Context, d timeoutsDoc) schema.Block {
 func timeoutDefault(what string, d time.Duration) string {
 	return fmt.Sprintf("Bound on %s (default `%s`).", what, formatDuration(d))
 }
+
+// What each resource's timeouts bound, and their defaults (the values its Create, Update and
+// Delete pass to timeouts.Value).
+var (
+	webPoolTimeouts = timeoutsDoc{
+		Create: timeoutDefault("creating the pool: every node built, joined to the Octavia pool and healthy", 60*time.Minute),
+		Update: timeoutDefault("an update: a scale-out, a scale-back with all its drains (batches × `scale_in.drain_timeout` "+
+			"and more), or a rolling replacement", 60*time.Minute),
+		Delete: timeoutDefault("the destroy: the scale-back of every node, drains included", 60*time.Minute),
+	}
+	replicaTimeouts = timeoutsDoc{
+		Create: timeoutDefault("creating the replicas and waiting for each to be ACTIVE", 60*time.Minute),
+		Update: timeoutDefault("adding or removing replicas", 60*time.Minute),
+		Delete: timeoutDefault("deleting every replica", 60*time.Minute),
+	}
+	loadBalancerTimeouts = timeoutsDoc{
+		Create: timeoutDefault("creating the load balancer, its listeners, pool, monitor and members until ACTIVE", lbDefaultTimeout),
+		Update: timeoutDefault("an update, each Octavia change waited for until ACTIVE", lbDefaultTimeout),
+		Delete: timeoutDefault("deleting the load balancer and everything in it", lbDefaultTimeout),
+	}
+	seedImageTimeouts = timeoutsDoc{
+		Create: timeoutDefault("the snapshot until the image is `active`", seedImageCreateTimeout),
+		Update: timeoutDefault("an update of the image's name or metadata", seedImageUpdateTimeout),
+		Delete: timeoutDefault("deleting the image", seedImageDeleteTimeout),
+	}
+)
