@@ -34,14 +34,6 @@ locals {
     drain_timeout = var.drain_timeout
     order         = "newest-first"
   }
-
-  # Each web server names itself in X-Served-By (devcloud's nodes do; on a real cloud, nginx's
-  # `add_header X-Served-By $server_addr always;`): the load tests count the load per member,
-  # web01 expected to take the share of one node.
-  backend_weights = merge(
-    { for m in local.static_members : m.address => m.weight },
-    { for n in eventscale_web_pool.web.nodes : n.address => 1 },
-  )
 }
 
 # 1. Seed config: web01's disk becomes the image every web node boots from.
@@ -166,8 +158,10 @@ resource "eventscale_load_test" "baseline" {
   timeout  = "5s"
   label    = "baseline"
 
-  backend_header  = "X-Served-By"
-  backend_weights = local.backend_weights
+  # Each web server names itself in X-Served-By (devcloud's nodes do; on a real cloud, nginx's
+  # `add_header X-Served-By $server_addr always;`): the test counts the load per member. Every
+  # member has weight 1, so each is expected to take an equal share: no backend_weights needed.
+  backend_header = "X-Served-By"
 
   # The number of nodes the baseline ran against. ignore_changes keeps the value of the run:
   # scaling the pool later must neither re-run the baseline nor change what it measured.
@@ -179,7 +173,7 @@ resource "eventscale_load_test" "baseline" {
   report_path = "${path.root}/reports/baseline.html"
 
   lifecycle {
-    ignore_changes = [triggers, backend_weights]
+    ignore_changes = [triggers]
   }
 }
 
@@ -206,8 +200,7 @@ resource "eventscale_load_test" "peak" {
   timeout  = "5s"
   label    = "peak"
 
-  backend_header  = "X-Served-By"
-  backend_weights = local.backend_weights
+  backend_header = "X-Served-By"
 
   thresholds = {
     max_p95_ms     = var.max_p95_ms

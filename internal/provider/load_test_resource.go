@@ -242,7 +242,9 @@ func (r *loadTestResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				MarkdownDescription: "Each backend's load balancer weight, 0 to 256, keyed by the value it sends in `backend_header` " +
 					"(for devcloud's web nodes and `$server_addr`, the member address): `{ (var.web01_address) = 1, ... }`. " +
 					"A member's expected share is its weight over the sum. Without it every member that answered is expected " +
-					"to take an equal share (Octavia's default weight is 1). Needs `backend_header`.",
+					"to take an equal share (Octavia's default weight is 1). Needs `backend_header`. Like every argument, a change " +
+					"re-runs the test; weights computed from a web pool's nodes are unknown while the pool changes, which re-runs " +
+					"it too (`ignore_changes` does not hold an unknown value).",
 				Validators: []validator.Map{mapvalidator.ValueFloat64sAre(float64validator.Between(0, 256)),
 					mapvalidator.AlsoRequires(path.MatchRoot("backend_header"))}},
 			"backend_overload_factor": schema.Float64Attribute{Optional: true, PlanModifiers: replaceFloat,

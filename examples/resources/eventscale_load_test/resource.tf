@@ -21,6 +21,8 @@ resource "eventscale_load_test" "peak" {
   # Load per member: each web server names itself in X-Served-By (nginx:
   # `add_header X-Served-By $server_addr always;`). web01 is meant to take the share of one node;
   # a member taking more than 1.5 times its share is flagged in overloaded_backends and the report.
+  # The nodes' addresses are unknown while the pool changes, which re-runs the test, as the
+  # pool_size trigger does.
   backend_header = "X-Served-By"
   backend_weights = merge(
     { (var.web01_address) = 1 },
