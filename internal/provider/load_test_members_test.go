@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/eventscale/terraform-provider-eventscale/internal/journal"
 )
 
 // The stampede check end to end on devcloud: web01 (a static member) and one pool node behind
@@ -125,6 +127,36 @@ resource "eventscale_load_test" "members" {
 		before = after
 		return nil
 	}
+	// journaled checks that the journal's record of the run carries the same counts, for the
+	// review after the event.
+	journaled := func(s *terraform.State) error {
+		attrs := s.RootModule().Resources["eventscale_load_test.members"].Primary.Attributes
+		entries, err := journal.ReadFile(journal.PathFromEnv())
+		if err != nil {
+			return err
+		}
+		var last *journal.LoadTest
+		for _, e := range entries {
+			if e.LoadTest != nil && e.Resource == "eventscale_load_test.members" && !e.LoadTest.Running &&
+				e.LoadTest.Started.Format("2006-01-02T15:04:05Z") == attrs["started_at"] {
+				last = e.LoadTest
+			}
+		}
+		if last == nil {
+			return fmt.Errorf("no journal record of the run started at %s", attrs["started_at"])
+		}
+		for i := range 2 {
+			name := attrs[fmt.Sprintf("backends.%d.name", i)]
+			want, _ := strconv.ParseUint(attrs[fmt.Sprintf("backends.%d.responses", i)], 10, 64)
+			if last.PerMember[name] != want {
+				return fmt.Errorf("journal per member %v, state says %s answered %d", last.PerMember, name, want)
+			}
+		}
+		if last.Passed != nil {
+			return fmt.Errorf("a run without thresholds journaled with a verdict")
+		}
+		return nil
+	}
 	share := func(addr *string, lo, hi float64, overloaded bool) resource.TestCheckFunc {
 		return func(s *terraform.State) error {
 			attrs := s.RootModule().Resources["eventscale_load_test.members"].Primary.Attributes
@@ -185,7 +217,7 @@ resource "eventscale_load_test" "members" {
 					resource.TestCheckResourceAttr("eventscale_load_test.members", "overloaded_backends.#", "1"),
 					resource.TestCheckResourceAttrPtr("eventscale_load_test.members", "overloaded_backends.0", &web01),
 					share(&web01, 0.75, 0.85, true), share(&nodeAddress, 0.15, 0.25, false),
-					matchesDevcloud,
+					matchesDevcloud, journaled,
 				),
 			},
 		},
