@@ -89,8 +89,8 @@ func (r *replicaResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"status":   schema.StringAttribute{Computed: true, MarkdownDescription: "Trove status."},
 					"hostname": schema.StringAttribute{Computed: true, MarkdownDescription: "Hostname or address to send reads to."},
 				}}},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
+		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock(ctx, replicaTimeouts)},
 	}
 }
 

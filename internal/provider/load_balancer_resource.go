@@ -374,7 +374,7 @@ func (r *loadBalancerResource) Schema(ctx context.Context, _ resource.SchemaRequ
 						Validators:          []validator.Int64{int64validator.Between(1, 10)}},
 				},
 			},
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts": timeoutsBlock(ctx, loadBalancerTimeouts),
 		},
 	}
 }

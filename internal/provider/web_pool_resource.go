@@ -265,8 +265,8 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"created_at":       schema.StringAttribute{Computed: true, MarkdownDescription: "When Nova created the server (RFC 3339): the scale-back order."},
 					"flavor":           schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the node's flavor."},
 				}}},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
+		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock(ctx, webPoolTimeouts)},
 	}
 }
 
