@@ -19,31 +19,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
 
-// limitsNotYetStated are attributes, in files this change leaves to their owners, whose
-// descriptions do not state their validators' limits yet. The list may only shrink: the test
-// fails when an entry states its limits (remove it) as when an attribute not listed does not.
-var limitsNotYetStated = map[string]bool{
-	"provider.endpoint_type":                              true,
-	"provider.max_retries":                                true,
-	"eventscale_database_replica.name":                    true,
-	"eventscale_database_replica.replica_count":           true,
-	"eventscale_database_replica.volume_size":             true,
-	"eventscale_load_balancer.name":                       true,
-	"eventscale_load_balancer.members.protocol_port":      true,
-	"eventscale_load_balancer.listener.protocol_port":     true,
-	"eventscale_load_balancer.health_monitor.delay":       true,
-	"eventscale_load_balancer.health_monitor.timeout":     true,
-	"eventscale_seed_image.name":                          true,
-	"eventscale_web_pool.name":                            true,
-	"eventscale_web_pool.size":                            true,
-	"eventscale_web_pool.networks":                        true,
-	"eventscale_web_pool.protocol_port":                   true,
-	"eventscale_web_pool.scale_out.max_parallel":          true,
-	"eventscale_web_pool.scale_out.min_healthy_percent":   true,
-	"eventscale_web_pool.scale_out.create_retries":        true,
-	"eventscale_web_pool.scale_in.batch_size":             true,
-	"eventscale_web_pool.scale_in.health_check_successes": true,
-}
 
 // describedAttribute is one attribute (or block) of a schema, nested ones included, with what
 // its validators enforce, in their own words.
@@ -240,11 +215,8 @@ func TestSchemas_EveryValidatedAttributeStatesItsLimits(t *testing.T) {
 		for _, a := range attrs {
 			key := name + "." + a.path
 			miss := missingLimits(a.description, a.limits)
-			switch {
-			case len(miss) > 0 && !limitsNotYetStated[key]:
+			if len(miss) > 0 {
 				problems = append(problems, fmt.Sprintf("%s does not say %s", key, strings.Join(miss, ", ")))
-			case len(miss) == 0 && limitsNotYetStated[key]:
-				problems = append(problems, fmt.Sprintf("%s now states its limits: remove it from limitsNotYetStated", key))
 			}
 		}
 	}
