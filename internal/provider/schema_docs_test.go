@@ -19,7 +19,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
 
-
 // describedAttribute is one attribute (or block) of a schema, nested ones included, with what
 // its validators enforce, in their own words.
 type describedAttribute struct {
