@@ -26,6 +26,14 @@ locals {
 
   pool_name     = "${var.name}-web"
   replica_names = [for i in range(var.db_replicas) : format("%s-db-%02d", var.name, i + 1)]
+
+  # The staggered scale-back, shared by the pool (which does it) and the event (whose runbook
+  # says it): one node at a time, drained, removed, deleted, then the VIP must answer.
+  scale_in = {
+    batch_size    = 1
+    drain_timeout = var.drain_timeout
+    order         = "newest-first"
+  }
 }
 
 # 1. Seed config: web01's disk becomes the image every web node boots from.
@@ -87,9 +95,9 @@ resource "eventscale_web_pool" "web" {
   # The staggered scale-back: one node at a time, drained, removed, deleted, then the VIP
   # must answer before the next one.
   scale_in = {
-    batch_size       = 1
-    drain_timeout    = var.drain_timeout
-    order            = "newest-first"
+    batch_size       = local.scale_in.batch_size
+    drain_timeout    = local.scale_in.drain_timeout
+    order            = local.scale_in.order
     health_check_url = local.vip_url
   }
 }
@@ -118,9 +126,26 @@ resource "eventscale_event" "launch" {
     name        = eventscale_load_balancer.front.name
     vip_address = eventscale_load_balancer.front.vip_address
   }
-  # From the variables, not from the pool and replica resources: those reference the event.
-  pools    = [{ name = local.pool_name, size = var.web_pool_size }]
+  # From the variables and locals, not from the pool and replica resources: those reference the
+  # event. After the event the pool is destroyed (web01 stays): normal size 0.
+  pools = [{
+    name          = local.pool_name
+    size          = var.web_pool_size
+    normal_size   = 0
+    batch_size    = local.scale_in.batch_size
+    drain_timeout = local.scale_in.drain_timeout
+    order         = local.scale_in.order
+    resource      = "eventscale_web_pool.web"
+    size_variable = "web_pool_size"
+  }]
   replicas = local.replica_names
+
+  # The load tests' figures of the previous apply (output runbook_inputs; see README.md): the
+  # tests measure the pool, which references the event, so they cannot be referenced here.
+  load_tests = var.load_tests
+
+  runbook_path      = "${path.root}/runbook/runbook.md"
+  runbook_html_path = "${path.root}/runbook/runbook.html"
 }
 
 # 3. Test: the baseline, at the expected peak rate, against the tier at its normal size. It
@@ -131,6 +156,12 @@ resource "eventscale_load_test" "baseline" {
   rate     = local.expected_peak_rps
   duration = var.load_test_duration
   timeout  = "5s"
+  label    = "baseline"
+
+  # Each web server names itself in X-Served-By (devcloud's nodes do; on a real cloud, nginx's
+  # `add_header X-Served-By $server_addr always;`): the test counts the load per member. Every
+  # member has weight 1, so each is expected to take an equal share: no backend_weights needed.
+  backend_header = "X-Served-By"
 
   # The number of nodes the baseline ran against. ignore_changes keeps the value of the run:
   # scaling the pool later must neither re-run the baseline nor change what it measured.
@@ -167,6 +198,9 @@ resource "eventscale_load_test" "peak" {
   rate     = local.expected_peak_rps
   duration = var.load_test_duration
   timeout  = "5s"
+  label    = "peak"
+
+  backend_header = "X-Served-By"
 
   thresholds = {
     max_p95_ms     = var.max_p95_ms

@@ -31,8 +31,22 @@ output "replicas" {
 }
 
 output "runbook" {
-  description = "The event's runbook (Markdown)."
+  description = "The event's runbook (Markdown); also written to runbook/runbook.md and runbook/runbook.html."
   value       = eventscale_event.launch.runbook
+}
+
+output "runbook_inputs" {
+  description = "The load tests' figures for the event's runbook, as a tfvars file: `terraform output -json runbook_inputs > runbook_inputs.auto.tfvars.json`, and the next apply's runbook carries them."
+  value = {
+    load_tests = [for t in concat([eventscale_load_test.baseline], eventscale_load_test.peak) : {
+      label         = t.label
+      verdict       = t.verdict
+      rate          = t.achieved_rate
+      requests      = t.requests
+      success_ratio = t.success_ratio
+      p95_ms        = t.latency_p95_ms
+    }]
+  }
 }
 
 output "baseline" {
@@ -48,6 +62,8 @@ output "baseline" {
     latency_p95_ms   = eventscale_load_test.baseline.latency_p95_ms
     latency_p99_ms   = eventscale_load_test.baseline.latency_p99_ms
     status_codes     = eventscale_load_test.baseline.status_codes
+    verdict          = eventscale_load_test.baseline.verdict
+    backends         = eventscale_load_test.baseline.backends
   }
 }
 
@@ -77,5 +93,7 @@ output "peak" {
     latency_p99_ms   = eventscale_load_test.peak[0].latency_p99_ms
     status_codes     = eventscale_load_test.peak[0].status_codes
     passed           = eventscale_load_test.peak[0].passed
+    verdict          = eventscale_load_test.peak[0].verdict
+    backends         = eventscale_load_test.peak[0].backends
   } : null
 }

@@ -174,6 +174,19 @@ variable "max_p95_ms" {
   default     = 250
 }
 
+variable "load_tests" {
+  description = "Figures of the load tests of the previous apply, for the runbook: `terraform output -json runbook_inputs > runbook_inputs.auto.tfvars.json` writes them."
+  type = list(object({
+    label         = string
+    verdict       = optional(string)
+    rate          = optional(number)
+    requests      = optional(number)
+    success_ratio = optional(number)
+    p95_ms        = optional(number)
+  }))
+  default = []
+}
+
 # --- Scale-back -------------------------------------------------------------------------------
 
 variable "drain_timeout" {

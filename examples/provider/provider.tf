@@ -1,3 +1,11 @@
+terraform {
+  required_providers {
+    eventscale = {
+      source = "eventscale/eventscale"
+    }
+  }
+}
+
 # Credentials come from the attributes, then OS_* variables, then clouds.yaml.
 # The simplest set-up names a clouds.yaml entry:
 provider "eventscale" {

@@ -7,6 +7,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/availabilityzones"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/secgroups"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
 )
 
@@ -152,4 +153,13 @@ func (c *Compute) ServerStatus(ctx context.Context, id string) (string, error) {
 		return "", nil
 	}
 	return "", err
+}
+
+// AddSecurityGroup gives a running server a security group (by name); already having it is not an error.
+func (c *Compute) AddSecurityGroup(ctx context.Context, serverID, group string) error {
+	err := secgroups.AddServer(ctx, c.Client, serverID, group).ExtractErr()
+	if err != nil && StatusCode(err) != 409 {
+		return apiError(fmt.Sprintf("adding security group %s to server %s", group, serverID), err)
+	}
+	return nil
 }

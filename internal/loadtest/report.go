@@ -18,16 +18,17 @@ var reportTemplateText string
 var reportTemplate = template.Must(template.New("report").Parse(reportTemplateText))
 
 // WriteHTML writes a self-contained HTML report of a run (no external scripts, styles or fonts, so
-// it can be archived with the change ticket): verdict, configuration, summary table, thresholds,
-// and SVG charts of latency and achieved rate per second. Header values and the body are left out
-// because they often carry credentials; their names and size are shown.
+// it can be archived with the change ticket): verdict, what the run was for (label and triggers),
+// configuration, summary table, thresholds, how the responses spread over the backends, and SVG
+// charts of latency and achieved rate per second. It reads on a phone: the charts scale to the
+// screen's width. Header values and the body are left out because they often carry
+// credentials; their names and size are shown.
 func WriteHTML(w io.Writer, spec Spec, res Result) error {
-	violations := spec.Thresholds.Evaluate(res)
+	j := Judge(spec, res)
 	data := reportData{
 		Spec:       spec,
 		Result:     res,
-		Passed:     len(violations) == 0 && !res.Stopped,
-		Violations: violations,
+		Judgement:  j,
 		Method:     spec.method(),
 		Load:       describeLoad(spec),
 		Duration:   spec.Duration.String(),
@@ -38,14 +39,18 @@ func WriteHTML(w io.Writer, spec Spec, res Result) error {
 		Rate:       strconv.FormatFloat(round(res.Rate, 2), 'f', -1, 64),
 		Throughput: strconv.FormatFloat(round(res.Throughput, 2), 'f', -1, 64),
 		Success:    pct(res.Success),
+		ErrorRatio: pct(j.ErrorRatio),
 		Latency: []namedValue{
 			{"p50", FormatMS(res.Latencies.P50)}, {"p90", FormatMS(res.Latencies.P90)},
 			{"p95", FormatMS(res.Latencies.P95)}, {"p99", FormatMS(res.Latencies.P99)},
 			{"max", FormatMS(res.Latencies.Max)}, {"mean", FormatMS(res.Latencies.Mean)},
 		},
-		Thresholds:   thresholdRows(spec.Thresholds, violations),
+		Thresholds:   thresholdRows(spec.Thresholds, j.Violations),
+		Distribution: distributionView(spec.Backends, res),
 		LatencyChart: latencyChart(spec, res),
 		RateChart:    rateChart(spec, res),
+		AmberFrom:    pct(MeasuredAmberFrom),
+		RedFrom:      pct(MeasuredRedFrom),
 	}
 	if spec.MaxWorkers > 0 {
 		data.Workers = strconv.Itoa(spec.MaxWorkers)
@@ -54,6 +59,9 @@ func WriteHTML(w io.Writer, spec Spec, res Result) error {
 		data.HeaderNames = append(data.HeaderNames, k)
 	}
 	slices.Sort(data.HeaderNames)
+	for _, k := range sortedKeys(spec.Triggers) {
+		data.Triggers = append(data.Triggers, namedValue{k, spec.Triggers[k]})
+	}
 	codes := make([]string, 0, len(res.StatusCodes))
 	for c := range res.StatusCodes {
 		codes = append(codes, c)
@@ -77,27 +85,75 @@ func WriteHTML(w io.Writer, spec Spec, res Result) error {
 }
 
 type reportData struct {
-	Spec        Spec
-	Result      Result
-	Passed      bool
-	Violations  []Violation
-	Method      string
-	Load        string
-	Duration    string
-	Timeout     string
-	Workers     string
-	HeaderNames []string
-	Started     string
-	Elapsed     string
-	Rate        string
-	Throughput  string
-	Success     string
-	Latency     []namedValue
-	StatusCodes []namedValue
-	Thresholds  []thresholdRow
-	Rows        []seriesRow
+	Spec         Spec
+	Result       Result
+	Judgement    Judgement
+	Method       string
+	Load         string
+	Duration     string
+	Timeout      string
+	Workers      string
+	HeaderNames  []string
+	Triggers     []namedValue
+	Started      string
+	Elapsed      string
+	Rate         string
+	Throughput   string
+	Success      string
+	ErrorRatio   string
+	Latency      []namedValue
+	StatusCodes  []namedValue
+	Thresholds   []thresholdRow
+	Distribution distributionData
+	Rows         []seriesRow
 	LatencyChart,
 	RateChart chart
+	AmberFrom, RedFrom string
+}
+
+// distributionData is the per-backend table, formatted.
+type distributionData struct {
+	Distribution
+	Rows                     []distributionRow
+	Factor                   string
+	Overloaded               []string
+	Identified, Unidentified string
+	NoResponse               string
+}
+
+type distributionRow struct {
+	Name, Responses, Share, Expected, Failed, Note string
+	Overloaded, Silent                             bool
+}
+
+func distributionView(b BackendCheck, res Result) distributionData {
+	d := b.Distribution(res)
+	v := distributionData{Distribution: d, Factor: num(d.OverloadFactor), Overloaded: d.Overloaded(),
+		Identified: strconv.FormatUint(d.Identified, 10), Unidentified: strconv.FormatUint(d.Unidentified, 10),
+		NoResponse: strconv.FormatUint(d.NoResponse, 10)}
+	for _, s := range d.Backends {
+		row := distributionRow{Name: s.Name, Responses: strconv.FormatUint(s.Responses, 10), Share: pct(s.Share),
+			Expected: "not in " + AttrBackendWeights, Overloaded: s.Overloaded, Silent: s.Silent,
+			Failed: fmt.Sprintf("%d (%s)", s.Responses-min(s.Successes, s.Responses), pct(s.ErrorRatio()))}
+		if s.Expected {
+			row.Expected = pct(s.ExpectedShare)
+			if d.ExpectedFrom == ExpectedFromWeights {
+				row.Expected += " (weight " + num(s.Weight) + ")"
+			}
+		}
+		switch {
+		case s.Overloaded && s.ExpectedShare == 0:
+			row.Note = "OVERLOADED: answers although its weight is 0"
+		case s.Overloaded:
+			row.Note = "OVERLOADED: " + num(round(s.Share/s.ExpectedShare, 2)) + "× its expected share"
+		case s.Silent:
+			row.Note = "no responses: down, drained, or not in the pool"
+		case !s.Expected:
+			row.Note = "answered but has no weight in " + AttrBackendWeights
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return v
 }
 
 type namedValue struct{ Name, Value string }

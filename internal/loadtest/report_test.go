@@ -228,3 +228,146 @@ func TestNiceCeil_RoundsUpToOneTwoOrFive(t *testing.T) {
 		}
 	}
 }
+
+// verdictBadge returns the class and text of the report's verdict badge.
+func verdictBadge(t *testing.T, doc *html.Node) (class, text string) {
+	t.Helper()
+	badges := findAll(doc, func(n *html.Node) bool { return elem("span")(n) && attr(n, "data-verdict") != "" })
+	if len(badges) != 1 {
+		t.Fatalf("%d verdict badges", len(badges))
+	}
+	return attr(badges[0], "class"), badges[0].FirstChild.Data
+}
+
+// The baseline is sent above the tier's capacity on purpose and has no thresholds: a third of
+// its requests get 503. Its report must not show a green PASSED.
+func TestWriteHTML_BaselineWithoutThresholdsIsMeasuredRedNotPassed(t *testing.T) {
+	res := sampleResult(5)
+	res.Successes, res.Success = 345, 0.69
+	res.StatusCodes = map[string]int{"200": 345, "503": 155}
+	page, doc := render(t, Spec{URL: "http://vip/", Rate: 100, Duration: 5 * time.Second, Label: "baseline"}, res)
+	class, text := verdictBadge(t, doc)
+	if text != "MEASURED" || class != "verdict red" {
+		t.Errorf("badge %q class %q, want MEASURED in red", text, class)
+	}
+	if strings.Contains(page, "PASSED") {
+		t.Error("a run without thresholds says PASSED")
+	}
+	for _, want := range []string{"31% of requests failed", "green below 1%", "amber from 1%", "red from 5%", "None set"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+
+	res = sampleResult(5)
+	res.Successes, res.Success = 500, 1
+	if _, doc := render(t, Spec{URL: "http://vip/", Rate: 100, Duration: 5 * time.Second}, res); true {
+		if class, text := verdictBadge(t, doc); text != "MEASURED" || class != "verdict green" {
+			t.Errorf("error-free measured run: badge %q class %q", text, class)
+		}
+	}
+	res.Success = 0.98
+	if _, doc := render(t, Spec{URL: "http://vip/", Rate: 100, Duration: 5 * time.Second}, res); true {
+		if class, _ := verdictBadge(t, doc); class != "verdict amber" {
+			t.Errorf("2%% errors: class %q, want amber", class)
+		}
+	}
+}
+
+func TestWriteHTML_NamesTheTestAndWhatItWasRunFor(t *testing.T) {
+	spec := Spec{URL: "http://vip/", Rate: 100, Duration: 3 * time.Second, Label: "peak",
+		Triggers: map[string]string{"pool_size": "12", "image": "img-7"}, Thresholds: Thresholds{MaxP95: time.Second}}
+	page, doc := render(t, spec, sampleResult(3))
+	// The first <title> is the page's; the others are the charts' tooltips.
+	if title := findAll(doc, elem("title"))[0].FirstChild.Data; title != "Load test peak of http://vip/: PASSED" {
+		t.Errorf("title %q", title)
+	}
+	about := findAll(doc, func(n *html.Node) bool { return elem("table")(n) && attr(n, "class") == "about" })
+	if len(about) != 1 {
+		t.Fatal("no table of what was tested")
+	}
+	var text strings.Builder
+	for _, n := range findAll(about[0], func(n *html.Node) bool { return n.Type == html.TextNode }) {
+		text.WriteString(n.Data)
+	}
+	if got := text.String(); !strings.Contains(got, "Testpeak") || !strings.Contains(got, "image = img-7pool_size = 12") {
+		t.Errorf("what was tested: %q", got)
+	}
+	if !strings.Contains(page, "PASSED") {
+		t.Error("met thresholds should pass")
+	}
+}
+
+func TestWriteHTML_ReadsOnANarrowScreen(t *testing.T) {
+	page, doc := render(t, Spec{URL: "http://vip/", Rate: 100, Duration: 4 * time.Second}, sampleResult(4))
+	metas := findAll(doc, func(n *html.Node) bool { return elem("meta")(n) && attr(n, "name") == "viewport" })
+	if len(metas) != 1 || !strings.Contains(attr(metas[0], "content"), "width=device-width") {
+		t.Error("no viewport meta: a phone would render the page at desktop width")
+	}
+	for _, svg := range findAll(doc, elem("svg")) {
+		if attr(svg, "viewBox") == "" || attr(svg, "width") != "" || attr(svg, "height") != "" {
+			t.Errorf("svg#%s: viewBox %q width %q height %q; it must scale with the page", attr(svg, "id"), attr(svg, "viewBox"), attr(svg, "width"), attr(svg, "height"))
+		}
+	}
+	if !strings.Contains(page, "svg.chart { display: block; margin: .5em 0; width: 100%;") || !strings.Contains(page, ".scroll { overflow-x: auto; }") {
+		t.Error("charts should take the page's width and wide tables scroll on their own")
+	}
+	for _, table := range findAll(doc, elem("table")) {
+		if table.Parent == nil || attr(table.Parent, "class") != "scroll" {
+			t.Errorf("table.%s is not in a scrolling container", attr(table, "class"))
+		}
+	}
+}
+
+func TestWriteHTML_ShowsLoadPerMemberAndFlagsTheOverloadedOne(t *testing.T) {
+	res := sampleResult(5)
+	res.Backends = map[string]BackendCount{"10.0.0.5": {Responses: 300, Successes: 250}, "10.0.0.11": {Responses: 100, Successes: 100},
+		"10.0.0.12": {Responses: 75, Successes: 75}}
+	res.WithoutBackend = 25
+	spec := Spec{URL: "http://vip/", Rate: 100, Duration: 5 * time.Second,
+		Backends: BackendCheck{Header: "X-Served-By", Weights: map[string]float64{"10.0.0.5": 1, "10.0.0.11": 1, "10.0.0.12": 1, "10.0.0.13": 1}}}
+	page, doc := render(t, spec, res)
+	tables := findAll(doc, func(n *html.Node) bool { return elem("table")(n) && attr(n, "class") == "backends" })
+	if len(tables) != 1 {
+		t.Fatal("no per-member table")
+	}
+	rows := findAll(tables[0], elem("tr"))
+	if len(rows) != 5 { // header and four members, the silent one included
+		t.Fatalf("%d rows", len(rows))
+	}
+	over := findAll(tables[0], func(n *html.Node) bool { return elem("tr")(n) && attr(n, "class") == "overloaded" })
+	if len(over) != 1 || !strings.Contains(nodeText(over[0]), "10.0.0.5") || !strings.Contains(nodeText(over[0]), "63.16%") ||
+		!strings.Contains(nodeText(over[0]), "25% (weight 1)") || !strings.Contains(nodeText(over[0]), "50 (16.67%)") {
+		t.Errorf("overloaded rows: %d, first %q", len(over), nodeText(over[0]))
+	}
+	silent := findAll(tables[0], func(n *html.Node) bool { return elem("tr")(n) && attr(n, "class") == "silent" })
+	if len(silent) != 1 || !strings.Contains(nodeText(silent[0]), "10.0.0.13") {
+		t.Error("the member that answered nothing is not marked")
+	}
+	for _, want := range []string{"Overloaded member: <code>10.0.0.5</code>", "of the 475 responses that named a backend", "25 HTTP responses did not carry the header", "more than 1.5×"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func TestWriteHTML_SaysWhenTheLoadPerMemberIsNotKnown(t *testing.T) {
+	page, _ := render(t, Spec{URL: "http://vip/", Rate: 100, Duration: 2 * time.Second}, sampleResult(2))
+	if !strings.Contains(page, "Not known. No backend header is configured (backend_header)") {
+		t.Error("a run without backend_header should say the spread is not known and why")
+	}
+	res := sampleResult(2)
+	res.Backends, res.WithoutBackend = map[string]BackendCount{}, 200
+	page, _ = render(t, Spec{URL: "http://vip/", Rate: 100, Duration: 2 * time.Second, Backends: BackendCheck{Header: "X-Served-By"}}, res)
+	if !strings.Contains(page, "None of the 200 HTTP responses carried the X-Served-By header") {
+		t.Error("backends that do not send the header should be named as the reason")
+	}
+}
+
+func nodeText(n *html.Node) string {
+	var b strings.Builder
+	for _, t := range findAll(n, func(n *html.Node) bool { return n.Type == html.TextNode }) {
+		b.WriteString(t.Data)
+	}
+	return b.String()
+}

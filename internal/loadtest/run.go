@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -15,6 +16,13 @@ import (
 // maxFirstErrors is how many distinct error messages a Result keeps: enough to tell a refused
 // connection from a timeout from a 503, few enough to read in a Terraform diagnostic.
 const maxFirstErrors = 5
+
+// maxBackends bounds the distinct backend names a run keeps: a header that is not a backend's
+// name (a request id) must not grow the counts with every request.
+const maxBackends = 1000
+
+// OtherBackends is the name the counts of backends beyond the first maxBackends are kept under.
+const OtherBackends = "(other backends)"
 
 // attackName is sent as the X-Vegeta-Attack header, so the target's access logs can tell the
 // rehearsal's traffic from real users'.
@@ -45,6 +53,12 @@ type Result struct {
 	Series []Point
 	// Stopped is true when the context ended the run before Duration.
 	Stopped bool
+
+	// Backends counts HTTP responses by the value of Spec.Backends.Header (the backend that
+	// answered); nil when no header was configured. WithoutBackend counts the HTTP responses that
+	// lacked it. Requests without an HTTP response are in neither (StatusCodes["0"]).
+	Backends       map[string]BackendCount
+	WithoutBackend uint64
 }
 
 // Latencies are computed over every request of the run, failed ones included: a timeout that
@@ -103,7 +117,7 @@ func Run(ctx context.Context, spec Spec) (Result, error) {
 		}
 	}()
 
-	agg := newAggregator(start, spec.Duration)
+	agg := newAggregator(start, spec.Duration, spec.Backends.Header)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 collect:
@@ -168,11 +182,20 @@ type aggregator struct {
 	buckets   [][]time.Duration // latencies of the requests sent in each second
 	bucketOK  []int
 	lastSent  int // highest bucket that received a request
+
+	backendHeader  string
+	backends       map[string]BackendCount
+	withoutBackend uint64
 }
 
-func newAggregator(start time.Time, d time.Duration) *aggregator {
+func newAggregator(start time.Time, d time.Duration, backendHeader string) *aggregator {
 	n := int(d / time.Second)
-	return &aggregator{start: start, buckets: make([][]time.Duration, n), bucketOK: make([]int, n), lastSent: -1}
+	a := &aggregator{start: start, buckets: make([][]time.Duration, n), bucketOK: make([]int, n), lastSent: -1,
+		backendHeader: backendHeader}
+	if backendHeader != "" {
+		a.backends = map[string]BackendCount{}
+	}
+	return a
 }
 
 func (a *aggregator) add(r *vegeta.Result) {
@@ -180,6 +203,21 @@ func (a *aggregator) add(r *vegeta.Result) {
 	ok := r.Code >= 200 && r.Code < 400
 	if ok {
 		a.successes++
+	}
+	if a.backendHeader != "" && r.Code != 0 {
+		if name := strings.TrimSpace(r.Headers.Get(a.backendHeader)); name != "" {
+			if _, seen := a.backends[name]; !seen && len(a.backends) >= maxBackends {
+				name = OtherBackends
+			}
+			c := a.backends[name]
+			c.Responses++
+			if ok {
+				c.Successes++
+			}
+			a.backends[name] = c
+		} else {
+			a.withoutBackend++
+		}
 	}
 	// vegeta stamps the last request marginally after Duration; it belongs to the last second.
 	i := min(max(int(r.Timestamp.Sub(a.start)/time.Second), 0), len(a.buckets)-1)
@@ -202,6 +240,7 @@ func (a *aggregator) result(elapsed time.Duration) Result {
 			Max: m.Latencies.Max, Mean: m.Latencies.Mean},
 		StatusCodes: m.StatusCodes,
 		FirstErrors: slices.Clone(m.Errors[:min(len(m.Errors), maxFirstErrors)]),
+		Backends:    a.backends, WithoutBackend: a.withoutBackend,
 	}
 	// A run cut short ends at its last busy second; a full run keeps its quiet seconds, because a
 	// second in which nothing could be sent is a finding.

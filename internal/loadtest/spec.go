@@ -59,6 +59,15 @@ type Spec struct {
 
 	Thresholds Thresholds
 
+	// Backends, when its Header is set, counts the responses by the backend that answered them,
+	// so that the report can show how the load spread over the load balancer's members.
+	Backends BackendCheck
+
+	// Label says what the run is for ("baseline", "peak"); Triggers are the values it was run
+	// for (the pool size it measured, say). Both only describe the run, in the report.
+	Label    string
+	Triggers map[string]string
+
 	// Progress, when set, is called about once a second from the goroutine running Run.
 	Progress func(Progress)
 }
@@ -134,6 +143,9 @@ func (s Spec) Validate() error {
 		add("max_workers %d must be between 1 and %d (0 for no explicit cap)", s.MaxWorkers, MaxWorkersCap)
 	}
 	if err := s.Thresholds.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.Backends.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -99,6 +99,9 @@ func FormatMS(d time.Duration) string {
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
+// FormatPercent renders a fraction as a percentage with at most two decimals: 0.0125 is "1.25%".
+func FormatPercent(f float64) string { return pct(f) }
+
 func pct(f float64) string { return strconv.FormatFloat(round(f*100, 2), 'f', -1, 64) + "%" }
 
 func round(v float64, places int) float64 {

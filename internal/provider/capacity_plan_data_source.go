@@ -88,7 +88,7 @@ func (d *capacityPlanDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 				MarkdownDescription: fmt.Sprintf("Fraction of a node's (and a replica's) capacity to plan for, in (0, 1]. Default `%g`.", defaultTargetUtilization),
 				Validators:          []validator.Float64{float64validator.AtMost(1)}},
 			"min_nodes": schema.Int64Attribute{Optional: true,
-				MarkdownDescription: fmt.Sprintf("Never plan fewer web nodes than this. Default `%d`.", defaultMinNodes),
+				MarkdownDescription: fmt.Sprintf("Never plan fewer web nodes than this, at least 1. Default `%d`.", defaultMinNodes),
 				Validators:          []validator.Int64{int64validator.AtLeast(1)}},
 			"db_read_share": schema.Float64Attribute{Optional: true,
 				MarkdownDescription: fmt.Sprintf("Fraction of requests that read from the database, in [0, 1]. Default `%g`.", defaultDBReadShare),
@@ -96,7 +96,7 @@ func (d *capacityPlanDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			"replica_capacity_qps": schema.Float64Attribute{Optional: true,
 				MarkdownDescription: "Read queries per second one database replica sustains. Without it no replicas are planned (`replicas = 0`)."},
 			"queries_per_request": schema.Float64Attribute{Optional: true,
-				MarkdownDescription: fmt.Sprintf("Database read queries per request that reads the database. Default `%g`.", defaultQueriesPerRequest),
+				MarkdownDescription: fmt.Sprintf("Database read queries per request that reads the database, at least 0. Default `%g`.", defaultQueriesPerRequest),
 				Validators:          []validator.Float64{float64validator.AtLeast(0)}},
 
 			"expected_peak_rps": schema.Float64Attribute{Computed: true, MarkdownDescription: "`current_peak_rps × expected_multiplier`."},

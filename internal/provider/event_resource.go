@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"strings"
+	"os"
+	"regexp"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
@@ -18,6 +20,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/eventscale/terraform-provider-eventscale/internal/runbook"
 )
 
 var (
@@ -47,8 +51,24 @@ type eventLoadBalancerModel struct {
 }
 
 type eventPoolModel struct {
-	Name types.String `tfsdk:"name"`
-	Size types.Int64  `tfsdk:"size"`
+	Name         types.String `tfsdk:"name"`
+	Size         types.Int64  `tfsdk:"size"`
+	NormalSize   types.Int64  `tfsdk:"normal_size"`
+	BatchSize    types.Int64  `tfsdk:"batch_size"`
+	DrainTimeout types.String `tfsdk:"drain_timeout"`
+	DrainMethod  types.String `tfsdk:"drain_method"`
+	Order        types.String `tfsdk:"order"`
+	Resource     types.String `tfsdk:"resource"`
+	SizeVariable types.String `tfsdk:"size_variable"`
+}
+
+type eventLoadTestModel struct {
+	Label        types.String  `tfsdk:"label"`
+	Verdict      types.String  `tfsdk:"verdict"`
+	Rate         types.Float64 `tfsdk:"rate"`
+	Requests     types.Int64   `tfsdk:"requests"`
+	SuccessRatio types.Float64 `tfsdk:"success_ratio"`
+	P95MS        types.Float64 `tfsdk:"p95_ms"`
 }
 
 type eventModel struct {
@@ -62,6 +82,9 @@ type eventModel struct {
 	LoadBalancer           *eventLoadBalancerModel `tfsdk:"load_balancer"`
 	Pools                  []eventPoolModel        `tfsdk:"pools"`
 	Replicas               []types.String          `tfsdk:"replicas"`
+	LoadTests              []eventLoadTestModel    `tfsdk:"load_tests"`
+	RunbookPath            types.String            `tfsdk:"runbook_path"`
+	RunbookHTMLPath        types.String            `tfsdk:"runbook_html_path"`
 	Runbook                types.String            `tfsdk:"runbook"`
 }
 
@@ -74,8 +97,16 @@ func (r *eventResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 		return schema.StringAttribute{Optional: true, MarkdownDescription: desc}
 	}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "A high-traffic event: its time window, who to call, and a generated Markdown runbook. " +
+		MarkdownDescription: "A high-traffic event: its time window, who to call, and a generated runbook. " +
 			"It lives only in Terraform state and makes no cloud call.\n\n" +
+			"The **runbook** says what the configuration really does: each pool's size during the event and its normal " +
+			"size, how its scale-back drains (batch, drain method, drain timeout, order, defaults stated), the replicas, " +
+			"the last load tests' figures, and the commands to run for the scale-back (`terraform plan`/`apply -var ...` " +
+			"or `destroy -target=...`, with `eventscale watch` in a second terminal, then `eventscale review`). It is " +
+			"computed at plan time, so the plan shows it, and can be written to files at apply as Markdown and as HTML.\n\n" +
+			"The pools reference the event (`event_id`), so the event cannot reference them, nor load tests that measure " +
+			"them: Terraform would report a cycle. Give `pools` the same values (locals shared with the pools' " +
+			"`scale_in`), and `load_tests` figures from an earlier run (see `load_tests`).\n\n" +
 			"Between `starts_at` and `ends_at` the event is a **freeze window**: a web pool or replica set that " +
 			"references the event (`event_id = eventscale_event.x.id`) refuses to shrink or be destroyed unless it sets " +
 			"`allow_during_event = true`. Whether the window is active is not stored (it changes with time); it is " +
@@ -88,7 +119,7 @@ func (r *eventResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 					"`launch@2026-12-01T19:00:00Z/2026-12-01T23:00:00Z`. Pools and replicas take it as `event_id`: the window " +
 					"travels in the id because a resource cannot read another resource's state. It changes when the name " +
 					"or the window changes, so that every resource referencing the event is planned again."},
-			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the event, e.g. `Black Friday 2026`.",
+			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the event, e.g. `Black Friday 2026`; at least 1 character.",
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)}},
 			"starts_at": schema.StringAttribute{Required: true,
 				MarkdownDescription: "Start of the event window, RFC 3339 (`2026-11-27T08:00:00+01:00`).",
@@ -98,7 +129,7 @@ func (r *eventResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				Validators:          []validator.String{rfc3339Validator{}}},
 			"contacts": schema.ListNestedAttribute{Optional: true, MarkdownDescription: "People on call during the event.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"name": schema.StringAttribute{Required: true, MarkdownDescription: "Name.",
+					"name": schema.StringAttribute{Required: true, MarkdownDescription: "Name, at least 1 character.",
 						Validators: []validator.String{stringvalidator.LengthAtLeast(1)}},
 					"role":  optStr("Role, e.g. `incident commander`, `DBA`."),
 					"phone": optStr("Phone number."),
@@ -106,7 +137,7 @@ func (r *eventResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				}}},
 			"expected_peak_multiplier": schema.Float64Attribute{Optional: true, Computed: true,
 				Default:             float64default.StaticFloat64(10),
-				MarkdownDescription: "Expected peak as a multiple of the normal peak. Default `10`.",
+				MarkdownDescription: "Expected peak as a multiple of the normal peak, at least 1. Default `10`.",
 				Validators:          []validator.Float64{float64validator.AtLeast(1)}},
 			"notes": optStr("Free text added to the runbook."),
 			"load_balancer": schema.SingleNestedAttribute{Optional: true,
@@ -115,17 +146,69 @@ func (r *eventResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 					"name":        optStr("Load balancer name."),
 					"vip_address": optStr("Its VIP address."),
 				}},
-			"pools": schema.ListNestedAttribute{Optional: true, MarkdownDescription: "Web pools and their event sizes, for the runbook.",
+			"pools": schema.ListNestedAttribute{Optional: true,
+				MarkdownDescription: "Web pools, their sizes and how they scale back, for the runbook. Give the values the pools " +
+					"are configured with (the same locals as their `scale_in`): the event cannot read them from the pools, which " +
+					"reference it.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"name": schema.StringAttribute{Required: true, MarkdownDescription: "Pool name."},
-					"size": schema.Int64Attribute{Required: true, MarkdownDescription: "Nodes during the event.",
+					"size": schema.Int64Attribute{Required: true, MarkdownDescription: "Nodes during the event, at least 0.",
 						Validators: []validator.Int64{int64validator.AtLeast(0)}},
+					"normal_size": schema.Int64Attribute{Optional: true,
+						MarkdownDescription: "Nodes after the scale-back, from 0 to `size`. Without it the runbook cannot say how many " +
+							"nodes go, nor give the command.",
+						Validators: []validator.Int64{int64validator.AtLeast(0)}},
+					"batch_size": schema.Int64Attribute{Optional: true,
+						MarkdownDescription: fmt.Sprintf("The pool's `scale_in.batch_size`: nodes drained per step, 1 to 100 (default `%d`).", runbook.DefaultBatchSize),
+						Validators:          []validator.Int64{int64validator.Between(1, 100)}},
+					"drain_timeout": schema.StringAttribute{Optional: true,
+						MarkdownDescription: fmt.Sprintf("The pool's `scale_in.drain_timeout`, `0s` to `1h` (default `%s`).", formatDuration(runbook.DefaultDrainTimeout)),
+						Validators:          []validator.String{durationBetween(0, maxDrainTimeout)}},
+					"drain_method": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "The pool's `scale_in.drain_method`: `weight` or `disable` (default `" + runbook.DefaultDrainMethod + "`).",
+						Validators:          []validator.String{stringvalidator.OneOf("weight", "disable")}},
+					"order": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "The pool's `scale_in.order`: `newest-first` or `oldest-first` (default `" + runbook.DefaultOrder + "`).",
+						Validators:          []validator.String{stringvalidator.OneOf("newest-first", "oldest-first")}},
+					"resource": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "The pool's Terraform address, e.g. `eventscale_web_pool.web`: with `normal_size = 0` the " +
+							"runbook gives `terraform destroy -target=<resource>`.",
+						Validators: []validator.String{stringvalidator.RegexMatches(terraformAddress, "must be a resource address such as eventscale_web_pool.web or module.event.eventscale_web_pool.web")}},
+					"size_variable": schema.StringAttribute{Optional: true,
+						MarkdownDescription: "The input variable the pool's `size` comes from, e.g. `web_pool_size`: the runbook gives " +
+							"`terraform apply -var 'web_pool_size=<normal_size>'`.",
+						Validators: []validator.String{stringvalidator.RegexMatches(terraformIdentifier, "must be a Terraform variable name: a letter or underscore, then letters, digits, '_' or '-'")}},
 				}}},
 			"replicas": schema.ListAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Database read replicas running for the event, for the runbook.",
 				Validators:          []validator.List{listvalidator.UniqueValues()}},
+			"load_tests": schema.ListNestedAttribute{Optional: true,
+				MarkdownDescription: "The last load tests' figures, for the runbook: from `eventscale_load_test` results " +
+					"(`label`, `verdict`, `achieved_rate`, `requests`, `success_ratio`, `latency_p95_ms`). A load test of a pool " +
+					"that references this event cannot be referenced here (a cycle): pass the figures of the previous apply, " +
+					"e.g. from `terraform output -json` into a variable.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"label": schema.StringAttribute{Required: true, MarkdownDescription: "What the test was: `baseline`, `peak`, ..."},
+					"verdict": schema.StringAttribute{Optional: true, MarkdownDescription: "`PASSED`, `FAILED` or `MEASURED`.",
+						Validators: []validator.String{stringvalidator.OneOf("PASSED", "FAILED", "MEASURED")}},
+					"rate": schema.Float64Attribute{Optional: true, MarkdownDescription: "Requests per second achieved, at least 0.",
+						Validators: []validator.Float64{float64validator.AtLeast(0)}},
+					"requests": schema.Int64Attribute{Optional: true, MarkdownDescription: "Requests sent, at least 0.",
+						Validators: []validator.Int64{int64validator.AtLeast(0)}},
+					"success_ratio": schema.Float64Attribute{Optional: true, MarkdownDescription: "Share of successful requests, 0 to 1.",
+						Validators: []validator.Float64{float64validator.Between(0, 1)}},
+					"p95_ms": schema.Float64Attribute{Optional: true, MarkdownDescription: "95th percentile latency in milliseconds, at least 0.",
+						Validators: []validator.Float64{float64validator.AtLeast(0)}},
+				}}},
+			"runbook_path": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "Where to write the runbook as Markdown at apply; missing directories are created. The file " +
+					"is rewritten whenever the runbook changes, and a plan that finds it missing or different plans an update " +
+					"that writes it again."},
+			"runbook_html_path": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "Where to write the runbook as a self-contained HTML page (reads on a phone, prints), like `runbook_path`."},
 			"runbook": schema.StringAttribute{Computed: true,
-				MarkdownDescription: "Markdown runbook: time window in UTC, contacts, configuration summary and the scale-back plan."},
+				MarkdownDescription: "Markdown runbook: time window in UTC, contacts, what each pool's scale-back does, the replicas, " +
+					"the last load tests, and the commands of the scale-back."},
 		},
 	}
 }
@@ -168,6 +251,18 @@ func (r *eventResource) ValidateConfig(ctx context.Context, req resource.Validat
 		resp.Diagnostics.AddAttributeError(path.Root("ends_at"), "Event ends before it starts",
 			fmt.Sprintf("ends_at (%s) must be after starts_at (%s).", e.UTC().Format(time.RFC3339), s.UTC().Format(time.RFC3339)))
 	}
+	var pools []eventPoolModel
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("pools"), &pools)...)
+	for i, p := range pools {
+		if p.Size.IsUnknown() || p.NormalSize.IsUnknown() || p.Size.IsNull() || p.NormalSize.IsNull() {
+			continue
+		}
+		if n, size := p.NormalSize.ValueInt64(), p.Size.ValueInt64(); n > size {
+			resp.Diagnostics.AddAttributeError(path.Root("pools").AtListIndex(i).AtName("normal_size"), "Normal size above the event size",
+				fmt.Sprintf("pool %q: normal_size (%d) is larger than size (%d); the scale-back returns a pool to its normal size "+
+					"after the event, so it cannot grow it.", p.Name.ValueString(), n, size))
+		}
+	}
 }
 
 func (r *eventResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
@@ -179,7 +274,20 @@ func (r *eventResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if rb, ok := eventRunbook(m); ok {
+	rb, ok := eventRunbook(m)
+	if ok && !req.State.Raw.IsNull() {
+		// A runbook file deleted or edited since the last apply: plan an update that writes it
+		// again. The runbook then shows as known after apply, which is what makes the update.
+		if files, known := m.runbookFiles(); known {
+			for _, f := range files {
+				if !f.upToDate() {
+					tflog.Info(ctx, "runbook file missing or different: planning an update that writes it", map[string]any{"path": f.path})
+					ok = false
+				}
+			}
+		}
+	}
+	if ok {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("runbook"), rb)...)
 	} else {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("runbook"), types.StringUnknown())...)
@@ -206,6 +314,9 @@ func (r *eventResource) Create(ctx context.Context, req resource.CreateRequest, 
 		return
 	}
 	resp.Diagnostics.Append(m.finish()...)
+	if !resp.Diagnostics.HasError() {
+		m.writeRunbookFiles(ctx, &resp.Diagnostics)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
@@ -232,6 +343,9 @@ func (r *eventResource) Update(ctx context.Context, req resource.UpdateRequest, 
 		return
 	}
 	resp.Diagnostics.Append(m.finish()...)
+	if !resp.Diagnostics.HasError() {
+		m.writeRunbookFiles(ctx, &resp.Diagnostics)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
@@ -264,8 +378,18 @@ func (r *eventResource) ImportState(ctx context.Context, req resource.ImportStat
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ends_at"), ends.UTC().Format(time.RFC3339))...)
 }
 
-// eventRunbook renders the runbook; ok is false while any input is unknown.
+// eventRunbook renders the runbook as Markdown; ok is false while any input is unknown.
 func eventRunbook(m eventModel) (string, bool) {
+	rb, ok := m.runbook()
+	if !ok {
+		return "", false
+	}
+	return rb.Markdown(), true
+}
+
+// runbook translates the configuration into the runbook package's terms; ok is false while any
+// input is unknown (or the window does not parse, which the validators report).
+func (m eventModel) runbook() (runbook.Runbook, bool) {
 	known := func(vs ...interface{ IsUnknown() bool }) bool {
 		for _, v := range vs {
 			if v.IsUnknown() {
@@ -275,117 +399,135 @@ func eventRunbook(m eventModel) (string, bool) {
 		return true
 	}
 	if !known(m.Name, m.StartsAt, m.EndsAt, m.ExpectedPeakMultiplier, m.Notes) {
-		return "", false
+		return runbook.Runbook{}, false
 	}
+	starts, ends, ok := parseEventWindow(m.StartsAt.ValueString(), m.EndsAt.ValueString())
+	if !ok {
+		return runbook.Runbook{}, false
+	}
+	rb := runbook.Runbook{Name: m.Name.ValueString(), StartsAt: starts, EndsAt: ends,
+		ExpectedPeakMultiplier: m.ExpectedPeakMultiplier.ValueFloat64(), Notes: m.Notes.ValueString()}
 	for _, c := range m.Contacts {
 		if !known(c.Name, c.Role, c.Phone, c.Email) {
-			return "", false
+			return runbook.Runbook{}, false
 		}
+		rb.Contacts = append(rb.Contacts, runbook.Contact{Name: c.Name.ValueString(), Role: c.Role.ValueString(),
+			Phone: c.Phone.ValueString(), Email: c.Email.ValueString()})
 	}
-	if m.LoadBalancer != nil && !known(m.LoadBalancer.Name, m.LoadBalancer.VIPAddress) {
-		return "", false
+	if lb := m.LoadBalancer; lb != nil {
+		if !known(lb.Name, lb.VIPAddress) {
+			return runbook.Runbook{}, false
+		}
+		rb.LoadBalancer = &runbook.LoadBalancer{Name: lb.Name.ValueString(), VIPAddress: lb.VIPAddress.ValueString()}
 	}
 	for _, p := range m.Pools {
-		if !known(p.Name, p.Size) {
-			return "", false
+		if !known(p.Name, p.Size, p.NormalSize, p.BatchSize, p.DrainTimeout, p.DrainMethod, p.Order, p.Resource, p.SizeVariable) {
+			return runbook.Runbook{}, false
 		}
+		pool := runbook.Pool{Name: p.Name.ValueString(), Size: int(p.Size.ValueInt64()), DrainMethod: p.DrainMethod.ValueString(),
+			Order: p.Order.ValueString(), Resource: p.Resource.ValueString(), SizeVariable: p.SizeVariable.ValueString()}
+		if !p.NormalSize.IsNull() {
+			pool.NormalSize = ptrTo(int(p.NormalSize.ValueInt64()))
+		}
+		if !p.BatchSize.IsNull() {
+			pool.BatchSize = ptrTo(int(p.BatchSize.ValueInt64()))
+		}
+		if !p.DrainTimeout.IsNull() {
+			d, err := time.ParseDuration(p.DrainTimeout.ValueString())
+			if err != nil {
+				return runbook.Runbook{}, false
+			}
+			pool.DrainTimeout = &d
+		}
+		rb.Pools = append(rb.Pools, pool)
 	}
 	for _, r := range m.Replicas {
 		if !known(r) {
-			return "", false
+			return runbook.Runbook{}, false
 		}
+		rb.Replicas = append(rb.Replicas, r.ValueString())
 	}
-
-	var b strings.Builder
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	w("# Runbook: %s\n\n", mdEscape(m.Name.ValueString()))
-
-	w("## Time window (UTC)\n\n")
-	s, e, ok := parseEventWindow(m.StartsAt.ValueString(), m.EndsAt.ValueString())
-	if ok {
-		const layout = "Mon 2006-01-02 15:04 MST"
-		w("- Starts: %s\n- Ends: %s\n- Duration: %s\n", s.UTC().Format(layout), e.UTC().Format(layout), e.Sub(s))
-	} else {
-		w("- Starts: %s\n- Ends: %s\n", m.StartsAt.ValueString(), m.EndsAt.ValueString())
-	}
-	w("- Expected peak: %s× the normal peak\n", capNum(m.ExpectedPeakMultiplier.ValueFloat64()))
-	w("- Freeze: during the window, pools and replicas that reference this event refuse to shrink or be destroyed " +
-		"unless they set `allow_during_event = true`.\n\n")
-
-	w("## Contacts\n\n")
-	if len(m.Contacts) == 0 {
-		w("No contacts listed.\n\n")
-	} else {
-		w("| Name | Role | Phone | Email |\n|---|---|---|---|\n")
-		for _, c := range m.Contacts {
-			w("| %s | %s | %s | %s |\n", mdCell(c.Name), mdCell(c.Role), mdCell(c.Phone), mdCell(c.Email))
+	for _, lt := range m.LoadTests {
+		if !known(lt.Label, lt.Verdict, lt.Rate, lt.Requests, lt.SuccessRatio, lt.P95MS) {
+			return runbook.Runbook{}, false
 		}
-		w("\n")
-	}
-
-	w("## Configuration\n\n")
-	if lb := m.LoadBalancer; lb != nil {
-		name := lb.Name.ValueString()
-		if name == "" {
-			name = "(unnamed)"
+		t := runbook.LoadTest{Label: lt.Label.ValueString(), Verdict: lt.Verdict.ValueString()}
+		if !lt.Rate.IsNull() {
+			t.Rate = ptrTo(lt.Rate.ValueFloat64())
 		}
-		vip := lb.VIPAddress.ValueString()
-		if vip == "" {
-			vip = "unknown"
+		if !lt.Requests.IsNull() {
+			t.Requests = ptrTo(lt.Requests.ValueInt64())
 		}
-		w("- Load balancer: %s, VIP `%s`\n", mdEscape(name), vip)
-	} else {
-		w("- Load balancer: not listed\n")
-	}
-	if len(m.Pools) == 0 {
-		w("- Web pools: not listed\n")
-	} else {
-		w("- Web pools:\n")
-		for _, p := range m.Pools {
-			w("  - %s: %d nodes\n", mdEscape(p.Name.ValueString()), p.Size.ValueInt64())
+		if !lt.SuccessRatio.IsNull() {
+			t.SuccessRatio = ptrTo(lt.SuccessRatio.ValueFloat64())
 		}
-	}
-	if len(m.Replicas) == 0 {
-		w("- Database replicas: none listed\n\n")
-	} else {
-		names := make([]string, 0, len(m.Replicas))
-		for _, r := range m.Replicas {
-			names = append(names, mdEscape(r.ValueString()))
+		if !lt.P95MS.IsNull() {
+			t.P95MS = ptrTo(lt.P95MS.ValueFloat64())
 		}
-		w("- Database replicas: %s\n\n", strings.Join(names, ", "))
+		rb.LoadTests = append(rb.LoadTests, t)
 	}
-
-	w("## Scale-back plan\n\n")
-	if ok {
-		w("After %s, once traffic is back to normal, lower each pool's size to its normal value "+
-			"(the freeze no longer applies). The provider then removes nodes one at a time, in the pool's scale-in order:\n\n", e.UTC().Format(time.RFC3339))
-	} else {
-		w("After the event, lower each pool's size to its normal value. The provider then removes nodes one at a time, in the pool's scale-in order:\n\n")
-	}
-	w("1. Drain: set the node's load balancer member weight to 0, so it takes no new connections and finishes the ones it has.\n")
-	w("2. Wait the full drain timeout; a member is never removed before it has drained that long.\n")
-	w("3. Remove the member from the pool.\n")
-	w("4. Delete the server.\n")
-	w("5. Check the pool's health through the VIP before the next node; stop and investigate if it fails.\n")
-	w("6. Repeat until the pool has its normal size; then remove the read replicas one at a time.\n\n")
-	w("Static members (servers such as web01 that existed before the event) are never drained or removed.\n")
-
-	if n := strings.TrimSpace(m.Notes.ValueString()); n != "" {
-		w("\n## Notes\n\n%s\n", n)
-	}
-	return b.String(), true
+	return rb, true
 }
 
-func mdCell(v types.String) string {
-	s := strings.TrimSpace(v.ValueString())
-	if s == "" {
-		return "-"
-	}
-	return mdEscape(s)
+func ptrTo[T any](v T) *T { return &v }
+
+type runbookFile struct {
+	path    string
+	content []byte
 }
 
-// mdEscape keeps user text from breaking a table row or a list item.
-func mdEscape(s string) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	return strings.ReplaceAll(s, "|", `\|`)
+// upToDate reports whether the file on disk already holds the content.
+func (f runbookFile) upToDate() bool {
+	got, err := os.ReadFile(f.path)
+	return err == nil && bytes.Equal(got, f.content)
 }
+
+// runbookFiles are the files the configuration asks for, by the attribute that names each,
+// with the content each must hold; ok is false while that is not known yet.
+func (m eventModel) runbookFiles() (map[string]runbookFile, bool) {
+	if m.RunbookPath.IsUnknown() || m.RunbookHTMLPath.IsUnknown() {
+		return nil, false
+	}
+	files := map[string]runbookFile{}
+	if m.RunbookPath.ValueString() == "" && m.RunbookHTMLPath.ValueString() == "" {
+		return files, true
+	}
+	rb, ok := m.runbook()
+	if !ok {
+		return nil, false
+	}
+	if p := m.RunbookPath.ValueString(); p != "" {
+		files["runbook_path"] = runbookFile{path: p, content: []byte(rb.Markdown())}
+	}
+	if p := m.RunbookHTMLPath.ValueString(); p != "" {
+		var buf bytes.Buffer
+		if err := rb.WriteHTML(&buf); err != nil {
+			return nil, false
+		}
+		files["runbook_html_path"] = runbookFile{path: p, content: buf.Bytes()}
+	}
+	return files, true
+}
+
+// writeRunbookFiles writes each requested file, naming the attribute of any that fails.
+func (m eventModel) writeRunbookFiles(ctx context.Context, diags *diag.Diagnostics) {
+	files, ok := m.runbookFiles()
+	if !ok {
+		diags.AddError("Cannot render the runbook", "Some inputs of the event are still unknown after apply; this is a bug in the provider.")
+		return
+	}
+	for attr, f := range files {
+		if err := writeFileAtomically(f.path, f.content, ".runbook-*"); err != nil {
+			diags.AddAttributeError(path.Root(attr), "Cannot write the runbook", err.Error())
+			continue
+		}
+		tflog.Info(ctx, "runbook written", map[string]any{"path": f.path})
+	}
+}
+
+// terraformAddress matches a resource address, inside modules or not: eventscale_web_pool.web,
+// module.event.eventscale_web_pool.web["eu"].
+var terraformAddress = regexp.MustCompile(`^(module\.[A-Za-z_][A-Za-z0-9_-]*(\[[^\]]+\])?\.)*[A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z_][A-Za-z0-9_-]*(\[[^\]]+\])?$`)
+
+// terraformIdentifier matches a variable name.
+var terraformIdentifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)

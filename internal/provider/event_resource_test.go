@@ -1,8 +1,11 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,7 +19,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"golang.org/x/net/html"
 )
 
 func sampleEvent() eventModel {
@@ -50,24 +55,47 @@ func TestEventRunbook_DescribesWindowContactsConfigurationAndScaleBack(t *testin
 		"| Name | Role | Phone | Email |",
 		"| Ana | incident commander | +33 1 23 | - |",
 		"| Bo\\|b | - | - | bob@example.com |",
-		"- Load balancer: event-lb, VIP `10.0.0.50`",
-		"  - web: 12 nodes",
-		"- Database replicas: db01-replica-1, db01-replica-2",
-		"## Scale-back plan",
+		"Load balancer: event-lb, VIP `10.0.0.50`",
+		"| web | 12 nodes | not given | ? | 1 node (default) | weight 0 (default) | 1m (default) | newest-first (default) |",
+		"Database replicas: db01-replica-1, db01-replica-2",
+		"## Scale-back",
 		"After 2026-12-01T23:00:00Z",
-		"1. Drain: set the node's load balancer member weight to 0",
-		"3. Remove the member from the pool.",
-		"4. Delete the server.",
-		"one at a time",
+		"1. Drain",
+		"3. Remove the members from the pool.",
+		"4. Delete the servers.",
+		"eventscale watch",
 		"## Notes\n\nMarketing sends the mail at 19:05 UTC.",
 	} {
 		if !strings.Contains(rb, want) {
 			t.Errorf("runbook lacks %q:\n%s", want, rb)
 		}
 	}
-	if strings.Index(rb, "1. Drain") > strings.Index(rb, "3. Remove the member") ||
-		strings.Index(rb, "3. Remove the member") > strings.Index(rb, "4. Delete the server") {
-		t.Error("scale-back steps out of order: drain, then remove the member, then delete the server")
+}
+
+// Every scale-back setting of a pool entry, and every load test figure, reaches the runbook.
+func TestEventRunbook_CarriesThePoolsScaleBackAndTheLoadTests(t *testing.T) {
+	m := sampleEvent()
+	m.Pools = []eventPoolModel{{Name: types.StringValue("web"), Size: types.Int64Value(12), NormalSize: types.Int64Value(4),
+		BatchSize: types.Int64Value(2), DrainTimeout: types.StringValue("90s"), DrainMethod: types.StringValue("disable"),
+		Order: types.StringValue("oldest-first"), Resource: types.StringValue("eventscale_web_pool.web"), SizeVariable: types.StringValue("web_pool_size")}}
+	m.LoadTests = []eventLoadTestModel{{Label: types.StringValue("peak"), Verdict: types.StringValue("PASSED"), Rate: types.Float64Value(400),
+		Requests: types.Int64Value(24000), SuccessRatio: types.Float64Value(0.9995), P95MS: types.Float64Value(61.2)}}
+	rb, ok := eventRunbook(m)
+	if !ok {
+		t.Fatal("not rendered")
+	}
+	for _, want := range []string{
+		"| web | 12 nodes | 4 nodes | 8 | 2 nodes | admin_state_up = false | 1m30s | oldest-first |",
+		"terraform apply -var 'web_pool_size=4'",
+		"| peak | PASSED | 400 | 24000 | 99.95% | 61.2 |",
+	} {
+		if !strings.Contains(rb, want) {
+			t.Errorf("runbook lacks %q:\n%s", want, rb)
+		}
+	}
+	m.LoadTests[0].P95MS = types.Float64Unknown() // from a load test in the same plan
+	if _, ok := eventRunbook(m); ok {
+		t.Error("rendered while a load test figure is unknown")
 	}
 }
 
@@ -78,7 +106,8 @@ func TestEventRunbook_SaysWhatIsNotListed(t *testing.T) {
 	if !ok {
 		t.Fatal("not rendered")
 	}
-	for _, want := range []string{"No contacts listed.", "- Load balancer: not listed", "- Web pools: not listed", "- Database replicas: none listed"} {
+	for _, want := range []string{"No contacts listed.", "Load balancer: not listed", "Web pools: not listed", "Database replicas: none listed",
+		"No load test figures were given"} {
 		if !strings.Contains(rb, want) {
 			t.Errorf("runbook lacks %q", want)
 		}
@@ -206,7 +235,7 @@ resource "eventscale_event" "launch" {
 				ImportState:       true,
 				ImportStateVerify: true,
 				// The id carries name and window only; the rest comes from configuration.
-				ImportStateVerifyIgnore: []string{"notes", "contacts", "load_balancer", "pools", "replicas", "runbook"},
+				ImportStateVerifyIgnore: []string{"notes", "contacts", "load_balancer", "pools", "replicas", "load_tests", "runbook"},
 			},
 			{
 				ResourceName:  addr,
@@ -266,4 +295,107 @@ func validatorFails(v validator.String, value string) bool {
 	var resp validator.StringResponse
 	v.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("x"), ConfigValue: types.StringValue(value)}, &resp)
 	return resp.Diagnostics.HasError()
+}
+
+func TestAccEventResource_WritesTheRunbookAsMarkdownAndHTMLAndAgainWhenTheFileIsGone(t *testing.T) {
+	const addr = "eventscale_event.launch"
+	dir := t.TempDir()
+	md, page := filepath.Join(dir, "runbook", "launch.md"), filepath.Join(dir, "runbook", "launch.html")
+	cfg := func(normalSize int) string {
+		return offlineProviderHCL + fmt.Sprintf(`
+resource "eventscale_event" "launch" {
+  name      = "launch"
+  starts_at = "2030-01-10T18:00:00Z"
+  ends_at   = "2030-01-10T22:00:00Z"
+  pools = [{
+    name          = "shop-web"
+    size          = 12
+    normal_size   = %d
+    batch_size    = 2
+    drain_timeout = "90s"
+    resource      = "eventscale_web_pool.web"
+    size_variable = "web_pool_size"
+  }]
+  replicas = ["shop-db-01"]
+  load_tests = [
+    { label = "baseline", verdict = "MEASURED", rate = 380.5, requests = 22830, success_ratio = 0.6912, p95_ms = 1400 },
+    { label = "peak", verdict = "PASSED", rate = 400, requests = 24000, success_ratio = 1, p95_ms = 61.2 },
+  ]
+  runbook_path      = %q
+  runbook_html_path = %q
+}`, normalSize, md, page)
+	}
+	filesMatchState := func(s *terraform.State) error {
+		state := s.RootModule().Resources[addr].Primary.Attributes["runbook"]
+		got, err := os.ReadFile(md)
+		if err != nil {
+			return err
+		}
+		if string(got) != state {
+			return fmt.Errorf("%s differs from the runbook in state", md)
+		}
+		h, err := os.ReadFile(page)
+		if err != nil {
+			return err
+		}
+		if _, err := html.Parse(bytes.NewReader(h)); err != nil {
+			return err
+		}
+		for _, want := range []string{"<title>Runbook: launch</title>", "terraform apply -var &#39;web_pool_size=4&#39;",
+			"<td>baseline</td><td>MEASURED</td><td>380.5</td><td>22830</td><td>69.12%</td><td>1400</td>", "eventscale watch"} {
+			if !strings.Contains(string(h), want) {
+				return fmt.Errorf("%s lacks %q", page, want)
+			}
+		}
+		return nil
+	}
+	tfresource.ParallelTest(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []tfresource.TestStep{
+			{
+				Config: cfg(4),
+				Check: tfresource.ComposeAggregateTestCheckFunc(
+					tfresource.TestMatchResourceAttr(addr, "runbook", regexp.MustCompile(
+						`\| shop-web \| 12 nodes \| 4 nodes \| 8 \| 2 nodes \| weight 0 \(default\) \| 1m30s \| newest-first \(default\) \|`)),
+					tfresource.TestMatchResourceAttr(addr, "runbook", regexp.MustCompile(
+						"terraform plan -var 'web_pool_size=4'\nterraform apply -var 'web_pool_size=4'")),
+					tfresource.TestMatchResourceAttr(addr, "runbook", regexp.MustCompile(`\| peak \| PASSED \| 400 \| 24000 \| 100% \| 61.2 \|`)),
+					filesMatchState,
+				),
+			},
+			{
+				// The Markdown file was deleted: the plan updates the event, and the apply writes it again.
+				PreConfig: func() {
+					if err := os.Remove(md); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg(4),
+				ConfigPlanChecks: tfresource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: filesMatchState,
+			},
+			{
+				Config:      cfg(13),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`normal_size \(13\) is larger than size \(12\)`),
+			},
+			{
+				// Going to nothing: the pool is destroyed by its address.
+				Config: cfg(0),
+				Check: tfresource.ComposeAggregateTestCheckFunc(
+					tfresource.TestMatchResourceAttr(addr, "runbook", regexp.MustCompile(
+						"terraform plan -destroy -target=eventscale_web_pool.web\nterraform destroy -target=eventscale_web_pool.web")),
+					func(s *terraform.State) error {
+						got, err := os.ReadFile(md)
+						if err != nil || !strings.Contains(string(got), "terraform destroy -target=eventscale_web_pool.web") {
+							return fmt.Errorf("the file was not rewritten with the new runbook: %v", err)
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
 }

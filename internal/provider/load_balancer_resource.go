@@ -138,6 +138,16 @@ type lbMonitorModel struct {
 	MaxRetries    types.Int64  `tfsdk:"max_retries"`
 }
 
+type lbFloatingIPModel struct {
+	Network types.String `tfsdk:"network"`
+	Address types.String `tfsdk:"address"`
+}
+
+// adopted: an existing floating IP given by address, which destroy only disassociates.
+func (f *lbFloatingIPModel) adopted() bool {
+	return f != nil && !f.Address.IsNull() && f.Address.ValueString() != ""
+}
+
 type lbMemberModel struct {
 	Address        types.String `tfsdk:"address"`
 	ProtocolPort   types.Int64  `tfsdk:"protocol_port"`
@@ -181,24 +191,27 @@ func memberKey(address string, port int) string {
 }
 
 type loadBalancerModel struct {
-	ID                 types.String      `tfsdk:"id"`
-	Name               types.String      `tfsdk:"name"`
-	VIPSubnetID        types.String      `tfsdk:"vip_subnet_id"`
-	VIPNetworkID       types.String      `tfsdk:"vip_network_id"`
-	VIPAddress         types.String      `tfsdk:"vip_address"`
-	VIPPortID          types.String      `tfsdk:"vip_port_id"`
-	Listeners          []lbListenerModel `tfsdk:"listener"`
-	Pool               *lbPoolModel      `tfsdk:"pool"`
-	HealthMonitor      *lbMonitorModel   `tfsdk:"health_monitor"`
-	Members            []lbMemberModel   `tfsdk:"members"`
-	EventID            types.String      `tfsdk:"event_id"`
-	PoolID             types.String      `tfsdk:"pool_id"`
-	ListenerIDs        types.List        `tfsdk:"listener_ids"`
-	HealthMonitorID    types.String      `tfsdk:"health_monitor_id"`
-	MemberIDs          types.Map         `tfsdk:"member_ids"`
-	ProvisioningStatus types.String      `tfsdk:"provisioning_status"`
-	OperatingStatus    types.String      `tfsdk:"operating_status"`
-	Timeouts           timeouts.Value    `tfsdk:"timeouts"`
+	ID                 types.String       `tfsdk:"id"`
+	Name               types.String       `tfsdk:"name"`
+	VIPSubnetID        types.String       `tfsdk:"vip_subnet_id"`
+	VIPNetworkID       types.String       `tfsdk:"vip_network_id"`
+	VIPAddress         types.String       `tfsdk:"vip_address"`
+	VIPPortID          types.String       `tfsdk:"vip_port_id"`
+	Listeners          []lbListenerModel  `tfsdk:"listener"`
+	Pool               *lbPoolModel       `tfsdk:"pool"`
+	HealthMonitor      *lbMonitorModel    `tfsdk:"health_monitor"`
+	Members            []lbMemberModel    `tfsdk:"members"`
+	EventID            types.String       `tfsdk:"event_id"`
+	FloatingIP         *lbFloatingIPModel `tfsdk:"floating_ip"`
+	PublicAddress      types.String       `tfsdk:"public_address"`
+	FloatingIPID       types.String       `tfsdk:"floating_ip_id"`
+	PoolID             types.String       `tfsdk:"pool_id"`
+	ListenerIDs        types.List         `tfsdk:"listener_ids"`
+	HealthMonitorID    types.String       `tfsdk:"health_monitor_id"`
+	MemberIDs          types.Map          `tfsdk:"member_ids"`
+	ProvisioningStatus types.String       `tfsdk:"provisioning_status"`
+	OperatingStatus    types.String       `tfsdk:"operating_status"`
+	Timeouts           timeouts.Value     `tfsdk:"timeouts"`
 }
 
 func (r *loadBalancerResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -222,7 +235,7 @@ func (r *loadBalancerResource) Schema(ctx context.Context, _ resource.SchemaRequ
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "Load balancer id.", PlanModifiers: useState},
 			"name": schema.StringAttribute{Required: true,
-				MarkdownDescription: "Load balancer name; the pool is named `<name>-pool` and listeners `<name>-<protocol>-<port>`.",
+				MarkdownDescription: "Load balancer name, 1–200 characters; the pool is named `<name>-pool` and listeners `<name>-<protocol>-<port>`.",
 				Validators:          []validator.String{stringvalidator.LengthBetween(1, 200)}},
 			"vip_subnet_id": schema.StringAttribute{Optional: true, Computed: true,
 				MarkdownDescription: "Subnet of the VIP. Exactly one of `vip_subnet_id` and `vip_network_id`. Changing it replaces the load balancer.",
@@ -250,7 +263,7 @@ func (r *loadBalancerResource) Schema(ctx context.Context, _ resource.SchemaRequ
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"address": schema.StringAttribute{Required: true, MarkdownDescription: "IP address of the server.",
 						Validators: []validator.String{ipAddressValidator{}}},
-					"protocol_port": schema.Int64Attribute{Required: true, MarkdownDescription: "Port the server listens on.",
+					"protocol_port": schema.Int64Attribute{Required: true, MarkdownDescription: "Port the server listens on, 1–65535.",
 						Validators: []validator.Int64{int64validator.Between(1, 65535)}},
 					"weight": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(1),
 						MarkdownDescription: "Octavia weight, 0–256 (0 takes no new connections). Default `1`.",
@@ -273,6 +286,21 @@ func (r *loadBalancerResource) Schema(ctx context.Context, _ resource.SchemaRequ
 					"backup_in_effect": schema.BoolAttribute{Computed: true,
 						MarkdownDescription: "The backup flag Octavia has now."},
 				}}},
+			"floating_ip": schema.SingleNestedAttribute{Optional: true,
+				MarkdownDescription: "A public address for the VIP, where the users are: `network` allocates a floating IP from that " +
+					"external network (name or id) and associates it with the VIP's port — destroy releases it; `address` adopts a " +
+					"floating IP the project already holds (a DNS name may point at it) — destroy only disassociates it. Exactly one " +
+					"of the two. Changed in place.",
+				Attributes: map[string]schema.Attribute{
+					"network": schema.StringAttribute{Optional: true, MarkdownDescription: "External network (name or id) to allocate from.",
+						Validators: []validator.String{stringvalidator.ExactlyOneOf(path.MatchRelative().AtParent().AtName("address"))}},
+					"address": schema.StringAttribute{Optional: true, MarkdownDescription: "An existing floating IP of the project to adopt.",
+						Validators: []validator.String{ipAddressValidator{}}},
+				}},
+			"public_address": schema.StringAttribute{Computed: true,
+				MarkdownDescription: "The floating IP's address when `floating_ip` is set, else the VIP address: where load tests and " +
+					"the health gate reach the tier from outside."},
+			"floating_ip_id": schema.StringAttribute{Computed: true, MarkdownDescription: "Id of the floating IP, when `floating_ip` is set."},
 			"event_id": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "An `eventscale_event` id: the members' `event_weight` and `event_backup` hold until it ends."},
 		},
@@ -338,15 +366,15 @@ func (r *loadBalancerResource) Schema(ctx context.Context, _ resource.SchemaRequ
 						Validators:          []validator.String{stringvalidator.RegexMatches(expectedCodesRE, "must be a code, a list (200,204) or a range (200-299)")},
 						PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 					"delay": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(5),
-						MarkdownDescription: "Seconds between checks. Default `5`.", Validators: []validator.Int64{int64validator.AtLeast(1)}},
+						MarkdownDescription: "Seconds between checks, at least 1. Default `5`.", Validators: []validator.Int64{int64validator.AtLeast(1)}},
 					"timeout": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(3),
-						MarkdownDescription: "Seconds a check may take; at most `delay`. Default `3`.", Validators: []validator.Int64{int64validator.AtLeast(1)}},
+						MarkdownDescription: "Seconds a check may take, at least 1 and at most `delay`. Default `3`.", Validators: []validator.Int64{int64validator.AtLeast(1)}},
 					"max_retries": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(3),
 						MarkdownDescription: "Successful checks before a member is ONLINE, 1–10. Default `3`.",
 						Validators:          []validator.Int64{int64validator.Between(1, 10)}},
 				},
 			},
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts": timeoutsBlock(ctx, loadBalancerTimeouts),
 		},
 	}
 }
@@ -509,6 +537,12 @@ func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.Modi
 	if req.State.Raw.IsNull() || resp.Diagnostics.HasError() {
 		return
 	}
+	if (plan.FloatingIP == nil) == (state.FloatingIP == nil) && (plan.FloatingIP == nil ||
+		(plan.FloatingIP.Network.Equal(state.FloatingIP.Network) && plan.FloatingIP.Address.Equal(state.FloatingIP.Address))) &&
+		!state.PublicAddress.IsNull() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("public_address"), state.PublicAddress)...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("floating_ip_id"), state.FloatingIPID)...)
+	}
 	if !listenersEqual(plan.Listeners, state.Listeners) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("listener_ids"), types.ListUnknown(types.StringType))...)
 	}
@@ -600,6 +634,9 @@ func lbNeeds(plan, state loadBalancerModel, creating bool) []quota.Need {
 		}
 	}
 	add("member", members, fmt.Sprintf("%d static member(s) of %s", members, name))
+	if f := plan.FloatingIP; f != nil && !f.adopted() && (state.FloatingIPID.IsNull() || state.FloatingIPID.ValueString() == "") {
+		needs = append(needs, quota.Need{Service: quota.Network, Resource: "floatingip", Count: 1, Why: "the floating IP of " + name})
+	}
 	return needs
 }
 
@@ -756,6 +793,7 @@ func (m loadBalancerModel) forState() loadBalancerModel {
 	m.ID, m.VIPSubnetID, m.VIPNetworkID = nullStr(m.ID), nullStr(m.VIPSubnetID), nullStr(m.VIPNetworkID)
 	m.VIPAddress, m.VIPPortID, m.PoolID = nullStr(m.VIPAddress), nullStr(m.VIPPortID), nullStr(m.PoolID)
 	m.HealthMonitorID = nullStr(m.HealthMonitorID)
+	m.PublicAddress, m.FloatingIPID = nullStr(m.PublicAddress), nullStr(m.FloatingIPID)
 	m.ProvisioningStatus, m.OperatingStatus = nullStr(m.ProvisioningStatus), nullStr(m.OperatingStatus)
 	if m.ListenerIDs.IsUnknown() {
 		m.ListenerIDs = types.ListNull(types.StringType)
@@ -838,6 +876,7 @@ func (r *loadBalancerResource) Create(ctx context.Context, req resource.CreateRe
 	// Every child is built by the same steps an update takes, from a load balancer with none.
 	cur := m
 	cur.Pool, cur.HealthMonitor, cur.Listeners, cur.Members = nil, nil, nil, nil
+	cur.FloatingIP, cur.FloatingIPID, cur.PublicAddress = nil, types.StringNull(), cur.VIPAddress
 	cur.PoolID, cur.HealthMonitorID = types.StringNull(), types.StringNull()
 	cur.ListenerIDs, cur.MemberIDs = types.ListNull(types.StringType), types.MapNull(types.StringType)
 	var converged diag.Diagnostics
@@ -860,6 +899,7 @@ func (r *loadBalancerResource) Create(ctx context.Context, req resource.CreateRe
 		}
 		partial := m
 		partial.PoolID, partial.HealthMonitorID, partial.ListenerIDs, partial.MemberIDs = cur.PoolID, cur.HealthMonitorID, cur.ListenerIDs, cur.MemberIDs
+		partial.PublicAddress, partial.FloatingIPID = cur.PublicAddress, cur.FloatingIPID
 		partial.ProvisioningStatus, partial.OperatingStatus = cur.ProvisioningStatus, cur.OperatingStatus
 		resp.Diagnostics.Append(resp.State.Set(ctx, partial.forState())...)
 		return
@@ -883,6 +923,9 @@ func (r *loadBalancerResource) converge(ctx context.Context, api *cloud.LoadBala
 			diags.AddAttributeError(path.Root("name"), "Cannot rename the load balancer", err.Error())
 			return false
 		}
+	}
+	if !r.convergeFloatingIP(ctx, plan, cur, save, diags) {
+		return false
 	}
 	if cur.PoolID.IsNull() || cur.PoolID.ValueString() == "" {
 		cur.Name = plan.Name
@@ -916,6 +959,54 @@ func (r *loadBalancerResource) converge(ctx context.Context, api *cloud.LoadBala
 	return r.updateMonitor(ctx, api, plan, cur, save, diags) &&
 		r.updateListeners(ctx, api, plan, cur, save, diags) &&
 		r.updateMembers(ctx, api, plan, cur, save, diags)
+}
+
+// convergeFloatingIP gives the VIP the floating IP the plan asks for: allocated from a network
+// (found again after a lost answer) or adopted by address; a floating IP no longer wanted is
+// released, or only disassociated when it was adopted.
+func (r *loadBalancerResource) convergeFloatingIP(ctx context.Context, plan loadBalancerModel, cur *loadBalancerModel, save func() bool, diags *diag.Diagnostics) bool {
+	want, have := plan.FloatingIP, cur.FloatingIP
+	same := want != nil && have != nil && want.Network.Equal(have.Network) && want.Address.Equal(have.Address) &&
+		!cur.FloatingIPID.IsNull() && cur.FloatingIPID.ValueString() != ""
+	if same {
+		return true
+	}
+	net, err := r.data.client.Network(ctx)
+	if err != nil {
+		diags.AddAttributeError(path.Root("floating_ip"), "Cannot use the network service", err.Error())
+		return false
+	}
+	if id := cur.FloatingIPID.ValueString(); id != "" {
+		if err := net.ReleaseFloatingIP(ctx, id, have.adopted()); err != nil {
+			diags.AddAttributeError(path.Root("floating_ip"), "Cannot release the previous floating IP", err.Error())
+			return false
+		}
+		cur.FloatingIP, cur.FloatingIPID, cur.PublicAddress = nil, types.StringNull(), cur.VIPAddress
+		if !save() {
+			return false
+		}
+	}
+	if want == nil {
+		cur.FloatingIP, cur.FloatingIPID, cur.PublicAddress = nil, types.StringNull(), cur.VIPAddress
+		return save()
+	}
+	var fip cloud.FloatingIP
+	port := cur.VIPPortID.ValueString()
+	if want.adopted() {
+		fip, err = net.AdoptFloatingIP(ctx, want.Address.ValueString(), port)
+	} else {
+		var netID string
+		if netID, err = net.ResolveNetwork(ctx, want.Network.ValueString()); err == nil {
+			fip, err = net.EnsureVIPFloatingIP(ctx, netID, port, "eventscale load balancer "+plan.Name.ValueString())
+		}
+	}
+	if err != nil {
+		diags.AddAttributeError(path.Root("floating_ip"), "Cannot give the VIP a floating IP", err.Error())
+		return false
+	}
+	cur.FloatingIP, cur.FloatingIPID, cur.PublicAddress = want, types.StringValue(fip.ID), types.StringValue(fip.Address)
+	tflog.Info(ctx, "floating IP associated with the VIP", map[string]any{"address": fip.Address, "vip_port_id": port})
+	return save()
 }
 
 // updateListeners brings the listeners from cur to plan. A listener is its protocol and port,
@@ -1249,6 +1340,10 @@ func (r *loadBalancerResource) Read(ctx context.Context, req resource.ReadReques
 	}
 	m.Name = types.StringValue(lb.Name)
 	m.setVIP(lb)
+	if err := r.readFloatingIP(ctx, &m); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("floating_ip"), "Cannot read the floating IP", err.Error())
+		return
+	}
 	if err := r.readListeners(ctx, api, lb, &m); err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("listener"), "Cannot read the listeners", err.Error())
 		return
@@ -1258,6 +1353,46 @@ func (r *loadBalancerResource) Read(ctx context.Context, req resource.ReadReques
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// readFloatingIP refreshes the VIP's floating IP: one released outside Terraform shows in the plan
+// as one to allocate again. After an import, the floating IP on the VIP's port is found: one this
+// provider allocated (its description says so) reads as allocated from its network, any other as
+// adopted by address.
+func (r *loadBalancerResource) readFloatingIP(ctx context.Context, m *loadBalancerModel) error {
+	net, err := r.data.client.Network(ctx)
+	if err != nil {
+		return err
+	}
+	m.PublicAddress = m.VIPAddress
+	if id := m.FloatingIPID.ValueString(); id != "" {
+		f, err := net.GetFloatingIP(ctx, id)
+		switch {
+		case cloud.IsNotFound(err) || (err == nil && f.PortID != m.VIPPortID.ValueString()):
+			m.FloatingIPID = types.StringNull()
+			return nil
+		case err != nil:
+			return err
+		}
+		m.PublicAddress = types.StringValue(f.Address)
+		return nil
+	}
+	if m.FloatingIP != nil || m.FloatingIPID.IsUnknown() {
+		m.FloatingIPID = types.StringNull()
+		return nil
+	}
+	f, netName, ours, err := net.FloatingIPOfPort(ctx, m.VIPPortID.ValueString(), "eventscale load balancer ")
+	if err != nil || f.ID == "" {
+		m.FloatingIPID = types.StringNull()
+		return err
+	}
+	m.FloatingIPID, m.PublicAddress = types.StringValue(f.ID), types.StringValue(f.Address)
+	if ours {
+		m.FloatingIP = &lbFloatingIPModel{Network: types.StringValue(netName), Address: types.StringNull()}
+	} else {
+		m.FloatingIP = &lbFloatingIPModel{Network: types.StringNull(), Address: types.StringValue(f.Address)}
+	}
+	return nil
 }
 
 // readListeners refreshes the listeners in state order; after an import (no ids yet) it takes
@@ -1502,6 +1637,7 @@ func (r *loadBalancerResource) Update(ctx context.Context, req resource.UpdateRe
 	final := plan
 	final.ID, final.PoolID, final.ListenerIDs, final.HealthMonitorID, final.MemberIDs = cur.ID, cur.PoolID, cur.ListenerIDs, cur.HealthMonitorID, cur.MemberIDs
 	final.HealthMonitor, final.Listeners = cur.HealthMonitor, cur.Listeners
+	final.PublicAddress, final.FloatingIPID = cur.PublicAddress, cur.FloatingIPID
 	final.VIPAddress, final.VIPPortID, final.VIPSubnetID, final.VIPNetworkID = cur.VIPAddress, cur.VIPPortID, cur.VIPSubnetID, cur.VIPNetworkID
 	final.ProvisioningStatus, final.OperatingStatus = cur.ProvisioningStatus, cur.OperatingStatus
 	r.refreshStatus(ctx, api, &final, &resp.Diagnostics)
@@ -1696,6 +1832,16 @@ func (r *loadBalancerResource) Delete(ctx context.Context, req resource.DeleteRe
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot reach the load-balancer service", err.Error())
 		return
+	}
+	if id := m.FloatingIPID.ValueString(); id != "" {
+		net, err := r.data.client.Network(ctx)
+		if err == nil {
+			err = net.ReleaseFloatingIP(ctx, id, m.FloatingIP.adopted())
+		}
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("floating_ip"), "Cannot release the floating IP", err.Error())
+			return
+		}
 	}
 	if err := api.DeleteLoadBalancerCascade(ctx, m.ID.ValueString()); err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("id"), "Cannot delete the load balancer", err.Error())

@@ -117,6 +117,9 @@ resource "eventscale_load_test" "t" {
 				Config: config(""),
 				Check: tfresource.ComposeAggregateTestCheckFunc(
 					tfresource.TestCheckResourceAttr(loadTestAddr, "passed", "true"),
+					tfresource.TestCheckResourceAttr(loadTestAddr, "verdict", "PASSED"),
+					tfresource.TestCheckResourceAttr(loadTestAddr, "backends.#", "0"),
+					tfresource.TestCheckResourceAttr(loadTestAddr, "unidentified_responses", "0"),
 					tfresource.TestCheckResourceAttr(loadTestAddr, "method", "GET"),
 					tfresource.TestCheckResourceAttr(loadTestAddr, "timeout", "10s"),
 					tfresource.TestCheckResourceAttrWith(loadTestAddr, "requests", loadTestBetween(45, 55)),
@@ -151,7 +154,7 @@ resource "eventscale_load_test" "t" {
 			},
 			{
 				// timeouts is the one argument that changes in place: the recorded run stays.
-				Config: config(`timeouts = { create = "2m" }`),
+				Config: config("timeouts {\n    create = \"2m\"\n  }"),
 				ConfigPlanChecks: tfresource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(loadTestAddr, plancheck.ResourceActionUpdate)},
 				},
@@ -261,6 +264,7 @@ resource "eventscale_load_test" "t" {
 				ExpectNonEmptyPlan: true,
 				Check: tfresource.ComposeAggregateTestCheckFunc(
 					tfresource.TestCheckResourceAttr(loadTestAddr, "passed", "false"),
+					tfresource.TestCheckResourceAttr(loadTestAddr, "verdict", "FAILED"),
 					tfresource.TestCheckResourceAttr(loadTestAddr, "violations.#", "2"),
 					tfresource.TestCheckResourceAttr(loadTestAddr, "success_ratio", "0.5"),
 					tfresource.TestCheckResourceAttr(loadTestAddr, "errors.0", "503 Service Unavailable"),
@@ -297,6 +301,128 @@ resource "eventscale_load_test" "t" {
 				func(*terraform.State) error { return checkLoadTestReport(report, 2) },
 			),
 		}},
+	})
+}
+
+// A baseline is sent above the tier's capacity on purpose and has no thresholds: it measures.
+// A third of its requests get 503, and neither the state nor the report may call that a pass.
+func TestAccLoadTest_WithoutThresholdsIsMeasuredNotPassed(t *testing.T) {
+	lt := newLoadTarget(t, 0, func(n int64) int {
+		if n%3 == 0 {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	})
+	report := filepath.Join(t.TempDir(), "baseline.html")
+	tfresource.Test(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []tfresource.TestStep{{
+			Config: offlineProviderHCL + fmt.Sprintf(`
+resource "eventscale_load_test" "t" {
+  url         = %q
+  rate        = 60
+  duration    = "1s"
+  label       = "baseline"
+  triggers    = { nodes_behind_vip = "3" }
+  report_path = %q
+}`, lt.URL, report),
+			Check: tfresource.ComposeAggregateTestCheckFunc(
+				tfresource.TestCheckResourceAttr(loadTestAddr, "verdict", "MEASURED"),
+				tfresource.TestCheckNoResourceAttr(loadTestAddr, "passed"),
+				tfresource.TestCheckResourceAttrWith(loadTestAddr, "success_ratio", loadTestBetween(0.6, 0.7)),
+				func(*terraform.State) error {
+					page, err := os.ReadFile(report)
+					if err != nil {
+						return err
+					}
+					for _, want := range []string{`<span class="verdict red" data-verdict="MEASURED">MEASURED</span>`,
+						"<title>Load test baseline of " + lt.URL + ": MEASURED</title>",
+						"<code>nodes_behind_vip</code> = <code>3</code>", "Not known. No backend header is configured"} {
+						if !strings.Contains(string(page), want) {
+							return fmt.Errorf("report lacks %q", want)
+						}
+					}
+					if strings.Contains(string(page), "PASSED") {
+						return fmt.Errorf("the report of a run without thresholds says PASSED")
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}
+
+// servedBy answers as a load balancer over three backends would, each naming itself in
+// X-Served-By; web01 gets three requests in five, 1.8 times its equal share.
+func servedBy(t *testing.T) *httptest.Server {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		switch n.Add(1) % 5 {
+		case 0, 1, 2:
+			w.Header().Set("X-Served-By", "web01")
+		case 3:
+			w.Header().Set("X-Served-By", "web-01")
+		default:
+			w.Header().Set("X-Served-By", "web-02")
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestAccLoadTest_BackendHeaderGivesLoadPerMemberAndFlagsTheOverloadedOne(t *testing.T) {
+	srv := servedBy(t)
+	config := func(extra string) string {
+		return offlineProviderHCL + fmt.Sprintf(`
+resource "eventscale_load_test" "t" {
+  url            = %q
+  rate           = 80
+  duration       = "1s"
+  backend_header = "X-Served-By"
+  %s
+}`, srv.URL, extra)
+	}
+	member := func(i int, name string, overloaded bool) tfresource.TestCheckFunc {
+		return tfresource.ComposeAggregateTestCheckFunc(
+			tfresource.TestCheckResourceAttr(loadTestAddr, fmt.Sprintf("backends.%d.name", i), name),
+			tfresource.TestCheckResourceAttr(loadTestAddr, fmt.Sprintf("backends.%d.overloaded", i), strconv.FormatBool(overloaded)),
+		)
+	}
+	tfresource.Test(t, tfresource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []tfresource.TestStep{
+			{
+				// No weights: equal shares expected, a third each; web01 takes 60%.
+				Config: config(""),
+				Check: tfresource.ComposeAggregateTestCheckFunc(
+					tfresource.TestCheckResourceAttr(loadTestAddr, "verdict", "MEASURED"),
+					tfresource.TestCheckResourceAttr(loadTestAddr, "backends.#", "3"),
+					member(0, "web-01", false), member(1, "web-02", false), member(2, "web01", true),
+					tfresource.TestCheckResourceAttrWith(loadTestAddr, "backends.2.share", loadTestBetween(0.58, 0.62)),
+					tfresource.TestCheckResourceAttrWith(loadTestAddr, "backends.2.expected_share", loadTestBetween(0.3333, 0.3334)),
+					tfresource.TestCheckNoResourceAttr(loadTestAddr, "backends.2.weight"),
+					tfresource.TestCheckResourceAttr(loadTestAddr, "overloaded_backends.#", "1"),
+					tfresource.TestCheckResourceAttr(loadTestAddr, "overloaded_backends.0", "web01"),
+					tfresource.TestCheckResourceAttr(loadTestAddr, "unidentified_responses", "0"),
+				),
+			},
+			{
+				// The weights say web01 is meant to take half: 60% is under 1.6 times that, and
+				// web-03, which never answered, is named silent.
+				Config: config(`backend_weights = { web01 = 3, "web-01" = 1, "web-02" = 1, "web-03" = 1 }
+  backend_overload_factor = 1.6`),
+				Check: tfresource.ComposeAggregateTestCheckFunc(
+					tfresource.TestCheckResourceAttr(loadTestAddr, "backends.#", "4"),
+					member(0, "web-01", false), member(3, "web01", false),
+					tfresource.TestCheckResourceAttr(loadTestAddr, "backends.2.name", "web-03"),
+					tfresource.TestCheckResourceAttr(loadTestAddr, "backends.2.silent", "true"),
+					tfresource.TestCheckResourceAttr(loadTestAddr, "backends.2.responses", "0"),
+					tfresource.TestCheckResourceAttr(loadTestAddr, "backends.3.weight", "3"),
+					tfresource.TestCheckResourceAttr(loadTestAddr, "backends.3.expected_share", "0.5"),
+					tfresource.TestCheckResourceAttr(loadTestAddr, "overloaded_backends.#", "0"),
+				),
+			},
+		},
 	})
 }
 
@@ -364,7 +490,11 @@ func TestAccLoadTest_PlanTimeValidationSendsNothing(t *testing.T) {
 		{url + `rate = 10` + "\n" + `duration = "2.5s"`, `whole number of seconds`},
 		{url + `rate = 10` + "\n" + `duration = "5s"` + "\n" + `method = "FETCH"`, `method`},
 		{url + `rate = 10` + "\n" + `duration = "5s"` + "\n" + `headers = { "Bad Header" = "x" }`, `header name "Bad Header"`},
-		{url + `rate = 10` + "\n" + `duration = "30s"` + "\n" + `timeouts = { create = "10s" }`, `timeouts.create is 10s but the test runs for\s+30s`},
+		{url + `rate = 10` + "\n" + `duration = "30s"` + "\n" + "timeouts {\n  create = \"10s\"\n}", `timeouts.create is 10s but the test runs for\s+30s`},
+		{url + `rate = 10` + "\n" + `duration = "5s"` + "\n" + `backend_weights = { web01 = 1 }`, `Attribute "backend_header" must be specified when "backend_weights" is\s+specified`},
+		{url + `rate = 10` + "\n" + `duration = "5s"` + "\n" + `backend_header = "X Served"`, `backend_header "X Served" is not a valid HTTP header name`},
+		{url + `rate = 10` + "\n" + `duration = "5s"` + "\n" + `backend_header = "X-Served-By"` + "\n" + `backend_weights = { web01 = 0 }`, `backend_weights are all 0`},
+		{url + `rate = 10` + "\n" + `duration = "5s"` + "\n" + `backend_header = "X-Served-By"` + "\n" + `backend_overload_factor = 0.5`, `value must be between 1.000000 and\s+10.000000, got: 0.500000`},
 	}
 	var ts []tfresource.TestStep
 	for _, s := range steps {
@@ -408,6 +538,10 @@ func TestLoadTestSchema_EveryArgumentForcesANewRun(t *testing.T) {
 				desc(m)
 			}
 		case rschema.SingleNestedAttribute:
+			for _, m := range a.PlanModifiers {
+				desc(m)
+			}
+		case rschema.Float64Attribute:
 			for _, m := range a.PlanModifiers {
 				desc(m)
 			}

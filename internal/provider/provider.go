@@ -128,14 +128,14 @@ func (p *eventscaleProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 				"an expired certificate is reported on this attribute.", "OS_CERT", false),
 			"key": str("Private key of `cert`: the path of a PEM file or the PEM text itself (sensitive).", "OS_KEY", true),
 			"endpoint_type": schema.StringAttribute{Optional: true,
-				MarkdownDescription: "Catalog interface to use: `public` (default), `internal` or `admin`. Defaults to `OS_INTERFACE`.",
+				MarkdownDescription: "Catalog interface to use: `public` (default), `internal` or `admin` (also spelled `publicURL`, `internalURL`, `adminURL`). Defaults to `OS_INTERFACE`.",
 				Validators:          []validator.String{stringvalidator.OneOfCaseInsensitive("public", "internal", "admin", "publicURL", "internalURL", "adminURL")}},
 			"endpoint_overrides": schema.MapAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Service type (`compute`, `image`, `network`, `load-balancer`, `database`) to endpoint URL, " +
 					"used instead of the catalog's."},
 			"max_retries": schema.Int64Attribute{Optional: true,
 				MarkdownDescription: fmt.Sprintf("How many times a request is retried after a connection error or a 429/502/503/504 "+
-					"(honouring `Retry-After`, with capped exponential backoff). Requests that create objects are never re-sent once "+
+					"(honouring `Retry-After`, with capped exponential backoff), 0–50. Requests that create objects are never re-sent once "+
 					"the cloud may have acted on them. Defaults to `OS_MAX_RETRIES`, then %d.", cloud.DefaultMaxRetries),
 				Validators: []validator.Int64{int64validator.Between(0, 50)}},
 			"journal": schema.StringAttribute{Optional: true,

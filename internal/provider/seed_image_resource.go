@@ -79,7 +79,7 @@ func (r *seedImageResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "Id of the server to snapshot (the seed server, e.g. `web01`'s id). Changing it takes a new snapshot.",
 				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()}},
-			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Image name. Renaming is done in place.",
+			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Image name, 1–255 characters. Renaming is done in place.",
 				Validators: []validator.String{stringvalidator.LengthBetween(1, 255)}},
 			"metadata": schema.MapAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Image properties to set on the snapshot. Changed in place. Only the keys listed here are " +
@@ -94,7 +94,7 @@ func (r *seedImageResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts": timeoutsBlock(ctx, seedImageTimeouts),
 		},
 	}
 }

@@ -70,6 +70,21 @@ func (r *webPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			return
 		}
 	}
+	hadGroup := state != nil && state.SecurityGroupID.ValueString() != ""
+	switch {
+	case !plan.CreateSecGroup.ValueBool() && !plan.CreateSecGroup.IsUnknown():
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("security_group_id"), types.StringValue(""))...)
+	case !hadGroup:
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("security_group_id"), types.StringUnknown())...)
+		if r.data != nil {
+			r.data.preflight(ctx, path.Root("create_security_group"), fmt.Sprintf("the security group of web pool %q", plan.Name.ValueString()),
+				[]quota.Need{
+					{Service: quota.Network, Resource: "security_group", Count: 1, Why: "the members' security group"},
+					// The ingress rule, and the two egress rules Neutron gives every new group.
+					{Service: quota.Network, Resource: "security_group_rule", Count: 3, Why: "the members' security group rules"},
+				}, &resp.Diagnostics)
+		}
+	}
 	r.preflight(ctx, &plan, state, known, resp)
 	if resp.Diagnostics.HasError() {
 		return

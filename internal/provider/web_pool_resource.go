@@ -54,6 +54,8 @@ type webPoolModel struct {
 	Networks          types.List     `tfsdk:"networks"`
 	KeyPair           types.String   `tfsdk:"key_pair"`
 	SecurityGroups    types.List     `tfsdk:"security_groups"`
+	CreateSecGroup    types.Bool     `tfsdk:"create_security_group"`
+	SecurityGroupID   types.String   `tfsdk:"security_group_id"`
 	UserData          types.String   `tfsdk:"user_data"`
 	AvailabilityZones types.List     `tfsdk:"availability_zones"`
 	ServerGroupPolicy types.String   `tfsdk:"server_group_policy"`
@@ -152,7 +154,7 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The pool's name: the key its nodes carry.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 			"name": schema.StringAttribute{Required: true,
-				MarkdownDescription: "Name of the pool, unique in the project; nodes are named `<name>-01`, `<name>-02`, ...",
+				MarkdownDescription: "Name of the pool, unique in the project: 1–49 letters, digits, `.`, `_` or `-`; nodes are named `<name>-01`, `<name>-02`, ...",
 				Validators:          []validator.String{stringvalidator.RegexMatches(poolNamePattern, "must be 1-49 letters, digits, '.', '_' or '-'")},
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()}},
 			"size": schema.Int64Attribute{Required: true, MarkdownDescription: "Number of web nodes, from 0 to 500.",
@@ -162,11 +164,17 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"flavor": schema.StringAttribute{Required: true,
 				MarkdownDescription: "Flavor id or name. A change replaces the nodes batch by batch, like an image change."},
 			"networks": schema.ListAttribute{Required: true, ElementType: types.StringType,
-				MarkdownDescription: "Network ids or names; the first carries the address registered as the pool member.",
+				MarkdownDescription: "Network ids or names, at least 1; the first carries the address registered as the pool member.",
 				Validators:          []validator.List{listvalidator.SizeAtLeast(1)}},
 			"key_pair":        schema.StringAttribute{Optional: true, MarkdownDescription: "Nova key pair name."},
-			"security_groups": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Security group names."},
-			"user_data":       schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "User data (cloud-init) for new nodes. Sensitive: cloud-init often carries passwords."},
+			"security_groups": schema.ListAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Security group names or ids."},
+			"create_security_group": schema.BoolAttribute{Optional: true,
+				MarkdownDescription: "Create a security group `<name>-members` that lets the load balancer's subnet (`subnet_id`, else " +
+					"the VIP's) reach `protocol_port`, and give it to every node, those that exist included: a cloud whose default " +
+					"group lets nothing in would otherwise leave every member OFFLINE. Deleted with the pool."},
+			"security_group_id": schema.StringAttribute{Computed: true, MarkdownDescription: "Id of the group `create_security_group` made.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
+			"user_data": schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "User data (cloud-init) for new nodes. Sensitive: cloud-init often carries passwords."},
 			"availability_zones": schema.ListAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Availability zones to spread the nodes over, round-robin by node number " +
 					"(`<name>-01` in the first, `<name>-02` in the second, ...). Unset lets Nova choose.",
@@ -190,7 +198,7 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
 			"pool_id": schema.StringAttribute{Required: true, MarkdownDescription: "Octavia pool the nodes join.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
-			"protocol_port": schema.Int64Attribute{Required: true, MarkdownDescription: "Port the nodes serve on.",
+			"protocol_port": schema.Int64Attribute{Required: true, MarkdownDescription: "Port the nodes serve on, 1–65535.",
 				Validators: []validator.Int64{int64validator.Between(1, 65535)}},
 			"subnet_id": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "Subnet of the member addresses (defaults to the load balancer's VIP subnet)."},
@@ -200,10 +208,10 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: "Allow shrinking or destroying during the event's freeze window."},
 			"scale_out": schema.SingleNestedAttribute{Optional: true, MarkdownDescription: "How nodes are added.",
 				Attributes: map[string]schema.Attribute{
-					"max_parallel": schema.Int64Attribute{Optional: true, MarkdownDescription: "Servers created at once (default 10).",
+					"max_parallel": schema.Int64Attribute{Optional: true, MarkdownDescription: "Servers created at once, 1–100 (default 10).",
 						Validators: []validator.Int64{int64validator.Between(1, 100)}},
 					"min_healthy_percent": schema.Int64Attribute{Optional: true,
-						MarkdownDescription: "Percentage of new nodes that must be healthy for success (default 100).",
+						MarkdownDescription: "Percentage of new nodes that must be healthy for success, 0–100 (default 100).",
 						Validators:          []validator.Int64{int64validator.Between(0, 100)}},
 					"wait_for_healthy": schema.BoolAttribute{Optional: true,
 						MarkdownDescription: "Wait until new members are healthy by the health monitor (default true)."},
@@ -213,12 +221,12 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"reboot_check": schema.BoolAttribute{Optional: true,
 						MarkdownDescription: "Reboot each new node once, one at a time; each must come back healthy (default false)."},
 					"create_retries": schema.Int64Attribute{Optional: true,
-						MarkdownDescription: "Times a node whose server ends in ERROR is deleted and created again (default 2).",
+						MarkdownDescription: "Times a node whose server ends in ERROR, or whose create failed without a trace, is created again, 0–10 (default 2).",
 						Validators:          []validator.Int64{int64validator.Between(0, 10)}},
 				}},
 			"scale_in": schema.SingleNestedAttribute{Optional: true, MarkdownDescription: "How nodes are removed: the staggered scale-back.",
 				Attributes: map[string]schema.Attribute{
-					"batch_size": schema.Int64Attribute{Optional: true, MarkdownDescription: "Nodes drained per step (default 1).",
+					"batch_size": schema.Int64Attribute{Optional: true, MarkdownDescription: "Nodes drained per step, 1–100 (default 1).",
 						Validators: []validator.Int64{int64validator.Between(1, 100)}},
 					"drain_timeout": schema.StringAttribute{Optional: true,
 						MarkdownDescription: "Time given to open connections after the member stops receiving new ones, from `0s` to `1h` " +
@@ -236,7 +244,7 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 							"or the scale-back stops (or does not start).",
 						Validators: []validator.String{endpointURLValidator{}}},
 					"health_check_successes": schema.Int64Attribute{Optional: true,
-						MarkdownDescription: "Consecutive good answers required (default 3).",
+						MarkdownDescription: "Consecutive good answers required, 1–100 (default 3).",
 						Validators:          []validator.Int64{int64validator.Between(1, 100)}},
 					"pre_delete_webhook": schema.StringAttribute{Optional: true,
 						MarkdownDescription: "URL POSTed the node's details after its drain; it must answer 2xx before the node is removed. " +
@@ -257,8 +265,8 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"created_at":       schema.StringAttribute{Computed: true, MarkdownDescription: "When Nova created the server (RFC 3339): the scale-back order."},
 					"flavor":           schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the node's flavor."},
 				}}},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
+		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock(ctx, webPoolTimeouts)},
 	}
 }
 
@@ -362,7 +370,7 @@ func (r *webPoolResource) pool(ctx context.Context, api *webPoolAPI, m *webPoolM
 		NamePrefix:        m.Name.ValueString(),
 		ImageID:           m.ImageID.ValueString(),
 		KeyPair:           m.KeyPair.ValueString(),
-		SecurityGroups:    stringList(ctx, m.SecurityGroups, diags),
+		SecurityGroups:    withSecurityGroup(stringList(ctx, m.SecurityGroups, diags), m),
 		UserData:          m.UserData.ValueString(),
 		AvailabilityZones: stringList(ctx, m.AvailabilityZones, diags),
 		ServerGroupID:     m.ServerGroupID.ValueString(),
@@ -660,6 +668,9 @@ func (r *webPoolResource) checkImage(ctx context.Context, m *webPoolModel, diags
 // alongside, and returns exactly the nodes that exist, error or not. nil nodes with a nil
 // error means the configuration was refused before anything was made (diags says why).
 func (r *webPoolResource) apply(ctx context.Context, api *webPoolAPI, m *webPoolModel, known []scaling.Node, diags *diag.Diagnostics) ([]scaling.Node, error) {
+	if !r.ensureSecurityGroup(ctx, api, m, known, diags) {
+		return nil, nil
+	}
 	rec := r.recorder(api, m)
 	p := r.pool(ctx, api, m, known, rec, diags)
 	if p == nil {
@@ -725,6 +736,15 @@ func (r *webPoolResource) Read(ctx context.Context, req resource.ReadRequest, re
 	state.Size = types.Int64Value(int64(inService(nodes)))
 	if imported {
 		r.fillFromNodes(ctx, api, &state, nodes)
+		state.SecurityGroupID = types.StringValue("")
+		if state.CreateSecGroup.ValueBool() {
+			id, err := api.network.FindSecurityGroup(ctx, securityGroupName(&state))
+			if err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("security_group_id"), "Cannot read the members' security group", err.Error())
+				return
+			}
+			state.SecurityGroupID = types.StringValue(id)
+		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
@@ -788,6 +808,9 @@ func (r *webPoolResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	plan.ID = prior.ID
 	plan.ServerGroupID, plan.ServerGroupIDs = prior.ServerGroupID, prior.ServerGroupIDs
+	if plan.SecurityGroupID.IsUnknown() {
+		plan.SecurityGroupID = prior.SecurityGroupID
+	}
 	if plan.ServerGroupIDs.IsNull() || plan.ServerGroupIDs.IsUnknown() {
 		plan.ServerGroupIDs = types.ListValueMust(types.StringType, nil)
 		if id := prior.ServerGroupID.ValueString(); id != "" {
@@ -862,6 +885,12 @@ func (r *webPoolResource) Delete(ctx context.Context, req resource.DeleteRequest
 	if err := writeRecord(ctx, api.lb, state.PoolID.ValueString(), state.Name.ValueString(), nil); err != nil && !cloud.IsNotFound(err) {
 		resp.Diagnostics.AddAttributeWarning(path.Root("pool_id"), "Configuration record left on the Octavia pool",
 			"Removing the web pool's tags from Octavia pool "+state.PoolID.ValueString()+" failed: "+err.Error())
+	}
+	if id := state.SecurityGroupID.ValueString(); id != "" {
+		if err := api.network.DeleteSecurityGroup(ctx, id); err != nil {
+			resp.Diagnostics.AddAttributeWarning(path.Root("security_group_id"), "Security group left behind",
+				"The nodes are gone, but deleting the members' security group failed: "+err.Error())
+		}
 	}
 	groups := stringList(ctx, state.ServerGroupIDs, &resp.Diagnostics)
 	if id := state.ServerGroupID.ValueString(); id != "" && !slices.Contains(groups, id) {
@@ -1012,4 +1041,55 @@ func journaled(ctx context.Context, rec *journal.Recorder, p *scaling.Pool, know
 	nodes, err := run()
 	rec.Finish(ctx, inService(nodes), err)
 	return nodes, err
+}
+
+func securityGroupName(m *webPoolModel) string { return m.Name.ValueString() + "-members" }
+
+// withSecurityGroup adds the pool's own security group to the configured ones, when it makes one.
+func withSecurityGroup(groups []string, m *webPoolModel) []string {
+	if !m.CreateSecGroup.ValueBool() {
+		return groups
+	}
+	return append(groups, securityGroupName(m))
+}
+
+// ensureSecurityGroup makes the pool's security group when asked, letting the member subnet reach
+// the member port, and gives it to the nodes that exist. Without it, it clears the id.
+func (r *webPoolResource) ensureSecurityGroup(ctx context.Context, api *webPoolAPI, m *webPoolModel, known []scaling.Node, diags *diag.Diagnostics) bool {
+	if !m.CreateSecGroup.ValueBool() {
+		if m.SecurityGroupID.IsUnknown() || m.SecurityGroupID.IsNull() {
+			m.SecurityGroupID = types.StringValue("")
+		}
+		return true
+	}
+	subnet := m.SubnetID.ValueString()
+	if subnet == "" {
+		lb, err := api.lb.GetLoadBalancer(ctx, m.LoadBalancerID.ValueString())
+		if err != nil {
+			diags.AddAttributeError(path.Root("create_security_group"), "Cannot read the load balancer's subnet", err.Error())
+			return false
+		}
+		subnet = lb.VipSubnetID
+	}
+	cidr, err := api.network.SubnetCIDR(ctx, subnet)
+	if err == nil {
+		var id string
+		id, err = api.network.EnsureMemberSecurityGroup(ctx, securityGroupName(m), "members of web pool "+m.Name.ValueString(),
+			int(m.ProtocolPort.ValueInt64()), cidr)
+		m.SecurityGroupID = types.StringValue(id)
+	}
+	if err != nil {
+		diags.AddAttributeError(path.Root("create_security_group"), "Cannot create the members' security group", err.Error())
+		return false
+	}
+	for _, n := range known {
+		if n.ServerID == "" {
+			continue
+		}
+		if err := api.compute.AddSecurityGroup(ctx, n.ServerID, securityGroupName(m)); err != nil {
+			diags.AddAttributeError(path.Root("create_security_group"), "Cannot give node "+n.Name+" the members' security group", err.Error())
+			return false
+		}
+	}
+	return true
 }

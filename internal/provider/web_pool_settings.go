@@ -28,6 +28,7 @@ type webPoolRecord struct {
 	Networks          []string          `json:"networks,omitempty"`
 	KeyPair           *string           `json:"key_pair,omitempty"`
 	SecurityGroups    *[]string         `json:"security_groups,omitempty"`
+	CreateSecGroup    *bool             `json:"create_security_group,omitempty"`
 	UserDataSHA256    string            `json:"user_data_sha256,omitempty"`
 	AvailabilityZones *[]string         `json:"availability_zones,omitempty"`
 	ServerGroupPolicy *string           `json:"server_group_policy,omitempty"`
@@ -129,7 +130,7 @@ func sha256Hex(s string) string {
 func (m *webPoolModel) record(ctx context.Context, diags *diag.Diagnostics) webPoolRecord {
 	rec := webPoolRecord{
 		ImageID: m.ImageID.ValueString(), Flavor: m.Flavor.ValueString(),
-		KeyPair: optString(m.KeyPair), SecurityGroups: optList(ctx, m.SecurityGroups, diags),
+		KeyPair: optString(m.KeyPair), SecurityGroups: optList(ctx, m.SecurityGroups, diags), CreateSecGroup: optBool(m.CreateSecGroup),
 		AvailabilityZones: optList(ctx, m.AvailabilityZones, diags), ServerGroupPolicy: optString(m.ServerGroupPolicy),
 		SubnetID: optString(m.SubnetID), EventID: optString(m.EventID), AllowDuringEvent: optBool(m.AllowDuringEvent),
 	}
@@ -162,7 +163,7 @@ func (m *webPoolModel) record(ctx context.Context, diags *diag.Diagnostics) webP
 func (m *webPoolModel) restore(rec webPoolRecord) {
 	m.ImageID, m.Flavor = types.StringValue(rec.ImageID), types.StringValue(rec.Flavor)
 	m.Networks = stringListValue(rec.Networks)
-	m.KeyPair, m.SecurityGroups = stringFrom(rec.KeyPair), listFrom(rec.SecurityGroups)
+	m.KeyPair, m.SecurityGroups, m.CreateSecGroup = stringFrom(rec.KeyPair), listFrom(rec.SecurityGroups), boolFrom(rec.CreateSecGroup)
 	m.AvailabilityZones, m.ServerGroupPolicy = listFrom(rec.AvailabilityZones), stringFrom(rec.ServerGroupPolicy)
 	m.SubnetID, m.EventID, m.AllowDuringEvent = stringFrom(rec.SubnetID), stringFrom(rec.EventID), boolFrom(rec.AllowDuringEvent)
 	m.Metadata = types.MapNull(types.StringType)

@@ -223,6 +223,9 @@ func (s *Service) proxy(w http.ResponseWriter, r *http.Request, listenerID strin
 			st.bytesOut.Add(int64(len(body)))
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		for k, vs := range node.ResponseHeader() {
+			w.Header()[k] = vs
+		}
 		w.Header().Set("X-Devcloud-Member", m.ID)
 		w.WriteHeader(status)
 		_, _ = w.Write(body)

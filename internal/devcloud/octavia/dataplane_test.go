@@ -1,6 +1,7 @@
 package octavia
 
 import (
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +10,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/monitors"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/pools"
+
+	"github.com/eventscale/terraform-provider-eventscale/internal/devcloud/webnode"
 )
 
 // inFlight starts n concurrent requests on the VIP and returns a func that
@@ -412,5 +415,48 @@ func TestFirstHealthCheck_WithoutTimeScalerIsHalfAnUpdateCycle(t *testing.T) {
 	}
 	if r := get(st.vipURL); r.status != 200 || r.member != m.ID {
 		t.Fatalf("checked member: %+v", r)
+	}
+}
+
+// Each web node names itself in X-Served-By, on its refusals too, so a load test through the VIP
+// can count the load per member; the load balancer's own 503 names nobody.
+func TestProxy_PassesTheNodesServedByHeader(t *testing.T) {
+	h := newHarness(t)
+	first := h.addNode("10.1.0.1", webnodeCapacity(1000, time.Millisecond))
+	h.addNode("10.1.0.2", webnodeCapacity(1000, time.Millisecond))
+	st := h.buildStack(pools.LBMethodRoundRobin, false, "10.1.0.1", "10.1.0.2")
+	seen := map[string]int{}
+	for range 6 {
+		resp, err := http.Get(st.vipURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		seen[resp.Header.Get(webnode.ServedByHeader)]++
+	}
+	if seen["10.1.0.1"] != 3 || seen["10.1.0.2"] != 3 {
+		t.Fatalf("X-Served-By over 6 round-robin requests: %v", seen)
+	}
+	first.SetHealthy(false)
+	h.env.nodes.Remove("10.1.0.2")
+	for range 4 {
+		resp, err := http.Get(st.vipURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		got := resp.Header.Get(webnode.ServedByHeader)
+		switch resp.StatusCode {
+		case http.StatusInternalServerError:
+			if got != "10.1.0.1" {
+				t.Errorf("the node's own 500 names %q", got)
+			}
+		case http.StatusServiceUnavailable:
+			if got != "" {
+				t.Errorf("the load balancer's 503 names %q", got)
+			}
+		default:
+			t.Errorf("status %d", resp.StatusCode)
+		}
 	}
 }

@@ -30,6 +30,11 @@ var ErrBroken = errors.New("webnode: connection broken: the server went away mid
 // nothing listens any more, as a connection refused.
 var ErrStopped = errors.New("webnode: connection refused: the server is stopped")
 
+// ServedByHeader is the response header in which a node names itself, with its address, as a web
+// server configured with nginx's `add_header X-Served-By $server_addr always;` does. Octavia keeps
+// no per-member statistics, so this is how a load test tells which member answered.
+const ServedByHeader = "X-Served-By"
+
 // DefaultQueueTimeout bounds queueing when Capacity.QueueTimeout is zero.
 const DefaultQueueTimeout = time.Second
 
@@ -102,6 +107,13 @@ func (n *Node) ServerID() string { return n.serverID }
 
 // Address is the fixed IP the node is reached at.
 func (n *Node) Address() string { return n.address }
+
+// ResponseHeader is what the node adds to every answer it gives (its own 500s and 503s
+// included, as with nginx's `always`): its address in ServedByHeader. Each node, web01 among
+// them, has its own fixed IP, so every member is told apart.
+func (n *Node) ResponseHeader() http.Header {
+	return http.Header{ServedByHeader: {n.address}}
+}
 
 // Capacity is the node's configured capacity.
 func (n *Node) Capacity() Capacity { return n.cap }

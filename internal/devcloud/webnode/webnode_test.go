@@ -142,3 +142,14 @@ func TestRegistry_PutReplacesAndStopsOldRemoveStops(t *testing.T) {
 		t.Fatal("Reset kept or did not stop nodes")
 	}
 }
+
+func TestResponseHeader_NamesTheNodeByItsAddress(t *testing.T) {
+	web01 := NewNode("srv-web01", "10.0.0.5", Capacity{})
+	node := NewNode("srv-1", "10.0.0.11", Capacity{})
+	if got := web01.ResponseHeader().Get(ServedByHeader); got != "10.0.0.5" {
+		t.Errorf("web01 sends %s: %q", ServedByHeader, got)
+	}
+	if web01.ResponseHeader().Get(ServedByHeader) == node.ResponseHeader().Get(ServedByHeader) {
+		t.Error("two nodes send the same name")
+	}
+}

@@ -61,7 +61,8 @@ func (l *Recorder) Progress(p loadtest.Progress) {
 	_ = l.w.Write(journal.LoadTestEntry(l.resource, lt))
 }
 
-// Result writes the run's result, thresholds evaluated as the load test resource does.
+// Result writes the run's result, thresholds evaluated as the load test resource does, and
+// the responses per backend when the run counted them.
 func (l *Recorder) Result(spec loadtest.Spec, res loadtest.Result, runErr error) {
 	lt := l.base
 	if !res.StartedAt.IsZero() {
@@ -76,6 +77,12 @@ func (l *Recorder) Result(spec loadtest.Spec, res loadtest.Result, runErr error)
 	for _, e := range res.FirstErrors {
 		lt.Errors = append(lt.Errors, strings.ReplaceAll(e, spec.URL, lt.Target))
 	}
+	if len(res.Backends) > 0 {
+		lt.PerMember = make(map[string]uint64, len(res.Backends))
+		for name, c := range res.Backends {
+			lt.PerMember[name] = c.Responses
+		}
+	}
 	violations := spec.Thresholds.Evaluate(res)
 	for _, v := range violations {
 		lt.Violations = append(lt.Violations, v.Message)
@@ -83,6 +90,10 @@ func (l *Recorder) Result(spec loadtest.Spec, res loadtest.Result, runErr error)
 	if runErr != nil {
 		lt.Violations = append(lt.Violations, "did not complete: "+strings.ReplaceAll(runErr.Error(), spec.URL, lt.Target))
 	}
-	lt.Passed = journal.Ptr(len(lt.Violations) == 0)
+	// A complete run without thresholds was measured, not judged: no verdict, as for a test
+	// still running.
+	if spec.Thresholds.IsSet() || len(lt.Violations) > 0 {
+		lt.Passed = journal.Ptr(len(lt.Violations) == 0)
+	}
 	_ = l.w.Write(journal.LoadTestEntry(l.resource, lt))
 }

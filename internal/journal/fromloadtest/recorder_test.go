@@ -69,3 +69,23 @@ func TestRecorder_ResultKeepsNoSecretOfTheURL(t *testing.T) {
 		t.Fatalf("result %+v", lt)
 	}
 }
+
+func TestRecorder_ResultKeepsThePerMemberCountsAndNoVerdictWithoutThresholds(t *testing.T) {
+	var buf strings.Builder
+	spec := loadtest.Spec{URL: "http://vip/", Rate: 100, Duration: 10 * time.Second, Backends: loadtest.BackendCheck{Header: "X-Served-By"}}
+	l := NewRecorder(journal.NewWriter(&buf), "eventscale_load_test.baseline", "baseline", spec, 2)
+	res := loadtest.Result{Requests: 1000, Successes: 690, Success: 0.69, StatusCodes: map[string]int{"200": 690, "503": 310},
+		Backends: map[string]loadtest.BackendCount{"10.0.0.5": {Responses: 700, Successes: 390}, "10.0.0.11": {Responses: 300, Successes: 300}}}
+	l.Result(spec, res, nil)
+	es, err := journal.Read(strings.NewReader(buf.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt := es[0].LoadTest
+	if lt.PerMember["10.0.0.5"] != 700 || lt.PerMember["10.0.0.11"] != 300 || len(lt.PerMember) != 2 {
+		t.Errorf("per member %v", lt.PerMember)
+	}
+	if lt.Passed != nil || strings.Contains(es[0].Message, "passed") {
+		t.Errorf("a run without thresholds got a verdict: %q", es[0].Message)
+	}
+}
