@@ -36,6 +36,14 @@ var (
 	_ resource.ResourceWithConfigure   = (*serverReplicaResource)(nil)
 )
 
+// serverReplicaTimeouts: a replica is in sync only after its server booted, installed the
+// database server when the image lacks it, and loaded the primary's dump.
+var serverReplicaTimeouts = timeoutsDoc{
+	Create: timeoutDefault("creating the replicas: each server built, set up and in sync with the primary", 60*time.Minute),
+	Update: timeoutDefault("adding replicas (as creating) or removing them one at a time, the others checked after each", 60*time.Minute),
+	Delete: timeoutDefault("removing every replica one at a time, then the replication account", 60*time.Minute),
+}
+
 // NewServerReplicaResource is the eventscale_server_replica factory.
 func NewServerReplicaResource() resource.Resource { return &serverReplicaResource{} }
 
@@ -98,16 +106,17 @@ func (r *serverReplicaResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"run Terraform where those are routed (a bastion, a VPN) and let the replicas' security groups allow it.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "The set's name.", PlanModifiers: keep},
-			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Name of the set: replicas are `<name>-01`, `<name>-02`, ...",
-				Validators:    []validator.String{stringvalidator.RegexMatches(poolNamePattern, "must be 1-49 letters, digits, '.', '_' or '-'")},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+			"name": schema.StringAttribute{Required: true,
+				MarkdownDescription: "Name of the set, 1–49 letters, digits, `.`, `_` or `-`: replicas are `<name>-01`, `<name>-02`, ...",
+				Validators:          []validator.String{stringvalidator.RegexMatches(poolNamePattern, "must be 1-49 letters, digits, '.', '_' or '-'")},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()}},
 			"primary": schema.SingleNestedAttribute{Required: true,
 				MarkdownDescription: "The primary (db01) and an account on it that may create and grant accounts (root, or the " +
 					"privileges the plan names). Nothing on the primary changes but the set's replication account.",
 				Attributes: map[string]schema.Attribute{
 					"host": schema.StringAttribute{Required: true, MarkdownDescription: "Address under which Terraform reaches the primary."},
 					"port": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(3306),
-						MarkdownDescription: "Its port (default 3306).", Validators: []validator.Int64{int64validator.Between(1, 65535)}},
+						MarkdownDescription: "Its port, 1–65535 (default 3306).", Validators: []validator.Int64{int64validator.Between(1, 65535)}},
 					"user":     schema.StringAttribute{Required: true, MarkdownDescription: "Administrative account on the primary."},
 					"password": schema.StringAttribute{Required: true, Sensitive: true, MarkdownDescription: "Its password."},
 					"tls": schema.StringAttribute{Optional: true,
@@ -117,11 +126,11 @@ func (r *serverReplicaResource) Schema(ctx context.Context, _ resource.SchemaReq
 						MarkdownDescription: "Address under which the replicas reach the primary, often its private address. Defaults to `host`. " +
 							"Replicas built before a change keep the address they were built with."},
 					"replication_port": schema.Int64Attribute{Optional: true,
-						MarkdownDescription: "Port under which the replicas reach the primary. Defaults to `port`.",
+						MarkdownDescription: "Port under which the replicas reach the primary, 1–65535. Defaults to `port`.",
 						Validators:          []validator.Int64{int64validator.Between(1, 65535)}},
 				}},
 			"replica_count": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(1),
-				MarkdownDescription: "Number of replicas (default 1). Lowering it removes the highest-numbered replicas one at a time.",
+				MarkdownDescription: "Number of replicas, 0–20 (default 1). Lowering it removes the highest-numbered replicas one at a time.",
 				Validators:          []validator.Int64{int64validator.Between(0, 20)}},
 			"image_id": schema.StringAttribute{Required: true,
 				MarkdownDescription: "Image of the replicas' servers: Debian or Ubuntu (MariaDB or MySQL is installed with apt-get when " +
@@ -129,18 +138,18 @@ func (r *serverReplicaResource) Schema(ctx context.Context, _ resource.SchemaReq
 			"flavor": schema.StringAttribute{Required: true,
 				MarkdownDescription: "Flavor id or name of the replicas' servers. A change applies to replicas built afterwards."},
 			"networks": schema.ListAttribute{Required: true, ElementType: types.StringType,
-				MarkdownDescription: "Network ids; the first carries the address replicas serve on.",
+				MarkdownDescription: "Network ids, at least 1; the first carries the address replicas serve on.",
 				Validators:          []validator.List{listvalidator.SizeAtLeast(1)}},
 			"key_pair": schema.StringAttribute{Optional: true, MarkdownDescription: "Nova key pair for SSH access to the replicas."},
 			"security_groups": schema.ListAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Security groups of the replicas' servers: they must let Terraform reach `replica_port`."},
 			"server_id_base": schema.Int64Attribute{Optional: true, Computed: true,
-				MarkdownDescription: "Replica NN gets server_id `server_id_base + NN`. Derived from `name` when unset, so two sets on one " +
+				MarkdownDescription: "Replica NN gets server_id `server_id_base + NN`; 1–4294967195. Derived from `name` when unset, so two sets on one " +
 					"primary rarely overlap; the plan refuses any clash with the primary or with replicas already connected to it.",
 				Validators:    []validator.Int64{int64validator.Between(1, 4294967195)},
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()}},
 			"replica_port": schema.Int64Attribute{Optional: true, Computed: true, Default: int64default.StaticInt64(3306),
-				MarkdownDescription: "Port the replicas' database listens on (default 3306).",
+				MarkdownDescription: "Port the replicas' database listens on, 1–65535 (default 3306).",
 				Validators:          []validator.Int64{int64validator.Between(1, 65535)}},
 			"max_lag": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("30s"),
 				MarkdownDescription: "Replication lag under which a replica counts as in sync (default `30s`): a new replica must get " +
@@ -178,7 +187,7 @@ func (r *serverReplicaResource) Schema(ctx context.Context, _ resource.SchemaReq
 				}}},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts": timeoutsBlock(ctx, serverReplicaTimeouts),
 		},
 	}
 }
