@@ -31,6 +31,8 @@ var rules = []rule{
 		module + "internal/provider", module + "internal/devcloud"}},
 	{dir: "review", forbid: []string{"github.com/gophercloud/", "github.com/hashicorp/terraform-plugin-", module + "internal/cloud",
 		module + "internal/provider", module + "internal/devcloud"}},
+	{dir: "serverreplica", forbid: []string{"github.com/gophercloud/", "github.com/hashicorp/terraform-plugin-", module + "internal/cloud",
+		module + "internal/provider", module + "internal/devcloud"}},
 	{dir: "runbook", forbid: []string{"github.com/gophercloud/", "github.com/hashicorp/terraform-plugin-", module + "internal/"}},
 	{dir: "loadtest", forbid: []string{"github.com/gophercloud/", "github.com/hashicorp/terraform-plugin-", module + "internal/"}},
 	{dir: "dbreplica", forbid: []string{"github.com/gophercloud/", "github.com/hashicorp/terraform-plugin-", module + "internal/cloud",
