@@ -160,7 +160,7 @@ func (d *Database) WaitInstanceGone(ctx context.Context, id string) error {
 // FlavorExists says whether Trove has a flavor with this id.
 func (d *Database) FlavorExists(ctx context.Context, id string) (bool, error) {
 	var body map[string]any
-	_, err := d.Client.Get(ctx, d.Client.ServiceURL("flavors", id), &body, nil)
+	err := getJSON(ctx, d.Client, d.Client.ServiceURL("flavors", id), &body)
 	switch {
 	case err == nil:
 		return true, nil

@@ -1,6 +1,7 @@
 package cloud
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -100,3 +101,13 @@ type SettingError struct {
 
 func (e *SettingError) Error() string { return e.Err.Error() }
 func (e *SettingError) Unwrap() error { return e.Err }
+
+// getJSON GETs url into into. gophercloud has read and closed the body once it has decoded it;
+// closing it again here keeps that visible where the response is dropped.
+func getJSON(ctx context.Context, sc *gophercloud.ServiceClient, url string, into any) error {
+	resp, err := sc.Get(ctx, url, into, nil)
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	return err
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/quota"
@@ -59,7 +58,7 @@ func (c *Compute) QuotaUsage(ctx context.Context, projectID string) ([]quota.Usa
 	var body struct {
 		QuotaSet map[string]any `json:"quota_set"`
 	}
-	if _, err := c.Client.Get(ctx, c.Client.ServiceURL("os-quota-sets", projectID, "detail"), &body, nil); err != nil {
+	if err := getJSON(ctx, c.Client, c.Client.ServiceURL("os-quota-sets", projectID, "detail"), &body); err != nil {
 		return nil, apiError("reading the compute quotas of project "+projectID, err)
 	}
 	details := decodeDetails(body.QuotaSet)
@@ -93,7 +92,7 @@ func (n *Network) QuotaUsage(ctx context.Context, projectID string) ([]quota.Usa
 	var body struct {
 		Quota map[string]any `json:"quota"`
 	}
-	if _, err := n.Client.Get(ctx, n.Client.ServiceURL("quotas", projectID, "details.json"), &body, nil); err != nil {
+	if err := getJSON(ctx, n.Client, n.Client.ServiceURL("quotas", projectID, "details.json"), &body); err != nil {
 		return nil, apiError("reading the network quotas of project "+projectID, err)
 	}
 	return usages(quota.Network, decodeDetails(body.Quota), "floatingip", "security_group", "security_group_rule", "port"), nil
@@ -105,7 +104,7 @@ func (l *LoadBalancer) QuotaUsage(ctx context.Context, projectID string) ([]quot
 	var body struct {
 		Quota map[string]*int `json:"quota"`
 	}
-	if _, err := l.Client.Get(ctx, l.Client.ServiceURL("quotas", projectID), &body, nil); err != nil {
+	if err := getJSON(ctx, l.Client, l.Client.ServiceURL("quotas", projectID), &body); err != nil {
 		return nil, apiError("reading the load-balancer quotas of project "+projectID, err)
 	}
 	limit := func(names ...string) int {
@@ -157,7 +156,7 @@ func (l *LoadBalancer) listRaw(ctx context.Context, collection, projectID string
 	var all []map[string]any
 	for url != "" {
 		var body map[string]any
-		if _, err := l.Client.Get(ctx, url, &body, nil); err != nil {
+		if err := getJSON(ctx, l.Client, url, &body); err != nil {
 			return nil, apiError("listing "+collection+" to count what is in use", err)
 		}
 		items, _ := body[collection].([]any)
@@ -189,7 +188,7 @@ func (d *Database) QuotaUsage(ctx context.Context) ([]quota.Usage, error) {
 	var body struct {
 		Limits []map[string]any `json:"limits"`
 	}
-	if _, err := d.Client.Get(ctx, d.Client.ServiceURL("limits"), &body, nil); err != nil {
+	if err := getJSON(ctx, d.Client, d.Client.ServiceURL("limits"), &body); err != nil {
 		return nil, apiError("reading the database limits", err)
 	}
 	var abs map[string]any
@@ -234,7 +233,7 @@ func (c *Compute) FlavorSize(ctx context.Context, idOrName string) (vcpus, ramMi
 			RAM   int `json:"ram"`
 		} `json:"flavor"`
 	}
-	if _, err := c.Client.Get(ctx, c.Client.ServiceURL("flavors", id), &body, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
+	if err := getJSON(ctx, c.Client, c.Client.ServiceURL("flavors", id), &body); err != nil {
 		return 0, 0, apiError("reading flavor "+id, err)
 	}
 	return body.Flavor.VCPUs, body.Flavor.RAM, nil
@@ -248,7 +247,7 @@ func (c *Compute) ServerGroupSizes(ctx context.Context, names ...string) (map[st
 			Members []string `json:"members"`
 		} `json:"server_groups"`
 	}
-	if _, err := c.Client.Get(ctx, c.Client.ServiceURL("os-server-groups"), &body, nil); err != nil {
+	if err := getJSON(ctx, c.Client, c.Client.ServiceURL("os-server-groups"), &body); err != nil {
 		return nil, apiError("listing server groups", err)
 	}
 	want := map[string]bool{}

@@ -111,9 +111,9 @@ func limitOf(us []quota.Usage, service, resource string) (int, bool) {
 // preflight checks what a plan adds against the project's quotas before anything is created:
 // a shortfall is an error on attr (a warning with preflight = "warn") naming each quota and the
 // request to send; a quota API the cloud lacks or forbids is a warning, never a failure.
-func (d *providerData) preflight(ctx context.Context, attr path.Path, what string, needs []quota.Need, diags *diag.Diagnostics) quota.Report {
+func (d *providerData) preflight(ctx context.Context, attr path.Path, what string, needs []quota.Need, diags *diag.Diagnostics) {
 	if d == nil || d.preflightMode == preflightOff || len(needs) == 0 {
-		return quota.Report{}
+		return
 	}
 	services := map[string]bool{}
 	var order []string
@@ -132,7 +132,7 @@ func (d *providerData) preflight(ctx context.Context, attr path.Path, what strin
 				what, u.Service, u.Reason))
 	}
 	if len(report.Shortfalls) == 0 {
-		return report
+		return
 	}
 	lines := make([]string, 0, len(report.Shortfalls))
 	for _, s := range report.Shortfalls {
@@ -147,7 +147,6 @@ func (d *providerData) preflight(ctx context.Context, attr path.Path, what strin
 	} else {
 		diags.AddAttributeError(attr, summary, detail+"\n\nSet preflight = \"warn\" in the provider block to make this a warning.")
 	}
-	return report
 }
 
 // journalPreflight records a check in the journal, so that the review after the event can say

@@ -12,6 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/quotasets"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/devcloud"
 )
@@ -130,6 +131,46 @@ data "eventscale_quota" "project" {
 				resource.TestCheckTypeSetElemNestedAttrs("data.eventscale_quota.project", "quotas.*",
 					map[string]string{"service": "compute", "resource": "instances"}),
 				resource.TestCheckResourceAttr("data.eventscale_quota.project", "unchecked.#", "0"),
+			),
+		}},
+	})
+}
+
+func TestAccPreflight_PoolLargerThanAServerGroupIsSpreadOverGroups(t *testing.T) {
+	target := accCloud(t)
+	if target.Dev == nil {
+		t.Skip("sets devcloud's quotas as its admin")
+	}
+	target.HealthyHCL = accHealthyStatusesHCL(t, target)
+	// The operator's answer to the pre-flight's request: instances raised; server_group_members stays
+	// at Nova's default 10, which one group of 12 nodes would exceed.
+	instances, cores, ram := 20, 40, 51200
+	setComputeQuota(t, target.Dev, quotasets.UpdateOpts{Instances: &instances, Cores: &cores, RAM: &ram})
+	name := accName(t, "accspread")
+	cfg := webPoolConfig{Name: name, Size: 12, Extra: "  server_group_policy = \"soft-anti-affinity\"\n"}.hcl(target)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckPoolGone(target, name),
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				testAccCheckPoolMatchesCloud(target, name, 12),
+				resource.TestCheckResourceAttr("eventscale_web_pool.web", "server_group_ids.#", "2"),
+				func(s *terraform.State) error {
+					ctx := context.Background()
+					compute, err := target.Client.Compute(ctx)
+					if err != nil {
+						return err
+					}
+					sizes, err := compute.ServerGroupSizes(ctx, name, name+"-2")
+					if err != nil {
+						return err
+					}
+					if sizes[name] != 6 || sizes[name+"-2"] != 6 {
+						return fmt.Errorf("members per server group = %v, want 6 and 6", sizes)
+					}
+					return nil
+				},
 			),
 		}},
 	})

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -41,7 +42,7 @@ func ValidateEndpointURL(raw string) error {
 		return errors.New("no host in the URL")
 	}
 	if p := u.Port(); p != "" {
-		if n, err := net.LookupPort("tcp", p); err != nil || n <= 0 || n > 65535 {
+		if n, err := strconv.Atoi(p); err != nil || n <= 0 || n > 65535 {
 			return fmt.Errorf("port %q is not a TCP port", p)
 		}
 	}
