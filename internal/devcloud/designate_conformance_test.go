@@ -63,7 +63,7 @@ func terraformWorkdir(t *testing.T, c *Cloud, tf, providerDir, config string) fu
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1")
+	env := userEnvironment("TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1")
 	for k, v := range c.Env() {
 		env = append(env, k+"="+v)
 	}

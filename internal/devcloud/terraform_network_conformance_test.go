@@ -105,7 +105,7 @@ func terraformRunner(t *testing.T, c *Cloud, config string) func(args ...string)
 			t.Fatal(err)
 		}
 	}
-	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1")
+	env := userEnvironment("TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1")
 	for k, v := range c.Env() {
 		env = append(env, k+"="+v)
 	}

@@ -99,31 +99,42 @@ func trafficTotals(traffic []memberTraffic, lbID string) (broken, errs int64) {
 	return broken, errs
 }
 
-// ensureInstanceQuota reads the demo project's instance quota and raises it as devcloud's admin when
-// the event needs more: on a real cloud, the quota increase the operator asks for weeks ahead.
-func (c control) ensureInstanceQuota(ctx context.Context, projectID string, need int) (limit int, raised bool, err error) {
+// grantQuotas does what the cloud's operator does with the ticket the pre-flight worded: it sets
+// each short quota of the project to what was asked for, as devcloud's admin, through each
+// service's own quota API (openstack quota set, openstack loadbalancer quota set, Trove's mgmt/quotas).
+func (c control) grantQuotas(ctx context.Context, projectID, adminProjectID string, asks []quotaShortfall) error {
 	token, err := c.adminToken(ctx)
 	if err != nil {
-		return 0, false, err
+		return err
 	}
-	url := c.base + "/compute/v2.1/os-quota-sets/" + projectID
-	var doc struct {
-		QuotaSet map[string]any `json:"quota_set"`
+	byService := map[string]map[string]int{}
+	for _, a := range asks {
+		if byService[a.Service] == nil {
+			byService[a.Service] = map[string]int{}
+		}
+		byService[a.Service][a.Resource] = a.Ask()
 	}
-	if err := c.do(ctx, http.MethodGet, url, token, nil, &doc); err != nil {
-		return 0, false, fmt.Errorf("reading the compute quota: %w", err)
+	for service, limits := range byService {
+		var url string
+		var body map[string]any
+		switch service {
+		case "compute":
+			url, body = c.base+"/compute/v2.1/os-quota-sets/"+projectID, map[string]any{"quota_set": limits}
+		case "network":
+			url, body = c.base+"/networking/v2.0/quotas/"+projectID, map[string]any{"quota": limits}
+		case "load-balancer":
+			url, body = c.base+"/load-balancer/v2/lbaas/quotas/"+projectID, map[string]any{"quota": limits}
+		case "database":
+			url, body = c.base+"/database/v1.0/"+adminProjectID+"/mgmt/quotas/"+projectID, map[string]any{"quotas": limits}
+		default:
+			return fmt.Errorf("no quota API known for service %q", service)
+		}
+		var answer map[string]any
+		if err := c.do(ctx, http.MethodPut, url, token, body, &answer); err != nil {
+			return fmt.Errorf("raising the %s quotas: %w", service, err)
+		}
 	}
-	f, _ := doc.QuotaSet["instances"].(float64)
-	limit = int(f)
-	if limit < 0 || limit >= need {
-		return limit, false, nil
-	}
-	limit = 2 * need
-	body := map[string]any{"quota_set": map[string]any{"instances": limit, "server_group_members": limit, "cores": 4 * limit}}
-	if err := c.do(ctx, http.MethodPut, url, token, body, &doc); err != nil {
-		return 0, false, fmt.Errorf("raising the compute quota: %w", err)
-	}
-	return limit, true, nil
+	return nil
 }
 
 func (c control) adminToken(ctx context.Context) (string, error) {

@@ -225,3 +225,27 @@ http://127.0.0.1:43199/ answers
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+func TestParseShortfalls_ReadsEachQuotaOnceFromTheDiagnostics(t *testing.T) {
+	out := `Error: The project's quotas cannot hold web pool "launch-web"
+
+Nothing was created. This plan needs more than the project is allowed:
+  - compute instances: limit 10, in use 6, this plan needs 7 more (7 web nodes of flavor m1.small)
+  - compute server_group_members: limit 10, in use 5, this plan needs 7 more (7 web nodes)
+
+Error: The project's quotas cannot hold replicas "launch-db"
+
+  - database volumes: limit 40, in use 30, this plan needs 20 more (1 replica(s), 20 GB each)
+  - compute instances: limit 10, in use 6, this plan needs 7 more (7 web nodes of flavor m1.small)
+`
+	got := parseShortfalls(out)
+	if len(got) != 3 {
+		t.Fatalf("got %d shortfalls, want 3: %+v", len(got), got)
+	}
+	if g := got[0]; g.Service != "compute" || g.Resource != "instances" || g.Ask() != 13 {
+		t.Errorf("first shortfall %+v, want compute instances asking 13", g)
+	}
+	if g := got[2]; g.Service != "database" || g.Resource != "volumes" || g.Ask() != 50 || g.Limit != 40 {
+		t.Errorf("third shortfall %+v, want database volumes limit 40 asking 50", g)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +13,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -62,9 +65,10 @@ func terraformEnv(base []string, extra map[string]string) []string {
 
 // tfError carries the tail of a failed command's output, to show on screen.
 type tfError struct {
-	args []string
-	err  error
-	tail string
+	args   []string
+	err    error
+	output string
+	tail   string
 }
 
 func (e *tfError) Error() string {
@@ -78,25 +82,39 @@ func (t *terraform) run(ctx context.Context, stdout io.Writer, args ...string) e
 		return err
 	}
 	fmt.Fprintf(t.log, "\n$ terraform %s   # %s\n", strings.Join(args, " "), time.Now().UTC().Format(time.RFC3339))
-	var tail bytes.Buffer
+	// Terraform's stdout and stderr are copied by two goroutines into writers they share
+	// (the log, the captured output): one lock orders their writes.
+	var captured bytes.Buffer
+	var mu sync.Mutex
 	cmd := exec.CommandContext(ctx, t.bin, args...)
 	cmd.Dir = t.dir
 	cmd.Env = t.env
 	if stdout == nil {
-		cmd.Stdout = io.MultiWriter(t.log, &tail)
+		cmd.Stdout = &lockedWriter{mu: &mu, w: io.MultiWriter(t.log, &captured)}
 	} else {
-		cmd.Stdout = stdout
+		cmd.Stdout = &lockedWriter{mu: &mu, w: stdout}
 	}
-	cmd.Stderr = io.MultiWriter(t.log, &tail)
+	cmd.Stderr = &lockedWriter{mu: &mu, w: io.MultiWriter(t.log, &captured)}
 	ownProcessGroup(cmd)
 	cmd.Cancel = func() error { return interruptGroup(cmd) }
 	cmd.WaitDelay = 30 * time.Second
 	err := cmd.Run()
 	killGroup(cmd)
 	if err != nil {
-		return &tfError{args: args, err: err, tail: lastLines(tail.String(), 40)}
+		return &tfError{args: args, err: err, output: captured.String(), tail: lastLines(captured.String(), 40)}
 	}
 	return nil
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func (t *terraform) writeVars() error {
@@ -131,6 +149,53 @@ func drainOrder(planOutput string) []string {
 		names = append(names, strings.Split(m[1], ", ")...)
 	}
 	return names
+}
+
+// shortfallLine is one quota the pre-flight found short, as the provider's diagnostic lists it:
+// "  - compute instances: limit 10, in use 6, this plan needs 13 more (...)".
+var shortfallLine = regexp.MustCompile(`(?m)^\s*- (compute|network|load-balancer|database) (\S+): limit (-?\d+), in use (\d+), this plan needs (\d+) more.*$`)
+
+// quotaShortfall is one line of the pre-flight's finding and the limit the operator asks for.
+type quotaShortfall struct {
+	Service, Resource  string
+	Limit, InUse, Need int
+	Line               string
+}
+
+func (s quotaShortfall) Ask() int { return s.InUse + s.Need }
+
+// parseShortfalls reads the pre-flight's shortfalls out of Terraform's diagnostics, once each.
+func parseShortfalls(output string) []quotaShortfall {
+	var out []quotaShortfall
+	seen := map[string]bool{}
+	for _, m := range shortfallLine.FindAllStringSubmatch(output, -1) {
+		key := m[1] + " " + m[2]
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		limit, _ := strconv.Atoi(m[3])
+		inUse, _ := strconv.Atoi(m[4])
+		need, _ := strconv.Atoi(m[5])
+		out = append(out, quotaShortfall{Service: m[1], Resource: m[2], Limit: limit, InUse: inUse, Need: need, Line: strings.TrimSpace(m[0])})
+	}
+	return out
+}
+
+// planShortfalls runs `terraform plan` and returns the quota shortfalls its pre-flight
+// refuses the plan for; none when the plan passes. A plan that fails for another reason is an error.
+func (t *terraform) planShortfalls(ctx context.Context) ([]quotaShortfall, error) {
+	err := t.run(ctx, t.log, "plan", "-input=false", "-no-color")
+	if err == nil {
+		return nil, nil
+	}
+	var te *tfError
+	if errors.As(err, &te) {
+		if s := parseShortfalls(te.output); len(s) > 0 {
+			return s, nil
+		}
+	}
+	return nil, err
 }
 
 func (t *terraform) destroy(ctx context.Context, extra ...string) error {
