@@ -177,7 +177,7 @@ func parseShortfalls(output string) []quotaShortfall {
 		limit, _ := strconv.Atoi(m[3])
 		inUse, _ := strconv.Atoi(m[4])
 		need, _ := strconv.Atoi(m[5])
-		out = append(out, quotaShortfall{Service: m[1], Resource: m[2], Limit: limit, InUse: inUse, Need: need, Line: strings.TrimSpace(m[0])})
+		out = append(out, quotaShortfall{Service: m[1], Resource: m[2], Limit: limit, InUse: inUse, Need: need, Line: strings.TrimPrefix(strings.TrimSpace(m[0]), "- ")})
 	}
 	return out
 }
