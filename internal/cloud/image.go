@@ -6,31 +6,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 )
-
-// pollIntervalEnv lets the acceptance tests poll devcloud (whose time runs a hundred times
-// faster) every few milliseconds. It is deliberately undocumented for users: a real cloud
-// gains nothing from being polled faster than DefaultPoll.
-const pollIntervalEnv = "EVENTSCALE_POLL_INTERVAL"
-
-// ConfiguredPoll is DefaultPoll unless EVENTSCALE_POLL_INTERVAL holds a Go duration.
-func ConfiguredPoll() Poll {
-	if v := os.Getenv(pollIntervalEnv); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			return Poll{Interval: d}
-		}
-	}
-	return DefaultPoll
-}
 
 // Images snapshots servers through Nova and follows the result in Glance.
 type Images struct {

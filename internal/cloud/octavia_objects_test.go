@@ -3,7 +3,6 @@ package cloud
 import (
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/pools"
@@ -26,17 +25,6 @@ func TestPoolUpdate_ClearingPersistenceSendsNull(t *testing.T) {
 	raw, _ = json.Marshal(body)
 	if string(raw) != `{"pool":{"lb_algorithm":"ROUND_ROBIN"}}` {
 		t.Fatalf("an unchanged persistence must not be sent: %s", raw)
-	}
-}
-
-func TestConfiguredPoll_ReadsTheTestInterval(t *testing.T) {
-	t.Setenv(pollIntervalEnv, "15ms")
-	if p := ConfiguredPoll(); p.Interval != 15*time.Millisecond {
-		t.Fatalf("poll = %v", p.Interval)
-	}
-	t.Setenv(pollIntervalEnv, "soon")
-	if p := ConfiguredPoll(); p != DefaultPoll {
-		t.Fatalf("an unparsable interval must fall back to the default, got %v", p.Interval)
 	}
 }
 

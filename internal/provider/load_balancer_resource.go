@@ -775,11 +775,7 @@ func (r *loadBalancerResource) api(ctx context.Context, lbID string) (*cloud.Loa
 	if r.data == nil || r.data.client == nil {
 		return nil, fmt.Errorf("the provider is not configured")
 	}
-	sc, err := r.data.client.ServiceClient(ctx, cloud.ServiceLoadBalancer)
-	if err != nil {
-		return nil, err
-	}
-	return &cloud.LoadBalancer{Client: sc, Poll: cloud.ConfiguredPoll(), LoadBalancerID: lbID}, nil
+	return r.data.client.LoadBalancer(ctx, lbID)
 }
 
 // forState replaces what is still unknown by null, so that a partial create can be saved.
