@@ -44,9 +44,7 @@ var rules = []rule{
 		"github.com/hashicorp/terraform-plugin-"}},
 	{dir: "provider", forbid: []string{module + "internal/devcloud", "github.com/gophercloud/"},
 		allow: map[string]string{
-			"provider/load_balancer_resource.go": "converts Octavia's listener, pool and monitor options at the edge",
-			"provider/pool_data_source.go":       "reads the load balancer's status for its attributes",
-			"provider/seed_image_resource.go":    "reads Glance's image fields into the model",
+			"provider/seed_image_resource.go": "reads Glance's image fields into the model",
 		}},
 }
 

@@ -355,11 +355,11 @@ func TestAdapters_MemberStatusesOfAPoolNoListenerUses(t *testing.T) {
 	l := newLab(t, 0.05)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	pool, err := l.lb.CreatePool(ctx, pools.CreateOpts{LoadbalancerID: l.lbID, Protocol: pools.ProtocolHTTP, LBMethod: pools.LBMethodRoundRobin})
+	pool, err := l.lb.CreatePool(ctx, cloud.PoolSpec{LoadBalancerID: l.lbID, Protocol: "HTTP", LBMethod: "ROUND_ROBIN"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	member, err := l.lb.CreateMember(ctx, pool.ID, pools.CreateMemberOpts{Address: l.seed.Web01Address, ProtocolPort: 80})
+	member, err := l.lb.CreateMember(ctx, pool.ID, cloud.MemberSpec{Address: l.seed.Web01Address, ProtocolPort: 80})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1069,7 +1069,7 @@ func (r *webPoolResource) ensureSecurityGroup(ctx context.Context, api *webPoolA
 			diags.AddAttributeError(path.Root("create_security_group"), "Cannot read the load balancer's subnet", err.Error())
 			return false
 		}
-		subnet = lb.VipSubnetID
+		subnet = lb.VIPSubnetID
 	}
 	cidr, err := api.network.SubnetCIDR(ctx, subnet)
 	if err == nil {
