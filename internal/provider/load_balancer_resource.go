@@ -33,6 +33,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+	"github.com/eventscale/terraform-provider-eventscale/internal/event"
 	"github.com/eventscale/terraform-provider-eventscale/internal/quota"
 )
 
@@ -166,7 +167,7 @@ func (m lbMemberModel) inEffect(eventID types.String, now time.Time) (weight int
 	weight, backup = m.Weight.ValueInt64(), m.Backup.ValueBool()
 	protecting := true
 	if !eventID.IsNull() && eventID.ValueString() != "" {
-		_, _, ends, err := parseEventID(eventID.ValueString())
+		_, _, ends, err := event.ParseID(eventID.ValueString())
 		protecting = err == nil && now.Before(ends)
 	}
 	if protecting && !m.EventWeight.IsNull() {
