@@ -311,8 +311,8 @@ func serverCertUntrusted(err error) bool {
 	return strings.Contains(err.Error(), "tls: ") && !strings.Contains(err.Error(), "remote error")
 }
 
-// Poll returns the waiters' poll interval (see ConfiguredPoll).
-func (c *Client) Poll() Poll { return ConfiguredPoll() }
+// Poll returns the waiters' poll interval, the configuration's (see Config.Poll).
+func (c *Client) Poll() Poll { return c.cfg.Poll() }
 
 // Compute returns the Nova adapter.
 func (c *Client) Compute(ctx context.Context) (*Compute, error) {

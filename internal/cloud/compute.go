@@ -2,9 +2,11 @@ package cloud
 
 import (
 	"context"
+	"fmt"
 	"sort"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/secgroups"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
@@ -109,6 +111,18 @@ func (c *Compute) GetServer(ctx context.Context, id string) (scaling.Server, err
 	return c.toServer(s), nil
 }
 
+// ServerStatus returns a server's status, or "" when Nova does not know it.
+func (c *Compute) ServerStatus(ctx context.Context, id string) (string, error) {
+	s, err := c.GetServer(ctx, id)
+	switch {
+	case err == nil:
+		return s.Status, nil
+	case IsNotFound(err):
+		return "", nil
+	}
+	return "", err
+}
+
 func (c *Compute) DeleteServer(ctx context.Context, id string) error {
 	err := servers.Delete(ctx, c.Client, id).ExtractErr()
 	if err != nil && !IsNotFound(err) {
@@ -120,6 +134,15 @@ func (c *Compute) DeleteServer(ctx context.Context, id string) error {
 func (c *Compute) RebootServer(ctx context.Context, id string) error {
 	err := servers.Reboot(ctx, c.Client, id, servers.RebootOpts{Type: servers.SoftReboot}).ExtractErr()
 	return apiError("rebooting server "+id, err)
+}
+
+// AddSecurityGroup gives a running server a security group (by name); already having it is not an error.
+func (c *Compute) AddSecurityGroup(ctx context.Context, serverID, group string) error {
+	err := secgroups.AddServer(ctx, c.Client, serverID, group).ExtractErr()
+	if err != nil && StatusCode(err) != 409 {
+		return apiError(fmt.Sprintf("adding security group %s to server %s", group, serverID), err)
+	}
+	return nil
 }
 
 func (c *Compute) WaitServerActive(ctx context.Context, id string) (scaling.Server, error) {

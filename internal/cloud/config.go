@@ -51,6 +51,9 @@ type Config struct {
 	EnableLogging *bool
 	// DelayedAuth defers authentication to the first cloud call (OS_DELAYED_AUTH).
 	DelayedAuth *bool
+	// PollInterval is how often the waiters look at an object; 0 leaves it to Config.Poll's
+	// default (wait.go).
+	PollInterval time.Duration
 
 	// tlsFromClouds is the TLS configuration clouds.yaml asked for (cacert, verify: false).
 	tlsFromClouds *tls.Config

@@ -313,6 +313,14 @@ func TestAdapters_LoadBalancerRetriesImmutableConflictUntilActive(t *testing.T) 
 	if members[0].Weight != 1 {
 		t.Fatalf("weight = %d, want 1 after both updates", members[0].Weight)
 	}
+	if l.conflicts(t, http.MethodPut) == 0 {
+		t.Fatal("no 409 was answered: the test did not exercise the immutable retry")
+	}
+}
+
+// conflicts counts devcloud's 409 answers to requests of this method.
+func (l *lab) conflicts(t *testing.T, method string) int {
+	t.Helper()
 	var metrics struct {
 		Requests []struct {
 			Service, Method, Path string
@@ -323,12 +331,42 @@ func TestAdapters_LoadBalancerRetriesImmutableConflictUntilActive(t *testing.T) 
 	l.control(t, "/_devcloud/metrics", &metrics)
 	conflicts := 0
 	for _, r := range metrics.Requests {
-		if r.Method == http.MethodPut && r.Status == http.StatusConflict {
+		if r.Method == method && r.Status == http.StatusConflict {
 			conflicts += r.Count
 		}
 	}
 	if conflicts == 0 {
-		t.Fatalf("no 409 was answered: the test did not exercise the immutable retry (%+v)", metrics.Requests)
+		t.Logf("devcloud answered no %s request with 409: %+v", method, metrics.Requests)
+	}
+	return conflicts
+}
+
+// A delete sent while a change is being applied gets Octavia's 409 "immutable": the cascade
+// waits for the change through the load balancer's one waiter, deletes, and returns only once
+// Octavia no longer knows the load balancer.
+func TestAdapters_CascadeDeleteWaitsOutAChangeThenUntilTheLoadBalancerIsGone(t *testing.T) {
+	l := newLab(t, 0.05)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	members, err := l.lb.ListMembers(ctx, l.poolID)
+	if err != nil || len(members) != 1 {
+		t.Fatalf("members %v %v", members, err)
+	}
+	zero := 0
+	if err := l.lb.UpdateMember(ctx, l.poolID, members[0].ID, &zero, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.lb.DeleteLoadBalancerCascade(ctx, l.lbID); err != nil {
+		t.Fatalf("delete while PENDING_UPDATE: %v", err)
+	}
+	if l.conflicts(t, http.MethodDelete) == 0 {
+		t.Fatal("no 409 was answered: the test did not exercise the wait for a change in progress")
+	}
+	if lb, err := l.lb.GetLoadBalancer(ctx, l.lbID); !cloud.IsNotFound(err) && (err != nil || lb.ProvisioningStatus != "DELETED") {
+		t.Fatalf("after the cascade delete Octavia still has load balancer %s: %+v (%v)", l.lbID, lb, err)
+	}
+	if err := l.lb.DeleteLoadBalancerCascade(ctx, l.lbID); err != nil {
+		t.Fatalf("deleting a load balancer already gone: %v", err)
 	}
 }
 
@@ -355,11 +393,11 @@ func TestAdapters_MemberStatusesOfAPoolNoListenerUses(t *testing.T) {
 	l := newLab(t, 0.05)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	pool, err := l.lb.CreatePool(ctx, pools.CreateOpts{LoadbalancerID: l.lbID, Protocol: pools.ProtocolHTTP, LBMethod: pools.LBMethodRoundRobin})
+	pool, err := l.lb.CreatePool(ctx, cloud.PoolSpec{LoadBalancerID: l.lbID, Protocol: "HTTP", LBMethod: "ROUND_ROBIN"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	member, err := l.lb.CreateMember(ctx, pool.ID, pools.CreateMemberOpts{Address: l.seed.Web01Address, ProtocolPort: 80})
+	member, err := l.lb.CreateMember(ctx, pool.ID, cloud.MemberSpec{Address: l.seed.Web01Address, ProtocolPort: 80})
 	if err != nil {
 		t.Fatal(err)
 	}

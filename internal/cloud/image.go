@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -17,26 +16,43 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 )
 
-// pollIntervalEnv lets the acceptance tests poll devcloud (whose time runs a hundred times
-// faster) every few milliseconds. It is deliberately undocumented for users: a real cloud
-// gains nothing from being polled faster than DefaultPoll.
-const pollIntervalEnv = "EVENTSCALE_POLL_INTERVAL"
-
-// ConfiguredPoll is DefaultPoll unless EVENTSCALE_POLL_INTERVAL holds a Go duration.
-func ConfiguredPoll() Poll {
-	if v := os.Getenv(pollIntervalEnv); v != "" {
-		if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			return Poll{Interval: d}
-		}
-	}
-	return DefaultPoll
-}
-
 // Images snapshots servers through Nova and follows the result in Glance.
 type Images struct {
 	Compute *gophercloud.ServiceClient
 	Image   *gophercloud.ServiceClient
 	Poll    Poll
+}
+
+// ImageInfo is an image as Glance reports it.
+type ImageInfo struct {
+	ID     string
+	Name   string
+	Status string // Glance's: queued, saving, active, killed, deleted, ...
+	// SizeBytes is 0 until the image has data.
+	SizeBytes int64
+	CreatedAt time.Time
+	// Properties are the image's extra properties as text, where a snapshot's metadata lands
+	// (a property Glance sends as null reads as "").
+	Properties map[string]string
+}
+
+func imageInfo(img *images.Image) *ImageInfo {
+	out := &ImageInfo{ID: img.ID, Name: img.Name, Status: string(img.Status), SizeBytes: img.SizeBytes, CreatedAt: img.CreatedAt,
+		Properties: make(map[string]string, len(img.Properties)+len(img.Metadata))}
+	for k, v := range img.Metadata {
+		out.Properties[k] = v
+	}
+	for k, v := range img.Properties {
+		switch t := v.(type) {
+		case string:
+			out.Properties[k] = t
+		case nil:
+			out.Properties[k] = ""
+		default:
+			out.Properties[k] = fmt.Sprint(t)
+		}
+	}
+	return out
 }
 
 // Glance statuses, as strings for waitFor.
@@ -88,7 +104,7 @@ func SnapshotKey(serverID, name string) string {
 
 // FindUnclaimedSnapshot returns the newest image named name that still carries the adoption key
 // (a snapshot whose create never completed) and has not failed, or nil.
-func (i *Images) FindUnclaimedSnapshot(ctx context.Context, name, key string) (*images.Image, error) {
+func (i *Images) FindUnclaimedSnapshot(ctx context.Context, name, key string) (*ImageInfo, error) {
 	pages, err := images.List(i.Image, images.ListOpts{Name: name}).AllPages(ctx)
 	if err != nil {
 		return nil, apiError("listing images named "+name, err)
@@ -97,11 +113,10 @@ func (i *Images) FindUnclaimedSnapshot(ctx context.Context, name, key string) (*
 	if err != nil {
 		return nil, apiError("reading images named "+name, err)
 	}
-	var found *images.Image
+	var found *ImageInfo
 	for k := range all {
-		img := &all[k]
-		v, _ := imageProperty(img, SnapshotKeyProperty)
-		if v != key || slices.Contains(imageFailed, string(img.Status)) {
+		img := imageInfo(&all[k])
+		if img.Properties[SnapshotKeyProperty] != key || slices.Contains(imageFailed, img.Status) {
 			continue
 		}
 		if found == nil || img.CreatedAt.After(found.CreatedAt) {
@@ -121,42 +136,35 @@ func (i *Images) ClaimSnapshot(ctx context.Context, id string) error {
 	return i.UpdateImage(ctx, id, nil, nil, []string{SnapshotKeyProperty}, img.Properties)
 }
 
-func imageProperty(img *images.Image, key string) (string, bool) {
-	if v, ok := img.Properties[key].(string); ok {
-		return v, true
-	}
-	v, ok := img.Metadata[key]
-	return v, ok
-}
-
 // GetImage reads one image; a 404 satisfies IsNotFound.
-func (i *Images) GetImage(ctx context.Context, id string) (*images.Image, error) {
+func (i *Images) GetImage(ctx context.Context, id string) (*ImageInfo, error) {
 	img, err := images.Get(ctx, i.Image, id).Extract()
 	if err != nil {
 		return nil, apiError("reading image "+id, err)
 	}
-	return img, nil
+	return imageInfo(img), nil
 }
 
 // WaitImageActive waits until Glance has the whole snapshot. A killed or deleted image is a
 // failed snapshot: Nova's own reason is only in its logs, so the message says where to look.
-func (i *Images) WaitImageActive(ctx context.Context, id string) (*images.Image, error) {
-	img, err := waitFor(ctx, i.Poll, "image "+id, func(ctx context.Context) (*images.Image, string, error) {
+func (i *Images) WaitImageActive(ctx context.Context, id string) (*ImageInfo, error) {
+	img, err := waitFor(ctx, i.Poll, "image "+id, func(ctx context.Context) (*ImageInfo, string, error) {
 		img, err := i.GetImage(ctx, id)
 		if err != nil {
 			return nil, "", err
 		}
-		return img, string(img.Status), nil
+		return img, img.Status, nil
 	}, imagePending, []string{string(images.ImageStatusActive)}, imageFailed)
-	if err != nil && img != nil && img.Status == images.ImageStatusKilled {
+	if err != nil && img != nil && img.Status == string(images.ImageStatusKilled) {
 		return img, fmt.Errorf("%w: the snapshot failed (see the server's instance actions: openstack server event list)", err)
 	}
 	return img, err
 }
 
 // UpdateImage renames the image and sets or removes properties, in one JSON-patch request.
-// current holds the properties the image has now, so that a set becomes add or replace.
-func (i *Images) UpdateImage(ctx context.Context, id string, name *string, set map[string]string, remove []string, current map[string]any) error {
+// current holds the properties the image has now (ImageInfo.Properties), so that a set becomes
+// add or replace.
+func (i *Images) UpdateImage(ctx context.Context, id string, name *string, set map[string]string, remove []string, current map[string]string) error {
 	var ops images.UpdateOpts
 	if name != nil {
 		ops = append(ops, images.ReplaceImageName{NewName: *name})
@@ -204,10 +212,10 @@ func (i *Images) WaitImageGone(ctx context.Context, id string) error {
 		if err != nil {
 			return "", err
 		}
-		if img.Status == images.ImageStatusDeleted || img.Status == images.ImageStatusPendingDelete {
+		if img.Status == string(images.ImageStatusDeleted) || img.Status == string(images.ImageStatusPendingDelete) {
 			return "GONE", nil
 		}
-		return string(img.Status), nil
+		return img.Status, nil
 	})
 }
 

@@ -3,6 +3,7 @@ package cloud
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 )
@@ -15,6 +16,31 @@ type Poll struct {
 
 // DefaultPoll suits real clouds: a change of Nova or Octavia state takes seconds.
 var DefaultPoll = Poll{Interval: 2 * time.Second}
+
+// pollIntervalEnv is the waiters' interval when the configuration sets none: a Go duration
+// ("50ms"). The acceptance tests and the demo set it to poll devcloud, whose time runs a hundred
+// times faster, every few milliseconds; a real cloud gains nothing from being polled faster than
+// DefaultPoll. It is read here and nowhere else.
+const pollIntervalEnv = "EVENTSCALE_POLL_INTERVAL"
+
+// ConfiguredPoll is DefaultPoll unless EVENTSCALE_POLL_INTERVAL holds a positive Go duration.
+func ConfiguredPoll() Poll {
+	if v := os.Getenv(pollIntervalEnv); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			return Poll{Interval: d}
+		}
+	}
+	return DefaultPoll
+}
+
+// Poll is the waiters' poll of this configuration: PollInterval when it is set, otherwise
+// ConfiguredPoll.
+func (c Config) Poll() Poll {
+	if c.PollInterval > 0 {
+		return Poll{Interval: c.PollInterval}
+	}
+	return ConfiguredPoll()
+}
 
 func (p Poll) interval() time.Duration {
 	if p.Interval <= 0 {

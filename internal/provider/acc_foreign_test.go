@@ -11,7 +11,6 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
-	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/pools"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
@@ -81,7 +80,7 @@ func (f *foreignObjects) create(ctx context.Context, name string) error {
 		return err
 	}
 	weight, admin, backup := 7, false, false
-	m, err := lb.CreateMember(ctx, f.poolID, pools.CreateMemberOpts{Name: "team-b-canary", Address: active.Address, ProtocolPort: 80,
+	m, err := lb.CreateMember(ctx, f.poolID, cloud.MemberSpec{Name: "team-b-canary", Address: active.Address, ProtocolPort: 80,
 		Weight: &weight, AdminStateUp: &admin, Backup: &backup, SubnetID: f.target.SubnetID, Tags: []string{"team-b", "do-not-touch"}})
 	if err != nil {
 		return fmt.Errorf("adding the foreign member: %w", err)

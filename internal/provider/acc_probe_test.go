@@ -11,9 +11,8 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
-	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/monitors"
-	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/pools"
+
+	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
 )
 
 // Capability probes ask the cloud under test what it can do, so that a test needing what a
@@ -65,7 +64,7 @@ func probeMemberHealth(ctx context.Context, target accTarget) (res accMemberHeal
 	if err != nil {
 		return res, err
 	}
-	created, err := lb.CreateLoadBalancer(ctx, loadbalancers.CreateOpts{Name: accPrefix + "probe-" + randSuffix(), VipSubnetID: target.SubnetID})
+	created, err := lb.CreateLoadBalancer(ctx, cloud.LoadBalancerSpec{Name: accPrefix + "probe-" + randSuffix(), VIPSubnetID: target.SubnetID})
 	if err != nil {
 		return res, err
 	}
@@ -80,14 +79,14 @@ func probeMemberHealth(ctx context.Context, target accTarget) (res accMemberHeal
 	if err := lb.WaitActive(ctx, created.ID); err != nil {
 		return res, err
 	}
-	pool, err := lb.CreatePool(ctx, pools.CreateOpts{LoadbalancerID: created.ID, Protocol: pools.ProtocolHTTP, LBMethod: pools.LBMethodRoundRobin})
+	pool, err := lb.CreatePool(ctx, cloud.PoolSpec{LoadBalancerID: created.ID, Protocol: "HTTP", LBMethod: "ROUND_ROBIN"})
 	if err != nil {
 		return res, err
 	}
-	if _, err := lb.CreateMonitor(ctx, monitors.CreateOpts{PoolID: pool.ID, Type: monitors.TypeHTTP, Delay: 1, Timeout: 1, MaxRetries: 1, URLPath: "/"}); err != nil {
+	if _, err := lb.CreateMonitor(ctx, cloud.MonitorSpec{PoolID: pool.ID, Type: "HTTP", Delay: 1, Timeout: 1, MaxRetries: 1, URLPath: "/"}); err != nil {
 		return res, err
 	}
-	member, err := lb.CreateMember(ctx, pool.ID, pools.CreateMemberOpts{Address: target.ServerAddress, ProtocolPort: 80, SubnetID: target.SubnetID})
+	member, err := lb.CreateMember(ctx, pool.ID, cloud.MemberSpec{Address: target.ServerAddress, ProtocolPort: 80, SubnetID: target.SubnetID})
 	if err != nil {
 		return res, err
 	}
@@ -160,15 +159,15 @@ func accVIPURL(t *testing.T, target accTarget, loadBalancerID string) (string, s
 	if err != nil {
 		t.Fatalf("VIP probe: %v", err)
 	}
-	url := "http://" + got.VipAddress + "/"
-	if strings.Contains(got.VipAddress, ":") {
-		url = "http://[" + got.VipAddress + "]/"
+	url := "http://" + got.VIPAddress + "/"
+	if strings.Contains(got.VIPAddress, ":") {
+		url = "http://[" + got.VIPAddress + "]/"
 	}
 	vipOnce.Do(func() {
 		client := &http.Client{Timeout: 3 * time.Second}
 		resp, err := client.Get(url)
 		if err != nil {
-			vipReason = fmt.Sprintf("the VIP %s carries no traffic from this machine (%v)", got.VipAddress, err)
+			vipReason = fmt.Sprintf("the VIP %s carries no traffic from this machine (%v)", got.VIPAddress, err)
 			return
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
@@ -176,7 +175,7 @@ func accVIPURL(t *testing.T, target accTarget, loadBalancerID string) (string, s
 		// Only a success says the pool answered: a gateway on the path may answer for any
 		// address (here one answers 404 for the lab's made-up 198.51.100.1).
 		if resp.StatusCode < 200 || resp.StatusCode >= 400 {
-			vipReason = fmt.Sprintf("the VIP %s answered %d from this machine, not the pool's success: no data plane behind it", got.VipAddress, resp.StatusCode)
+			vipReason = fmt.Sprintf("the VIP %s answered %d from this machine, not the pool's success: no data plane behind it", got.VIPAddress, resp.StatusCode)
 			return
 		}
 		vipCarries = true

@@ -12,10 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/listeners"
-	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
-	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/monitors"
-	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/pools"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
@@ -37,6 +33,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
+	"github.com/eventscale/terraform-provider-eventscale/internal/event"
 	"github.com/eventscale/terraform-provider-eventscale/internal/quota"
 )
 
@@ -170,7 +167,7 @@ func (m lbMemberModel) inEffect(eventID types.String, now time.Time) (weight int
 	weight, backup = m.Weight.ValueInt64(), m.Backup.ValueBool()
 	protecting := true
 	if !eventID.IsNull() && eventID.ValueString() != "" {
-		_, _, ends, err := parseEventID(eventID.ValueString())
+		_, _, ends, err := event.ParseID(eventID.ValueString())
 		protecting = err == nil && now.Before(ends)
 	}
 	if protecting && !m.EventWeight.IsNull() {
@@ -775,11 +772,7 @@ func (r *loadBalancerResource) api(ctx context.Context, lbID string) (*cloud.Loa
 	if r.data == nil || r.data.client == nil {
 		return nil, fmt.Errorf("the provider is not configured")
 	}
-	sc, err := r.data.client.ServiceClient(ctx, cloud.ServiceLoadBalancer)
-	if err != nil {
-		return nil, err
-	}
-	return &cloud.LoadBalancer{Client: sc, Poll: cloud.ConfiguredPoll(), LoadBalancerID: lbID}, nil
+	return r.data.client.LoadBalancer(ctx, lbID)
 }
 
 // forState replaces what is still unknown by null, so that a partial create can be saved.
@@ -838,8 +831,8 @@ func (r *loadBalancerResource) Create(ctx context.Context, req resource.CreateRe
 		return !resp.Diagnostics.HasError()
 	}
 
-	lb, err := api.CreateLoadBalancer(ctx, loadbalancers.CreateOpts{
-		Name: m.Name.ValueString(), VipSubnetID: m.VIPSubnetID.ValueString(), VipNetworkID: m.VIPNetworkID.ValueString(),
+	lb, err := api.CreateLoadBalancer(ctx, cloud.LoadBalancerSpec{
+		Name: m.Name.ValueString(), VIPSubnetID: m.VIPSubnetID.ValueString(), VIPNetworkID: m.VIPNetworkID.ValueString(),
 		Tags: []string{"eventscale:managed-by=eventscale"},
 	})
 	if err != nil {
@@ -855,7 +848,7 @@ func (r *loadBalancerResource) Create(ctx context.Context, req resource.CreateRe
 	if !save() {
 		return
 	}
-	tflog.Info(ctx, "load balancer created", map[string]any{"id": lb.ID, "vip_address": lb.VipAddress})
+	tflog.Info(ctx, "load balancer created", map[string]any{"id": lb.ID, "vip_address": lb.VIPAddress})
 	api.LoadBalancerID = lb.ID
 	if err := api.WaitActive(ctx, lb.ID); err != nil {
 		// A load balancer that went to ERROR cannot be finished: the error taints it, and the next
@@ -919,7 +912,7 @@ func (r *loadBalancerResource) converge(ctx context.Context, api *cloud.LoadBala
 	id := cur.ID.ValueString()
 	if !plan.Name.Equal(cur.Name) {
 		name := plan.Name.ValueString()
-		if err := api.UpdateLoadBalancer(ctx, id, loadbalancers.UpdateOpts{Name: &name}); err != nil {
+		if err := api.RenameLoadBalancer(ctx, id, name); err != nil {
 			diags.AddAttributeError(path.Root("name"), "Cannot rename the load balancer", err.Error())
 			return false
 		}
@@ -929,7 +922,7 @@ func (r *loadBalancerResource) converge(ctx context.Context, api *cloud.LoadBala
 	}
 	if cur.PoolID.IsNull() || cur.PoolID.ValueString() == "" {
 		cur.Name = plan.Name
-		pool, err := api.CreatePool(ctx, plan.poolCreateOpts(id))
+		pool, err := api.CreatePool(ctx, plan.poolSpec(id))
 		if err != nil {
 			diags.AddAttributeError(path.Root("pool"), "Cannot create the pool", err.Error())
 			return false
@@ -938,7 +931,7 @@ func (r *loadBalancerResource) converge(ctx context.Context, api *cloud.LoadBala
 		if !save() {
 			return false
 		}
-		if err := api.WaitChildActive(ctx, "pool "+pool.ID, r.poolStatus(api, pool.ID)); err != nil {
+		if err := api.WaitPoolActive(ctx, pool.ID); err != nil {
 			diags.AddAttributeError(path.Root("pool"), "Pool did not become ACTIVE", err.Error())
 			return false
 		}
@@ -1075,8 +1068,8 @@ func (r *loadBalancerResource) updateListeners(ctx context.Context, api *cloud.L
 		return save()
 	}
 	create := func(i int, l lbListenerModel) bool {
-		opts := listeners.CreateOpts{
-			LoadbalancerID: cur.ID.ValueString(), Protocol: listeners.Protocol(l.Protocol.ValueString()),
+		spec := cloud.ListenerSpec{
+			LoadBalancerID: cur.ID.ValueString(), Protocol: l.Protocol.ValueString(),
 			ProtocolPort: int(l.ProtocolPort.ValueInt64()), DefaultPoolID: cur.PoolID.ValueString(),
 			Name: fmt.Sprintf("%s-%s-%d", plan.Name.ValueString(), l.Protocol.ValueString(), l.ProtocolPort.ValueInt64()),
 		}
@@ -1086,9 +1079,9 @@ func (r *loadBalancerResource) updateListeners(ctx context.Context, api *cloud.L
 				return false
 			}
 			tls[key(l)] = t
-			opts.DefaultTlsContainerRef = t.ref
+			spec.DefaultTLSContainerRef = t.ref
 		}
-		lis, err := api.CreateListener(ctx, opts)
+		lis, err := api.CreateListener(ctx, spec)
 		if err != nil {
 			diags.AddAttributeError(path.Root("listener").AtListIndex(i), "Cannot create the listener", err.Error())
 			return false
@@ -1097,7 +1090,7 @@ func (r *loadBalancerResource) updateListeners(ctx context.Context, api *cloud.L
 		if !record() {
 			return false
 		}
-		if err := api.WaitChildActive(ctx, "listener "+lis.ID, r.listenerStatus(api, lis.ID)); err != nil {
+		if err := api.WaitListenerActive(ctx, lis.ID); err != nil {
 			diags.AddAttributeError(path.Root("listener").AtListIndex(i), "Listener did not become ACTIVE", err.Error())
 			return false
 		}
@@ -1152,7 +1145,7 @@ func (r *loadBalancerResource) updateListeners(ctx context.Context, api *cloud.L
 		if !ok {
 			return false
 		}
-		if err := api.UpdateListener(ctx, id, listeners.UpdateOpts{DefaultTlsContainerRef: &t.ref}); err != nil {
+		if err := api.UpdateListener(ctx, id, cloud.ListenerUpdate{DefaultTLSContainerRef: &t.ref}); err != nil {
 			diags.AddAttributeError(path.Root("listener").AtListIndex(i), "Cannot give the listener its new certificate", err.Error())
 			return false
 		}
@@ -1171,30 +1164,30 @@ func (r *loadBalancerResource) updateListeners(ctx context.Context, api *cloud.L
 	return record()
 }
 
-func (m *loadBalancerModel) setVIP(lb *loadbalancers.LoadBalancer) {
-	m.VIPAddress = types.StringValue(lb.VipAddress)
-	m.VIPPortID = types.StringValue(lb.VipPortID)
-	m.VIPSubnetID = types.StringValue(lb.VipSubnetID)
-	m.VIPNetworkID = types.StringValue(lb.VipNetworkID)
+func (m *loadBalancerModel) setVIP(lb *cloud.LoadBalancerInfo) {
+	m.VIPAddress = types.StringValue(lb.VIPAddress)
+	m.VIPPortID = types.StringValue(lb.VIPPortID)
+	m.VIPSubnetID = types.StringValue(lb.VIPSubnetID)
+	m.VIPNetworkID = types.StringValue(lb.VIPNetworkID)
 	m.ProvisioningStatus = types.StringValue(lb.ProvisioningStatus)
 	m.OperatingStatus = types.StringValue(lb.OperatingStatus)
 }
 
 func (m loadBalancerModel) poolName() string { return m.Name.ValueString() + "-pool" }
 
-func (m loadBalancerModel) poolCreateOpts(loadBalancerID string) pools.CreateOpts {
-	opts := pools.CreateOpts{
-		LBMethod: pools.LBMethod(m.Pool.LBMethod.ValueString()), Protocol: pools.Protocol(m.Pool.Protocol.ValueString()),
-		LoadbalancerID: loadBalancerID, Name: m.poolName(),
+func (m loadBalancerModel) poolSpec(loadBalancerID string) cloud.PoolSpec {
+	spec := cloud.PoolSpec{
+		LBMethod: m.Pool.LBMethod.ValueString(), Protocol: m.Pool.Protocol.ValueString(),
+		LoadBalancerID: loadBalancerID, Name: m.poolName(),
 	}
 	if sp := m.Pool.SessionPersistence; sp != nil {
-		opts.Persistence = &pools.SessionPersistence{Type: sp.Type.ValueString(), CookieName: sp.CookieName.ValueString()}
+		spec.Persistence = &cloud.SessionPersistence{Type: sp.Type.ValueString(), CookieName: sp.CookieName.ValueString()}
 	}
-	return opts
+	return spec
 }
 
-func (m lbMonitorModel) createOpts(poolID, name string) monitors.CreateOpts {
-	return monitors.CreateOpts{
+func (m lbMonitorModel) spec(poolID, name string) cloud.MonitorSpec {
+	return cloud.MonitorSpec{
 		PoolID: poolID, Name: name, Type: m.Type.ValueString(), Delay: int(m.Delay.ValueInt64()),
 		Timeout: int(m.Timeout.ValueInt64()), MaxRetries: int(m.MaxRetries.ValueInt64()),
 		URLPath: m.URLPath.ValueString(), ExpectedCodes: m.ExpectedCodes.ValueString(),
@@ -1202,7 +1195,7 @@ func (m lbMonitorModel) createOpts(poolID, name string) monitors.CreateOpts {
 }
 
 func (r *loadBalancerResource) createMonitor(ctx context.Context, api *cloud.LoadBalancer, m *loadBalancerModel, save func() bool, diags *diag.Diagnostics) bool {
-	mon, err := api.CreateMonitor(ctx, m.HealthMonitor.createOpts(m.PoolID.ValueString(), m.Name.ValueString()+"-monitor"))
+	mon, err := api.CreateMonitor(ctx, m.HealthMonitor.spec(m.PoolID.ValueString(), m.Name.ValueString()+"-monitor"))
 	if err != nil {
 		diags.AddAttributeError(path.Root("health_monitor"), "Cannot create the health monitor", err.Error())
 		return false
@@ -1211,13 +1204,7 @@ func (r *loadBalancerResource) createMonitor(ctx context.Context, api *cloud.Loa
 	if !save() {
 		return false
 	}
-	if err := api.WaitChildActive(ctx, "health monitor "+mon.ID, func(ctx context.Context) (string, error) {
-		got, err := api.GetMonitor(ctx, mon.ID)
-		if err != nil {
-			return "", err
-		}
-		return got.ProvisioningStatus, nil
-	}); err != nil {
+	if err := api.WaitMonitorActive(ctx, mon.ID); err != nil {
 		diags.AddAttributeError(path.Root("health_monitor"), "Health monitor did not become ACTIVE", err.Error())
 		return false
 	}
@@ -1248,7 +1235,7 @@ func (r *loadBalancerResource) createMember(ctx context.Context, api *cloud.Load
 	ids map[string]string, save func() bool, diags *diag.Diagnostics) bool {
 	w, b, _ := mem.inEffect(m.EventID, time.Now())
 	weight, backup := int(w), b
-	created, err := api.CreateMember(ctx, m.PoolID.ValueString(), pools.CreateMemberOpts{
+	created, err := api.CreateMember(ctx, m.PoolID.ValueString(), cloud.MemberSpec{
 		Address: mem.Address.ValueString(), ProtocolPort: int(mem.ProtocolPort.ValueInt64()), Weight: &weight, Backup: &backup,
 		SubnetID: mem.SubnetID.ValueString(), Name: "static-" + mem.Address.ValueString(), Tags: []string{staticMemberTag},
 	})
@@ -1264,38 +1251,11 @@ func (r *loadBalancerResource) createMember(ctx context.Context, api *cloud.Load
 	if !save() {
 		return false
 	}
-	poolID := m.PoolID.ValueString()
-	if err := api.WaitChildActive(ctx, "member "+created.ID, func(ctx context.Context) (string, error) {
-		got, err := api.GetMember(ctx, poolID, created.ID)
-		if err != nil {
-			return "", err
-		}
-		return got.ProvisioningStatus, nil
-	}); err != nil {
+	if err := api.WaitMemberActive(ctx, m.PoolID.ValueString(), created.ID); err != nil {
 		diags.AddAttributeError(path.Root("members").AtListIndex(i), "Static member did not become ACTIVE", err.Error())
 		return false
 	}
 	return true
-}
-
-func (r *loadBalancerResource) poolStatus(api *cloud.LoadBalancer, id string) func(context.Context) (string, error) {
-	return func(ctx context.Context) (string, error) {
-		p, err := api.GetPool(ctx, id)
-		if err != nil {
-			return "", err
-		}
-		return p.ProvisioningStatus, nil
-	}
-}
-
-func (r *loadBalancerResource) listenerStatus(api *cloud.LoadBalancer, id string) func(context.Context) (string, error) {
-	return func(ctx context.Context) (string, error) {
-		l, err := api.GetListener(ctx, id)
-		if err != nil {
-			return "", err
-		}
-		return l.ProvisioningStatus, nil
-	}
 }
 
 func (r *loadBalancerResource) refreshStatus(ctx context.Context, api *cloud.LoadBalancer, m *loadBalancerModel, diags *diag.Diagnostics) {
@@ -1397,12 +1357,10 @@ func (r *loadBalancerResource) readFloatingIP(ctx context.Context, m *loadBalanc
 
 // readListeners refreshes the listeners in state order; after an import (no ids yet) it takes
 // the LB's listeners in ascending port order.
-func (r *loadBalancerResource) readListeners(ctx context.Context, api *cloud.LoadBalancer, lb *loadbalancers.LoadBalancer, m *loadBalancerModel) error {
+func (r *loadBalancerResource) readListeners(ctx context.Context, api *cloud.LoadBalancer, lb *cloud.LoadBalancerInfo, m *loadBalancerModel) error {
 	var ids []string
 	if m.ListenerIDs.IsNull() || m.ListenerIDs.IsUnknown() {
-		for _, l := range lb.Listeners {
-			ids = append(ids, l.ID)
-		}
+		ids = append(ids, lb.ListenerIDs...)
 	} else {
 		for _, v := range m.ListenerIDs.Elements() {
 			if s, ok := v.(types.String); ok {
@@ -1410,7 +1368,7 @@ func (r *loadBalancerResource) readListeners(ctx context.Context, api *cloud.Loa
 			}
 		}
 	}
-	var found []*listeners.Listener
+	var found []*cloud.ListenerInfo
 	for _, id := range ids {
 		l, err := api.GetListener(ctx, id)
 		if cloud.IsNotFound(err) {
@@ -1439,8 +1397,8 @@ func (r *loadBalancerResource) readListeners(ctx context.Context, api *cloud.Loa
 			lm.CertificateFile, lm.PrivateKeyFile, lm.IntermediatesFile = was.CertificateFile, was.PrivateKeyFile, was.IntermediatesFile
 			lm.CertificateSHA256 = was.CertificateSHA256
 		}
-		if l.DefaultTlsContainerRef != "" {
-			lm.TLSContainerRef = types.StringValue(l.DefaultTlsContainerRef)
+		if l.DefaultTLSContainerRef != "" {
+			lm.TLSContainerRef = types.StringValue(l.DefaultTLSContainerRef)
 		}
 		m.Listeners = append(m.Listeners, lm)
 		ids = append(ids, l.ID)
@@ -1449,17 +1407,17 @@ func (r *loadBalancerResource) readListeners(ctx context.Context, api *cloud.Loa
 	return nil
 }
 
-func (r *loadBalancerResource) readPool(ctx context.Context, api *cloud.LoadBalancer, lb *loadbalancers.LoadBalancer, m *loadBalancerModel, diags *diag.Diagnostics) error {
+func (r *loadBalancerResource) readPool(ctx context.Context, api *cloud.LoadBalancer, lb *cloud.LoadBalancerInfo, m *loadBalancerModel, diags *diag.Diagnostics) error {
 	imported := m.PoolID.IsNull()
 	if imported {
-		if len(lb.Pools) == 0 {
+		if len(lb.PoolIDs) == 0 {
 			// Not built yet (a create that stopped early): the plan shows the pool to add.
 			m.Pool, m.HealthMonitor, m.HealthMonitorID, m.Members = nil, nil, types.StringNull(), nil
 			m.MemberIDs = types.MapNull(types.StringType)
 			return nil
 		}
-		m.PoolID = types.StringValue(lb.Pools[0].ID)
-		if len(lb.Pools) > 1 {
+		m.PoolID = types.StringValue(lb.PoolIDs[0])
+		if len(lb.PoolIDs) > 1 {
 			ids, _ := m.ListenerIDs.ToListValue(ctx)
 			if len(ids.Elements()) > 0 {
 				l, err := api.GetListener(ctx, ids.Elements()[0].(types.String).ValueString())
@@ -1513,7 +1471,7 @@ func (r *loadBalancerResource) readPool(ctx context.Context, api *cloud.LoadBala
 
 // monitorFromCloud reads the monitor back as Octavia has it; url_path and expected_codes, left
 // unset, hold what Octavia chose (HTTP and HTTPS monitors only: a TCP monitor has neither).
-func monitorFromCloud(mon *monitors.Monitor) *lbMonitorModel {
+func monitorFromCloud(mon *cloud.MonitorInfo) *lbMonitorModel {
 	out := &lbMonitorModel{Type: types.StringValue(mon.Type), Delay: types.Int64Value(int64(mon.Delay)),
 		Timeout: types.Int64Value(int64(mon.Timeout)), MaxRetries: types.Int64Value(int64(mon.MaxRetries)),
 		URLPath: types.StringNull(), ExpectedCodes: types.StringNull()}
@@ -1664,7 +1622,7 @@ func poolUpdate(state, plan loadBalancerModel) (cloud.PoolUpdate, bool) {
 	case after == nil && before != nil:
 		u.ClearPersistence, changed = true, true
 	case after != nil && (before == nil || !after.Type.Equal(before.Type) || !after.CookieName.Equal(before.CookieName)):
-		u.Persistence = &pools.SessionPersistence{Type: after.Type.ValueString(), CookieName: after.CookieName.ValueString()}
+		u.Persistence = &cloud.SessionPersistence{Type: after.Type.ValueString(), CookieName: after.CookieName.ValueString()}
 		changed = true
 	}
 	return u, changed
@@ -1700,9 +1658,9 @@ func (r *loadBalancerResource) updateMonitor(ctx context.Context, api *cloud.Loa
 		after.URLPath.Equal(before.URLPath) && after.ExpectedCodes.Equal(before.ExpectedCodes) {
 		return true
 	}
-	opts := monitors.UpdateOpts{Delay: int(after.Delay.ValueInt64()), Timeout: int(after.Timeout.ValueInt64()),
+	u := cloud.MonitorUpdate{Delay: int(after.Delay.ValueInt64()), Timeout: int(after.Timeout.ValueInt64()),
 		MaxRetries: int(after.MaxRetries.ValueInt64()), URLPath: after.URLPath.ValueString(), ExpectedCodes: after.ExpectedCodes.ValueString()}
-	if err := api.UpdateMonitor(ctx, cur.HealthMonitorID.ValueString(), opts); err != nil {
+	if err := api.UpdateMonitor(ctx, cur.HealthMonitorID.ValueString(), u); err != nil {
 		diags.AddAttributeError(path.Root("health_monitor"), "Cannot update the health monitor", err.Error())
 		return false
 	}

@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
-	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/monitors"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/pools"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -100,12 +98,12 @@ func TestPoolUpdate_SendsOnlyWhatChanged(t *testing.T) {
 }
 
 func TestMonitorFromCloud_ReadsWhatOctaviaChoseSoAnImportMatchesAnUnsetAttribute(t *testing.T) {
-	mon := &monitors.Monitor{Type: "HTTP", Delay: 5, Timeout: 3, MaxRetries: 3, URLPath: "/", ExpectedCodes: "200"}
+	mon := &cloud.MonitorInfo{Type: "HTTP", Delay: 5, Timeout: 3, MaxRetries: 3, URLPath: "/", ExpectedCodes: "200"}
 	got := monitorFromCloud(mon)
 	if got.URLPath.ValueString() != "/" || got.ExpectedCodes.ValueString() != "200" {
 		t.Fatalf("url_path and expected_codes must be read back (they are computed when unset): %+v", got)
 	}
-	if tcp := monitorFromCloud(&monitors.Monitor{Type: "TCP", URLPath: "/"}); !tcp.URLPath.IsNull() || !tcp.ExpectedCodes.IsNull() {
+	if tcp := monitorFromCloud(&cloud.MonitorInfo{Type: "TCP", URLPath: "/"}); !tcp.URLPath.IsNull() || !tcp.ExpectedCodes.IsNull() {
 		t.Fatalf("a TCP monitor has no url_path or expected_codes: %+v", tcp)
 	}
 }
@@ -158,11 +156,7 @@ resource "eventscale_load_balancer" "event" {
 }
 
 func accLB(target accTarget) (*cloud.LoadBalancer, error) {
-	sc, err := target.Client.ServiceClient(context.Background(), cloud.ServiceLoadBalancer)
-	if err != nil {
-		return nil, err
-	}
-	return &cloud.LoadBalancer{Client: sc, Poll: cloud.ConfiguredPoll()}, nil
+	return target.Client.LoadBalancer(context.Background(), "")
 }
 
 // testAccCheckLoadBalancersGone asks Octavia for every load balancer the test put in state.
@@ -191,7 +185,7 @@ func testAccCheckLoadBalancersGone(target accTarget) resource.TestCheckFunc {
 }
 
 // testAccLB reads the tree back from Octavia.
-func testAccLB(target accTarget, check func(lb *loadbalancers.LoadBalancer, pool *pools.Pool, mon *monitors.Monitor, members []pools.Member) error) resource.TestCheckFunc {
+func testAccLB(target accTarget, check func(lb *cloud.LoadBalancerInfo, pool *cloud.PoolInfo, mon *cloud.MonitorInfo, members []pools.Member) error) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
 		rs := s.RootModule().Resources["eventscale_load_balancer.event"]
 		api, err := accLB(target)
@@ -255,9 +249,9 @@ func TestAccLoadBalancer_CreateUpdateInPlaceImport(t *testing.T) {
 						lbID, poolID = rs.Primary.ID, rs.Primary.Attributes["pool_id"]
 						return nil
 					},
-					testAccLB(target, func(lb *loadbalancers.LoadBalancer, pool *pools.Pool, mon *monitors.Monitor, members []pools.Member) error {
-						if lb.ProvisioningStatus != "ACTIVE" || lb.Name != name || lb.VipSubnetID != target.SubnetID {
-							return fmt.Errorf("Octavia has LB %q %s on %s", lb.Name, lb.ProvisioningStatus, lb.VipSubnetID)
+					testAccLB(target, func(lb *cloud.LoadBalancerInfo, pool *cloud.PoolInfo, mon *cloud.MonitorInfo, members []pools.Member) error {
+						if lb.ProvisioningStatus != "ACTIVE" || lb.Name != name || lb.VIPSubnetID != target.SubnetID {
+							return fmt.Errorf("Octavia has LB %q %s on %s", lb.Name, lb.ProvisioningStatus, lb.VIPSubnetID)
 						}
 						if pool.LBMethod != "ROUND_ROBIN" || pool.Name != name+"-pool" || mon.Type != "HTTP" || mon.Delay != 5 || mon.URLPath != "/" {
 							return fmt.Errorf("Octavia has pool %s %s, monitor %s delay %d path %q", pool.Name, pool.LBMethod, mon.Type, mon.Delay, mon.URLPath)
@@ -276,7 +270,7 @@ func TestAccLoadBalancer_CreateUpdateInPlaceImport(t *testing.T) {
 						}
 						api.LoadBalancerID = lbID
 						ctx := context.Background()
-						m, err := api.CreateMember(ctx, poolID, pools.CreateMemberOpts{Address: "10.0.0.77", ProtocolPort: 80,
+						m, err := api.CreateMember(ctx, poolID, cloud.MemberSpec{Address: "10.0.0.77", ProtocolPort: 80,
 							Tags: []string{"eventscale:pool=web"}})
 						if err != nil {
 							return err
@@ -301,7 +295,7 @@ func TestAccLoadBalancer_CreateUpdateInPlaceImport(t *testing.T) {
 						}
 						return nil
 					},
-					testAccLB(target, func(lb *loadbalancers.LoadBalancer, pool *pools.Pool, mon *monitors.Monitor, members []pools.Member) error {
+					testAccLB(target, func(lb *cloud.LoadBalancerInfo, pool *cloud.PoolInfo, mon *cloud.MonitorInfo, members []pools.Member) error {
 						if lb.Name != name+"-v2" || pool.LBMethod != "LEAST_CONNECTIONS" || pool.Name != name+"-v2-pool" || mon.Delay != 7 {
 							return fmt.Errorf("Octavia has LB %q pool %q %s monitor delay %d", lb.Name, pool.Name, pool.LBMethod, mon.Delay)
 						}
@@ -397,8 +391,8 @@ resource "eventscale_load_balancer" "event" {
 						if err != nil {
 							return err
 						}
-						if len(lb.Listeners) != 1 || lb.Listeners[0].ID != rs.Attributes["listener_ids.0"] {
-							return fmt.Errorf("load balancer has listeners %+v, want only %s", lb.Listeners, rs.Attributes["listener_ids.0"])
+						if len(lb.ListenerIDs) != 1 || lb.ListenerIDs[0] != rs.Attributes["listener_ids.0"] {
+							return fmt.Errorf("load balancer has listeners %+v, want only %s", lb.ListenerIDs, rs.Attributes["listener_ids.0"])
 						}
 						return nil
 					},
@@ -423,21 +417,21 @@ func testAccCheckVIPSubnetPicked(t *testing.T, target accTarget) resource.TestCh
 		if err != nil {
 			return err
 		}
-		if got := rs.Attributes["vip_subnet_id"]; got != lb.VipSubnetID {
-			return fmt.Errorf("vip_subnet_id in state %q, Octavia reports %q", got, lb.VipSubnetID)
+		if got := rs.Attributes["vip_subnet_id"]; got != lb.VIPSubnetID {
+			return fmt.Errorf("vip_subnet_id in state %q, Octavia reports %q", got, lb.VIPSubnetID)
 		}
-		if lb.VipSubnetID == target.SubnetID {
+		if lb.VIPSubnetID == target.SubnetID {
 			return nil
 		}
 		network, err := target.Client.ServiceClient(context.Background(), cloud.ServiceNetwork)
 		if err != nil {
 			return err
 		}
-		if _, err := subnets.Get(context.Background(), network, lb.VipSubnetID).Extract(); err != nil && gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
-			t.Logf("Octavia picked subnet %s, which Neutron does not know: its network driver does not consult Neutron; only the read-back is checked", lb.VipSubnetID)
+		if _, err := subnets.Get(context.Background(), network, lb.VIPSubnetID).Extract(); err != nil && gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
+			t.Logf("Octavia picked subnet %s, which Neutron does not know: its network driver does not consult Neutron; only the read-back is checked", lb.VIPSubnetID)
 			return nil
 		}
-		return fmt.Errorf("Octavia picked subnet %s on network %s, want the network's subnet %s", lb.VipSubnetID, target.NetworkID, target.SubnetID)
+		return fmt.Errorf("Octavia picked subnet %s on network %s, want the network's subnet %s", lb.VIPSubnetID, target.NetworkID, target.SubnetID)
 	}
 }
 
@@ -465,7 +459,7 @@ resource "eventscale_load_balancer" "event" {
 		return cfg("  pool {\n    protocol = \"TCP\"\n" + persistence + "  }\n" + rest)
 	}
 	var lbID, monitorID string
-	read := func(check func(api *cloud.LoadBalancer, pool *pools.Pool, members []pools.Member) error) resource.TestCheckFunc {
+	read := func(check func(api *cloud.LoadBalancer, pool *cloud.PoolInfo, members []pools.Member) error) resource.TestCheckFunc {
 		return func(s *terraform.State) error {
 			rs := s.RootModule().Resources[addr]
 			if lbID == "" {
@@ -499,7 +493,7 @@ resource "eventscale_load_balancer" "event" {
 		Steps: []resource.TestStep{
 			{
 				Config: withPool("", ""),
-				Check: read(func(_ *cloud.LoadBalancer, pool *pools.Pool, members []pools.Member) error {
+				Check: read(func(_ *cloud.LoadBalancer, pool *cloud.PoolInfo, members []pools.Member) error {
 					if pool.MonitorID != "" || len(members) != 0 || pool.Persistence.Type != "" {
 						return fmt.Errorf("want a bare pool, got monitor %q, members %v, persistence %+v", pool.MonitorID, members, pool.Persistence)
 					}
@@ -512,7 +506,7 @@ resource "eventscale_load_balancer" "event" {
 						fmt.Sprintf("  members = [{ address = %q, protocol_port = 5432 }]\n", target.ServerAddress)),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttrSet(addr, "health_monitor_id"),
-					read(func(api *cloud.LoadBalancer, pool *pools.Pool, members []pools.Member) error {
+					read(func(api *cloud.LoadBalancer, pool *cloud.PoolInfo, members []pools.Member) error {
 						if pool.Persistence.Type != "SOURCE_IP" || pool.MonitorID == "" || len(members) != 1 || members[0].ProtocolPort != 5432 {
 							return fmt.Errorf("got persistence %+v, monitor %q, members %+v", pool.Persistence, pool.MonitorID, members)
 						}
@@ -525,7 +519,7 @@ resource "eventscale_load_balancer" "event" {
 				// A new monitor type re-creates the monitor; the member list empties.
 				Config: withPool("    session_persistence = { type = \"SOURCE_IP\" }\n",
 					"  health_monitor {\n    type     = \"HTTP\"\n    url_path = \"/healthz\"\n  }\n"),
-				Check: read(func(api *cloud.LoadBalancer, pool *pools.Pool, members []pools.Member) error {
+				Check: read(func(api *cloud.LoadBalancer, pool *cloud.PoolInfo, members []pools.Member) error {
 					if pool.MonitorID == "" || pool.MonitorID == monitorID {
 						return fmt.Errorf("monitor not re-created: %q (was %q)", pool.MonitorID, monitorID)
 					}
@@ -546,7 +540,7 @@ resource "eventscale_load_balancer" "event" {
 				Config: withPool("", ""),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckNoResourceAttr(addr, "health_monitor_id"),
-					read(func(_ *cloud.LoadBalancer, pool *pools.Pool, _ []pools.Member) error {
+					read(func(_ *cloud.LoadBalancer, pool *cloud.PoolInfo, _ []pools.Member) error {
 						if pool.MonitorID != "" || pool.Persistence.Type != "" {
 							return fmt.Errorf("monitor %q or persistence %+v left behind", pool.MonitorID, pool.Persistence)
 						}

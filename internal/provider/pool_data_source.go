@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -118,7 +117,7 @@ func (d *poolDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 			unmanaged = append(unmanaged, mem.Address)
 		}
 	}
-	got, err := loadbalancers.Get(ctx, lb.Client, m.LoadBalancerID.ValueString()).Extract()
+	got, err := lb.GetLoadBalancer(ctx, m.LoadBalancerID.ValueString())
 	if err != nil {
 		resp.Diagnostics.AddError("Reading the load balancer "+m.LoadBalancerID.ValueString(), err.Error())
 		return

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -161,7 +160,7 @@ func (r *seedImageResource) snapshot(ctx context.Context, api *cloud.Images, ser
 	if img, err := api.FindUnclaimedSnapshot(ctx, name, key); err != nil {
 		return "", err
 	} else if img != nil {
-		tflog.Info(ctx, "adopting the snapshot an earlier attempt left", map[string]any{"image_id": img.ID, "status": string(img.Status)})
+		tflog.Info(ctx, "adopting the snapshot an earlier attempt left", map[string]any{"image_id": img.ID, "status": img.Status})
 		return img.ID, nil
 	}
 	withKey := map[string]string{cloud.SnapshotKeyProperty: key}
@@ -195,7 +194,7 @@ func (r *seedImageResource) waitActive(ctx context.Context, api *cloud.Images, m
 				fmt.Sprintf("Image %s is active, but removing its %s property failed: %v. A later snapshot of the same server and name could adopt it.",
 					id, cloud.SnapshotKeyProperty, cerr))
 		}
-	case img != nil && seedImageFailed(string(img.Status)):
+	case img != nil && seedImageFailed(img.Status):
 		diags.AddAttributeError(path.Root("id"), "Snapshot failed",
 			fmt.Sprintf("Image %s of server %s: %v. It is kept in state and replaced on the next apply.", id, m.ServerID.ValueString(), err))
 	default:
@@ -267,44 +266,26 @@ func (r *seedImageResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 }
 
 // fromImage copies what Glance reports; metadata only for the keys already managed.
-func (m *seedImageModel) fromImage(img *images.Image) {
+func (m *seedImageModel) fromImage(img *cloud.ImageInfo) {
 	m.ID = types.StringValue(img.ID)
 	m.Name = types.StringValue(img.Name)
-	m.Status = types.StringValue(string(img.Status))
+	m.Status = types.StringValue(img.Status)
 	m.Size = types.Int64Value(img.SizeBytes)
 	if !img.CreatedAt.IsZero() {
 		m.CreatedAt = types.StringValue(img.CreatedAt.UTC().Format(time.RFC3339))
 	}
-	if s, ok := img.Properties["instance_uuid"].(string); ok && s != "" {
+	if s := img.Properties["instance_uuid"]; s != "" {
 		m.ServerID = types.StringValue(s)
 	}
 	if !m.Metadata.IsNull() && !m.Metadata.IsUnknown() {
 		managed := map[string]types.String{}
 		for k := range m.Metadata.Elements() {
-			if v, ok := imageProperty(img, k); ok {
+			if v, ok := img.Properties[k]; ok {
 				managed[k] = types.StringValue(v)
 			}
 		}
 		m.Metadata, _ = types.MapValueFrom(context.Background(), types.StringType, managed)
 	}
-}
-
-// imageProperty finds a property among Glance's extra properties (where snapshot metadata lands).
-func imageProperty(img *images.Image, key string) (string, bool) {
-	if v, ok := img.Properties[key]; ok {
-		switch t := v.(type) {
-		case string:
-			return t, true
-		case nil:
-			return "", true
-		default:
-			return fmt.Sprint(t), true
-		}
-	}
-	if v, ok := img.Metadata[key]; ok {
-		return v, true
-	}
-	return "", false
 }
 
 func (r *seedImageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -328,7 +309,7 @@ func (r *seedImageResource) Read(ctx context.Context, req resource.ReadRequest, 
 		resp.Diagnostics.AddAttributeError(path.Root("id"), "Cannot read the seed image", err.Error())
 		return
 	}
-	if img.Status == images.ImageStatusDeleted || img.Status == images.ImageStatusPendingDelete {
+	if img.Status == "deleted" || img.Status == "pending_delete" {
 		resp.State.RemoveResource(ctx)
 		return
 	}

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -34,8 +33,8 @@ func TestSeedImageFromImage_ManagesOnlyConfiguredProperties(t *testing.T) {
 	md, _ := types.MapValueFrom(context.Background(), types.StringType, map[string]string{"event": "launch", "gone": "x"})
 	m := seedImageModel{ServerID: types.StringValue("old"), Metadata: md}
 	created := time.Date(2026, 11, 20, 8, 0, 0, 0, time.FixedZone("CET", 3600))
-	m.fromImage(&images.Image{ID: "img-1", Name: "seed", Status: images.ImageStatusActive, SizeBytes: 1 << 30, CreatedAt: created,
-		Properties: map[string]any{"event": "launch", "instance_uuid": "srv-1", "image_type": "snapshot"}})
+	m.fromImage(&cloud.ImageInfo{ID: "img-1", Name: "seed", Status: "active", SizeBytes: 1 << 30, CreatedAt: created,
+		Properties: map[string]string{"event": "launch", "instance_uuid": "srv-1", "image_type": "snapshot"}})
 	got, _ := stringMap(context.Background(), m.Metadata)
 	if !reflect.DeepEqual(got, map[string]string{"event": "launch"}) {
 		t.Errorf("metadata = %v: Nova's own properties must not appear, a property removed in Glance must", got)
@@ -46,7 +45,7 @@ func TestSeedImageFromImage_ManagesOnlyConfiguredProperties(t *testing.T) {
 	}
 
 	imported := seedImageModel{Metadata: types.MapNull(types.StringType)}
-	imported.fromImage(&images.Image{ID: "img-1", Properties: map[string]any{"event": "launch"}})
+	imported.fromImage(&cloud.ImageInfo{ID: "img-1", Properties: map[string]string{"event": "launch"}})
 	if !imported.Metadata.IsNull() {
 		t.Errorf("an import must not adopt every property as managed metadata: %v", imported.Metadata)
 	}
@@ -74,7 +73,7 @@ resource "eventscale_seed_image" "web" {
 }
 
 // testAccImage reads the image back from Glance, not from state.
-func testAccImage(target accTarget, addr string, check func(*images.Image) error) resource.TestCheckFunc {
+func testAccImage(target accTarget, addr string, check func(*cloud.ImageInfo) error) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
 		rs, ok := s.RootModule().Resources[addr]
 		if !ok {
@@ -94,15 +93,7 @@ func testAccImage(target accTarget, addr string, check func(*images.Image) error
 
 func accImages(target accTarget) (*cloud.Images, error) {
 	ctx := context.Background()
-	ic, err := target.Client.ServiceClient(ctx, cloud.ServiceImage)
-	if err != nil {
-		return nil, err
-	}
-	cc, err := target.Client.ServiceClient(ctx, cloud.ServiceCompute)
-	if err != nil {
-		return nil, err
-	}
-	return &cloud.Images{Compute: cc, Image: ic, Poll: cloud.ConfiguredPoll()}, nil
+	return target.Client.Images(ctx)
 }
 
 // testAccCheckSeedImagesGone asks Glance for every image the test put in state.
@@ -122,7 +113,7 @@ func testAccCheckSeedImagesGone(target accTarget) resource.TestCheckFunc {
 				continue
 			case err != nil:
 				return err
-			case img.Status != images.ImageStatusDeleted:
+			case img.Status != "deleted":
 				return fmt.Errorf("image %s still exists (%s) after destroy", img.ID, img.Status)
 			}
 		}
@@ -153,8 +144,8 @@ func TestAccSeedImage_SnapshotUpdateInPlaceImport(t *testing.T) {
 					resource.TestCheckResourceAttrSet(addr, "created_at"),
 					resource.TestCheckResourceAttr(addr, "metadata.event", "launch"),
 					func(s *terraform.State) error { firstID = s.RootModule().Resources[addr].Primary.ID; return nil },
-					testAccImage(target, addr, func(img *images.Image) error {
-						if img.Status != images.ImageStatusActive || img.Name != name || img.Properties["event"] != "launch" {
+					testAccImage(target, addr, func(img *cloud.ImageInfo) error {
+						if img.Status != "active" || img.Name != name || img.Properties["event"] != "launch" {
 							return fmt.Errorf("Glance has %s %q %v", img.Status, img.Name, img.Properties)
 						}
 						if img.Properties["instance_uuid"] != target.ServerID {
@@ -175,7 +166,7 @@ func TestAccSeedImage_SnapshotUpdateInPlaceImport(t *testing.T) {
 						return nil
 					},
 					resource.TestCheckResourceAttr(addr, "metadata.%", "1"),
-					testAccImage(target, addr, func(img *images.Image) error {
+					testAccImage(target, addr, func(img *cloud.ImageInfo) error {
 						if img.Name != name+"-v2" || img.Properties["event"] != "launch-2" {
 							return fmt.Errorf("Glance has %q %v", img.Name, img.Properties)
 						}

@@ -37,6 +37,39 @@ func TestPlanWarning_ShrinkListsNodesToDrainInOrder(t *testing.T) {
 	}
 }
 
+func TestWebPoolOptions_AnExplicitZeroDrainTimeoutWaitsNotAndAnUnsetOneTakesTheDefault(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		drain   types.String
+		noWait  bool
+		inForce time.Duration
+	}{
+		{"explicit 0s", types.StringValue("0s"), true, 0},
+		{"unset", types.StringNull(), false, 60 * time.Second},
+		{"90s", types.StringValue("90s"), false, 90 * time.Second},
+	} {
+		m := &webPoolModel{Name: types.StringValue("web"), ScaleIn: &scaleInModel{DrainTimeout: c.drain}}
+		var diags diag.Diagnostics
+		o := m.options(context.Background(), &diags)
+		if diags.HasError() {
+			t.Fatalf("%s: %v", c.name, diags)
+		}
+		steps := scaling.Preview(scaling.PoolSpec{NamePrefix: "web"}, o, []scaling.Node{
+			{Ordinal: 1, Name: "web-01", ServerID: "s1", MemberID: "m1", Status: "ACTIVE"},
+			{Ordinal: 2, Name: "web-02", ServerID: "s2", MemberID: "m2", Status: "ACTIVE"},
+		}, 1)
+		var wait time.Duration = -1
+		for _, s := range steps {
+			if s.Kind == scaling.StepDrainWait {
+				wait = s.DrainTimeout
+			}
+		}
+		if o.NoDrainWait != c.noWait || wait != c.inForce {
+			t.Errorf("%s: NoDrainWait %v and a drain wait of %s, want %v and %s", c.name, o.NoDrainWait, wait, c.noWait, c.inForce)
+		}
+	}
+}
+
 func TestPlanWarning_GrowingWarnsNothing(t *testing.T) {
 	m := &webPoolModel{Name: types.StringValue("web"), ImageID: types.StringValue("img")}
 	var resp resource.ModifyPlanResponse

@@ -304,9 +304,7 @@ func (m *webPoolModel) options(ctx context.Context, diags *diag.Diagnostics) sca
 		o.HealthCheckSuccesses = int(si.HealthCheckSuccesses.ValueInt64())
 		o.PreDeleteWebhook = si.PreDeleteWebhook.ValueString()
 		o.DrainTimeout = parseDuration(si.DrainTimeout, path.Root("scale_in").AtName("drain_timeout"), diags)
-		if !si.DrainTimeout.IsNull() && o.DrainTimeout == 0 {
-			o.DrainTimeout = -1 // an explicit "0s": no wait
-		}
+		o.NoDrainWait = !si.DrainTimeout.IsNull() && o.DrainTimeout == 0
 		o.WebhookTimeout = parseDuration(si.WebhookTimeout, path.Root("scale_in").AtName("webhook_timeout"), diags)
 	}
 	return o
@@ -1069,7 +1067,7 @@ func (r *webPoolResource) ensureSecurityGroup(ctx context.Context, api *webPoolA
 			diags.AddAttributeError(path.Root("create_security_group"), "Cannot read the load balancer's subnet", err.Error())
 			return false
 		}
-		subnet = lb.VipSubnetID
+		subnet = lb.VIPSubnetID
 	}
 	cidr, err := api.network.SubnetCIDR(ctx, subnet)
 	if err == nil {

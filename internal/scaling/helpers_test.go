@@ -81,10 +81,10 @@ func newFixtureOn(t *testing.T, c *scalingtest.Cloud, known []scaling.Node, twea
 	}
 	c.LB.BatchSize = max(1, opts.BatchSize)
 	switch {
+	case opts.NoDrainWait || opts.DrainTimeout < 0:
+		c.LB.DrainTimeout = 0
 	case opts.DrainTimeout > 0:
 		c.LB.DrainTimeout = opts.DrainTimeout
-	case opts.DrainTimeout < 0:
-		c.LB.DrainTimeout = 0
 	}
 	p, err := scaling.New(scaling.Config{Spec: c.Spec("web", "img-1"), Options: opts,
 		Compute: c.Compute, LB: c.LB, Clock: c.Clock, Known: known})

@@ -67,7 +67,7 @@ type Options struct {
 	BatchSize         int           // nodes drained per scale-in step; default 1
 	Order             Order         // default NewestFirst
 	DrainMethod       DrainMethod   // default DrainWeight
-	DrainTimeout      time.Duration // default 60s; negative means no wait
+	DrainTimeout      time.Duration // default 60s; negative means no wait, as NoDrainWait
 	MinHealthyPercent int           // 0 means every new node must be healthy
 	HealthyStatuses   []string      // default ["ONLINE"]
 	CreateRetries     int           // replacements of a node whose server ends in ERROR; default 2, negative means none
@@ -75,6 +75,10 @@ type Options struct {
 	SkipHealthWait    bool          // report success once members joined, without waiting for health
 	HealthyTimeout    time.Duration // wait for members to be healthy; default 10m
 	PollInterval      time.Duration // default 5s
+
+	// NoDrainWait removes a drained member without waiting: an explicit "0s", which
+	// DrainTimeout's zero value (the default) cannot say.
+	NoDrainWait bool
 
 	PreDeleteWebhook string
 	WebhookTimeout   time.Duration // default 5m
@@ -224,10 +228,10 @@ func withDefaults(o Options) Options {
 		o.DrainMethod = DrainWeight
 	}
 	switch {
+	case o.NoDrainWait || o.DrainTimeout < 0:
+		o.DrainTimeout = 0
 	case o.DrainTimeout == 0:
 		o.DrainTimeout = 60 * time.Second
-	case o.DrainTimeout < 0:
-		o.DrainTimeout = 0
 	}
 	if len(o.HealthyStatuses) == 0 {
 		o.HealthyStatuses = []string{"ONLINE"}

@@ -43,6 +43,20 @@ func TestDrain_WaitsFullTimeoutBeforeRemovingMember(t *testing.T) {
 	}
 }
 
+func TestDrain_NoDrainWaitRemovesTheMemberOnceDrainedWithoutWaiting(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.NoDrainWait = true })
+	if d := f.pool.Options().DrainTimeout; d != 0 {
+		t.Fatalf("drain timeout in effect = %s, want 0 (an explicit no-wait, not the 60s default)", d)
+	}
+	f.mustApply(t, 2)
+	f.mustApply(t, 1)
+	drained := f.rec.eventTime(t, "member web-02 (")
+	removed := f.rec.eventTime(t, "member web-02 removed")
+	if d := removed.Sub(drained); d >= 60*time.Second {
+		t.Fatalf("member removed %s after drain: NoDrainWait must not wait the default drain timeout", d)
+	}
+}
+
 func TestScaleIn_NeverDeletesServerStillInPool(t *testing.T) {
 	f := newFixture(t, nil)
 	f.mustApply(t, 3)
