@@ -26,12 +26,21 @@
 //
 //	{"rules": [{"service": "compute", "method": "POST", "path": "/servers", "drop": true, "after": true, "times": 1}]}
 //
+// Trove replica builds fail with "replica_errors" (same shape as "server_errors"; the
+// instance shows Trove's "fault" object), and a rule with "revoke_tokens" revokes every token
+// issued so far, so that clients get 401 until they authenticate again:
+//
+//	{"replica_errors": {"next": 1}, "rules": [{"service": "load-balancer", "revoke_tokens": true, "times": 1}]}
+//
+// In process, SuspendFaults pauses the request rules while a harness reads the cloud.
+//
 // Where things live: one file per API and resource, named <service>_<resource>.go. Each
 // service's <service>.go holds its router (the switch on the first path segment), its request
 // type, error writer and shared lookups; a new resource gets its own file and one case there.
 //
 //	cloud.go, state.go, seed.go     Start, routes, the in-memory state, the seeded objects
 //	control.go, faults.go, timing.go, metrics.go, events.go, capacity.go   the /_devcloud/ API
+//	faults_keystone.go, faults_trove.go   token revocation and replica build failures
 //	httputil.go                     JSON, error bodies per service, time formats
 //	keystone.go                     Keystone router and version documents
 //	  keystone_auth.go              token middleware for every service (tokenFrom)
@@ -71,6 +80,7 @@
 // server.error (message), server.rebooting (type), server.deleting, server.deleted (server_id,
 // name, address when known); image.created, image.saved, image.deleted (image_id, name,
 // server_id for snapshots); db.created, db.active, db.deleted, replica.created,
-// replica.detached, replica.deleted (instance_id, name, replica_of). Octavia adds its own
+// replica.detached, replica.deleted (instance_id, name, replica_of), replica.error (the same and
+// message); identity.tokens_revoked (tokens). Octavia adds its own
 // (lb.status, member.added, member.weight, ...).
 package devcloud
