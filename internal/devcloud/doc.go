@@ -78,7 +78,7 @@
 //
 // Timeline event kinds from the core (attrs in parentheses): server.created, server.active,
 // server.error (message), server.rebooting (type), server.deleting, server.deleted (server_id,
-// name, address when known); image.created, image.saved, image.deleted (image_id, name,
+// name, address when the server had one); image.created, image.saved, image.deleted (image_id, name,
 // server_id for snapshots); db.created, db.active, db.deleted, replica.created,
 // replica.detached, replica.deleted (instance_id, name, replica_of), replica.error (the same and
 // message); identity.tokens_revoked (tokens). Octavia adds its own

@@ -72,6 +72,7 @@ type faultState struct {
 	fired    []int
 	srvErr   ServerErrorFault
 	dbErr    ServerErrorFault
+	builds   int // builds failed since the faults were injected
 	extra    map[string]time.Duration
 	// suspended stops the request rules (SuspendFaults) without losing their counts.
 	suspended int
@@ -102,6 +103,7 @@ func (c *Cloud) InjectFaults(spec FaultSpec) {
 	f.rng = rand.New(rand.NewSource(seed))
 	f.rules = append([]FaultRule(nil), spec.Rules...)
 	f.fired = make([]int, len(f.rules))
+	f.builds = 0
 	f.srvErr, f.dbErr = ServerErrorFault{}, ServerErrorFault{}
 	if spec.ServerErrors != nil {
 		f.srvErr = *spec.ServerErrors
@@ -178,12 +180,27 @@ func (f *faultState) buildFails(e *ServerErrorFault, defaultMessage string) (boo
 	}
 	if e.Next > 0 {
 		e.Next--
+		f.builds++
 		return true, msg
 	}
 	if e.Probability > 0 && f.rng.Float64() < e.Probability {
+		f.builds++
 		return true, msg
 	}
 	return false, ""
+}
+
+// FaultsActed counts how often the active faults acted since they were injected: requests a
+// rule failed, slowed, dropped or revoked tokens for, and builds made to end in ERROR.
+func (c *Cloud) FaultsActed() int {
+	f := &c.faults
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.builds
+	for _, k := range f.fired {
+		n += k
+	}
+	return n
 }
 
 type faultDecision struct {

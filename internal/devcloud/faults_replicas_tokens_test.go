@@ -45,6 +45,9 @@ func TestReplicaErrors_NextReplicaBuildEndsInErrorWithTroveFaultAndCanBeDeleted(
 		_, err := instances.Get(ctx, dc, failed).Extract()
 		return gophercloud.ResponseCodeIs(err, http.StatusNotFound)
 	})
+	if n := c.FaultsActed(); n != 1 {
+		t.Fatalf("FaultsActed = %d, want the one failed build", n)
+	}
 	if kinds := strings.Join(kindsOf(c.Events(), "replica."), ","); kinds != "replica.created,replica.error,replica.created,replica.deleted" {
 		t.Fatalf("replica events = %s", kinds)
 	}
@@ -99,5 +102,8 @@ func TestSuspendFaults_RequestRulesPauseAndKeepTheirCounts(t *testing.T) {
 	}
 	if err := get(); err != nil {
 		t.Fatalf("the one-shot 500 acted twice: %v", err)
+	}
+	if n := c.FaultsActed(); n != 1 {
+		t.Fatalf("FaultsActed = %d, want 1", n)
 	}
 }
