@@ -135,12 +135,19 @@ func (c *Compute) WaitServerActive(ctx context.Context, id string) (scaling.Serv
 
 func (c *Compute) WaitServerGone(ctx context.Context, id string) error {
 	return waitGone(ctx, c.Poll, "deletion of server "+id, func(ctx context.Context) (string, error) {
-		s, err := c.GetServer(ctx, id)
-		if err == nil && s.Status == "ERROR" {
-			// A server that failed to delete stays in ERROR: report Nova's fault.
-			return s.Status, &scaling.ServerFaultError{ServerID: id, Name: s.Name, Message: s.Fault}
+		s, err := servers.Get(ctx, c.Client, id).Extract()
+		if err != nil {
+			return "", apiError("reading server "+id, err)
 		}
-		return s.Status, err
+		if s.Status != "ERROR" {
+			return s.Status, nil
+		}
+		if s.TaskState == "deleting" {
+			// A server whose build failed keeps its ERROR status while Nova deletes it.
+			return "DELETING", nil
+		}
+		// A server that failed to delete is back in ERROR with no task: report Nova's fault.
+		return s.Status, &scaling.ServerFaultError{ServerID: id, Name: s.Name, Message: s.Fault.Message}
 	})
 }
 
