@@ -39,7 +39,13 @@ func (r *webPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	if state != nil && req.Plan.Raw.Equal(req.State.Raw) {
-		return // nothing changes
+		known := nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics)
+		if len(known) == inService(known) || checkFreeze(state.EventID, state.AllowDuringEvent, time.Now()) != nil {
+			return // nothing changes (or waits until the event is over)
+		}
+		// The size matches, but a node exists that does not serve: its member was removed, or
+		// it was drained, by a run that stopped half-way, or its server is in ERROR. The apply
+		// finishes it (deletes it, or puts it back in service), so the plan must show one.
 	}
 	var plan webPoolModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -78,6 +84,8 @@ func (r *webPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		}
 		outcome := inOrder(order, scaling.Outcome(known, steps), func(p scaling.PlannedNode) string { return p.Name })
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("nodes"), plannedNodes(outcome))...)
+	} else if len(known) != inService(known) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("nodes"), types.ListUnknown(nodeObjectType))...)
 	}
 	warnSteps(&plan, steps, resp)
 }
