@@ -40,7 +40,7 @@ func (r *webPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 	if state != nil && req.Plan.Raw.Equal(req.State.Raw) {
 		known := nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics)
-		if len(known) == inService(known) || checkFreeze(state.EventID, state.AllowDuringEvent, time.Now()) != nil {
+		if !idleNodes(state, known) || checkFreeze(state.EventID, state.AllowDuringEvent, time.Now()) != nil {
 			return // nothing changes (or waits until the event is over)
 		}
 		// The size matches, but a node exists that does not serve: its member was removed, or
@@ -84,10 +84,17 @@ func (r *webPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		}
 		outcome := inOrder(order, scaling.Outcome(known, steps), func(p scaling.PlannedNode) string { return p.Name })
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("nodes"), plannedNodes(outcome))...)
-	} else if len(known) != inService(known) {
+	} else if state != nil && idleNodes(state, known) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("nodes"), types.ListUnknown(nodeObjectType))...)
 	}
 	warnSteps(&plan, steps, resp)
+}
+
+// idleNodes says whether a node exists that does not serve: a server without a member, one in
+// ERROR, or a member left drained. The refresh counts in size only the nodes that serve (it
+// sees drained members, which the node list in state does not record).
+func idleNodes(state *webPoolModel, known []scaling.Node) bool {
+	return len(known) > inService(known) || int64(len(known)) > state.Size.ValueInt64()
 }
 
 // previewSpec is the part of the pool's spec a plan depends on.
