@@ -285,7 +285,6 @@ func (r *scheduleRun) step(ctx context.Context, st step) bool {
 			r.gate.failWhen(r.removedSince(len(r.dc.Events())))
 			r.ws.vars["pool_timeout"] = gatePoolTimeout
 		}
-		runFrom := len(r.dc.Events())
 		res := r.ws.run(ctx, trigger, st.args()...)
 		f.Runs++
 		if res.killed {
@@ -299,7 +298,7 @@ func (r *scheduleRun) step(ctx context.Context, st step) bool {
 			continue
 		}
 		done, why := r.state().converged(st, nodes, replicas)
-		r.afterRun(ctx, st, res, runFrom, res.ok() && done)
+		r.afterRun(ctx, st, res, from, res.ok() && done)
 		if res.ok() && done {
 			result = firstTime
 			if failures > 0 || killed {
@@ -329,11 +328,10 @@ func (r *scheduleRun) step(ctx context.Context, st step) bool {
 
 	if result == clearError && ctx.Err() == nil {
 		// The cloud calmed down: the operator's next apply must finish the step.
-		runFrom := len(r.dc.Events())
 		res := r.ws.run(ctx, nil, st.args()...)
 		f.Runs++
 		ok, why := r.state().converged(st, nodes, replicas)
-		r.afterRun(ctx, st, res, runFrom, true)
+		r.afterRun(ctx, st, res, from, true)
 		switch {
 		case res.ok() && ok:
 			result = afterFaultsEnded
@@ -390,6 +388,8 @@ func (r *scheduleRun) state() stateView {
 }
 
 // afterRun checks the promises that hold after every run that ended by itself, failed or not.
+// from is the event index at which the step began: after a failed run, the state may still
+// list what a failed run of the step had deleted (no refresh has succeeded since).
 func (r *scheduleRun) afterRun(ctx context.Context, st step, res tfResult, from int, final bool) {
 	state := r.state()
 	if state.lb != nil {
