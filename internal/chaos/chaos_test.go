@@ -18,6 +18,7 @@ import (
 var (
 	flagSchedules = flag.Int("chaos.schedules", envInt("CHAOS_SCHEDULES", 20), "fault schedules to run (env CHAOS_SCHEDULES)")
 	flagKills     = flag.Int("chaos.kills", envInt("CHAOS_KILLS", 4), "kill schedules to run, 3 kill points each (env CHAOS_KILLS)")
+	flagCreate    = flag.Int("chaos.create-kills", envInt("CHAOS_CREATE_KILLS", 0), "schedules that SIGKILL the first apply, which creates everything (env CHAOS_CREATE_KILLS)")
 	flagSeed      = flag.Int64("chaos.seed", int64(envInt("CHAOS_SEED", 1)), "seed of the first schedule; the others follow (env CHAOS_SEED)")
 	flagOnly      = flag.String("chaos.only", os.Getenv("CHAOS_ONLY"), "run only this schedule, e.g. faults-17 or kills-1000003 (env CHAOS_ONLY)")
 	flagParallel  = flag.Int("chaos.parallel", envInt("CHAOS_PARALLEL", 6), "schedules run at once, each on its own devcloud (env CHAOS_PARALLEL)")
@@ -47,8 +48,10 @@ func schedules(t *testing.T) []schedule {
 			return []schedule{newFaultSchedule(seed)}
 		case kind == "kills":
 			return []schedule{newKillSchedule(seed)}
+		case kind == "createkills":
+			return []schedule{newCreateKillSchedule(seed)}
 		}
-		t.Fatalf("-chaos.only=%q: want faults-<seed> or kills-<seed>", only)
+		t.Fatalf("-chaos.only=%q: want faults-<seed>, kills-<seed> or createkills-<seed>", only)
 	}
 	var out []schedule
 	for i := range *flagSchedules {
@@ -56,6 +59,9 @@ func schedules(t *testing.T) []schedule {
 	}
 	for i := range *flagKills {
 		out = append(out, newKillSchedule(killSeedOffset+*flagSeed+int64(i)))
+	}
+	for i := range *flagCreate {
+		out = append(out, newCreateKillSchedule(2*killSeedOffset+*flagSeed+int64(i)))
 	}
 	return out
 }
@@ -171,8 +177,8 @@ func summarize(f figures, results []result, elapsed time.Duration) string {
 			took[len(took)/2].Round(time.Second), took[len(took)-1].Round(time.Second))
 	}
 	fmt.Fprintf(&b, "kills: %d SIGKILLs delivered (%d kill points not reached); lock file left %d time(s), lock refused %d time(s), "+
-		"force-unlocks %d; terraform.tfstate left empty or cut short %d time(s), restored from its backup\n",
-		f.Kills, f.KillsMissed, f.LockInfoLeft, f.LockRefused, f.ForceUnlocks, f.StateLost)
+		"force-unlocks %d; terraform.tfstate left empty or cut short %d time(s), restored from its backup (%d time(s) there was none)\n",
+		f.Kills, f.KillsMissed, f.LockInfoLeft, f.LockRefused, f.ForceUnlocks, f.StateLost, f.StateLostNoBackup)
 	fmt.Fprintf(&b, "traffic through the VIP: %d requests, %d lost\n", f.Requests, f.Lost)
 	fmt.Fprintf(&b, "leaks: %d   duplicates: %d   lost requests: %d   other broken promises: %d\n", f.Leaks, f.Duplicates, f.Lost, f.Violations)
 	var failed []string

@@ -25,5 +25,13 @@
 // (CHAOS_SCHEDULES, default 20), -chaos.kills (CHAOS_KILLS, kill schedules, default 4 with
 // 3 kill points each), -chaos.seed (CHAOS_SEED, the first schedule's seed), -chaos.only
 // (CHAOS_ONLY, replay the schedule of one seed), -chaos.parallel (CHAOS_PARALLEL),
-// -chaos.summary (CHAOS_SUMMARY, default bin/chaos-summary.txt).
+// -chaos.summary (CHAOS_SUMMARY, default bin/chaos-summary.txt), -chaos.logs (CHAOS_LOGS, keep
+// every schedule's Terraform log in bin/chaos-logs/, not only the failed ones').
+//
+// -chaos.create-kills (CHAOS_CREATE_KILLS, default 0) adds schedules that SIGKILL the first
+// apply, which creates everything. They are off by default because they fail: a load balancer
+// Octavia made before the killed Terraform recorded it is not adopted by the next apply, which
+// makes a second one (the web pool's servers, the replicas and a seed image still saving are
+// adopted). And when Terraform is killed while it writes terraform.tfstate (it truncates, then
+// writes), the first apply has no terraform.tfstate.backup to restore.
 package chaos

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -45,6 +46,7 @@ type figures struct {
 	Kills, KillsMissed       int
 	LockInfoLeft             int
 	StateLost                int // terraform.tfstate left empty or cut short by a kill
+	StateLostNoBackup        int // ... when there was no backup to restore
 	LockRefused              int
 	ForceUnlocks             int
 	Requests, Lost           int64
@@ -66,6 +68,7 @@ func (f *figures) add(o figures) {
 	f.KillsMissed += o.KillsMissed
 	f.LockInfoLeft += o.LockInfoLeft
 	f.StateLost += o.StateLost
+	f.StateLostNoBackup += o.StateLostNoBackup
 	f.LockRefused += o.LockRefused
 	f.ForceUnlocks += o.ForceUnlocks
 	f.Requests += o.Requests
@@ -497,7 +500,13 @@ func (r *scheduleRun) afterKill() {
 	if _, err := readState(r.ws.dir); err != nil {
 		r.res.figures.StateLost++
 		r.ws.note("SIGKILL left terraform.tfstate unreadable (%v): restoring terraform.tfstate.backup", err)
-		if err := r.ws.restoreBackup(); err != nil {
+		switch err := r.ws.restoreBackup(); {
+		case errors.Is(err, os.ErrNotExist):
+			// The first apply has no earlier state to back up: what it made is known to no
+			// state, and only what the provider finds by name is not made twice.
+			r.res.figures.StateLostNoBackup++
+			r.ws.note("no terraform.tfstate.backup (the first apply): the next apply starts from no state")
+		case err != nil:
 			r.report(problem{kindHarness, "restoring terraform.tfstate.backup: " + err.Error()})
 		}
 	}

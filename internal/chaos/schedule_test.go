@@ -316,6 +316,26 @@ func newKillSchedule(seed int64) schedule {
 	return s
 }
 
+// newCreateKillSchedule SIGKILLs Terraform during the first apply, which creates everything:
+// an object the cloud made before Terraform recorded it must be found and adopted by the
+// next apply, not made a second time.
+func newCreateKillSchedule(seed int64) schedule {
+	r := newRand(seed)
+	s := schedule{Name: fmt.Sprintf("createkills-%d", seed), Seed: seed, Kill: true}
+	s.sizes(r)
+	points := []killPoint{
+		{Step: stepCreate, Kind: "lb.created", N: 1, Match: kindIs("lb.created")},
+		{Step: stepCreate, Kind: "pool.created", N: 1, Match: kindIs("pool.created")},
+		{Step: stepCreate, Kind: "listener.created", N: 1, Match: kindIs("listener.created")},
+		{Step: stepCreate, Kind: "image.created", N: 1, Match: kindIs("image.created")},
+		{Step: stepCreate, Kind: "replica.created", N: 1, Match: kindIs("replica.created")},
+		{Step: stepCreate, Kind: "server.created", N: 1, Match: kindIs("server.created")},
+		{Step: stepCreate, Kind: "member.added", N: 2, Match: kindIs("member.added")},
+	}
+	s.Kills = []killPoint{points[r.IntN(len(points))]}
+	return s
+}
+
 func kindIs(kind string) func(devcloud.Event) bool {
 	return func(e devcloud.Event) bool { return e.Kind == kind }
 }
