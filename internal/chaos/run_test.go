@@ -272,7 +272,7 @@ func (r *scheduleRun) step(ctx context.Context, st step) bool {
 
 	result := clearError
 	var lastErr string
-	failures := 0
+	failures, unclear := 0, false
 	// Killed runs and lock clean-ups are not failures of the step, but they are bounded too.
 	for attempt := 0; attempt < 2*maxRuns && failures < maxRuns; attempt++ {
 		if ctx.Err() != nil {
@@ -314,6 +314,7 @@ func (r *scheduleRun) step(ctx context.Context, st step) bool {
 		} else {
 			lastErr = res.errorSummary()
 			if why := res.unclear(); why != "" {
+				unclear = true
 				r.report(problem{kindUnclear, fmt.Sprintf("%s, %s: %s: %s", st, res, why, lastLines(res.output, 8))})
 			}
 		}
@@ -334,7 +335,7 @@ func (r *scheduleRun) step(ctx context.Context, st step) bool {
 		res := r.ws.run(ctx, nil, st.args()...)
 		f.Runs++
 		ok, why := r.state().converged(st, nodes, replicas)
-		r.afterRun(ctx, st, res, from, true)
+		r.afterRun(ctx, st, res, from, res.ok() && ok)
 		switch {
 		case res.ok() && ok:
 			result = afterFaultsEnded
@@ -355,7 +356,7 @@ func (r *scheduleRun) step(ctx context.Context, st step) bool {
 			r.report(problem{kindLost, fmt.Sprintf("%s: %d of %d requests through the VIP failed: %s", st, failed, sent, reasons)})
 		}
 	}
-	if r.res.problemsOf(kindUnclear) > 0 && result == clearError {
+	if unclear && result == clearError {
 		result = unclearError
 	}
 	f.Outcomes[result]++
@@ -369,16 +370,6 @@ func (r *scheduleRun) step(ctx context.Context, st step) bool {
 	r.ws.note("step %s: %s", st, [...]string{"succeeded first time", "succeeded on re-run", "succeeded once the faults ended",
 		"failed with a clear error", "failed without a clear error"}[result])
 	return done
-}
-
-func (res *result) problemsOf(kind string) int {
-	n := 0
-	for _, p := range res.problems {
-		if p.Kind == kind {
-			n++
-		}
-	}
-	return n
 }
 
 // state reads Terraform's state file; a state the suite cannot read is a broken promise too.
