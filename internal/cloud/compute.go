@@ -162,15 +162,15 @@ func (c *Compute) WaitServerGone(ctx context.Context, id string) error {
 		if err != nil {
 			return "", apiError("reading server "+id, err)
 		}
-		if s.Status == "ERROR" {
-			// A server in ERROR keeps that status while Nova deletes it (task_state
-			// deleting); one that failed to delete stays in ERROR without: report its fault.
-			if s.TaskState == "deleting" {
-				return "DELETING", nil
-			}
-			return s.Status, &scaling.ServerFaultError{ServerID: id, Name: s.Name, Message: s.Fault.Message}
+		if s.Status != "ERROR" {
+			return s.Status, nil
 		}
-		return s.Status, nil
+		if s.TaskState == "deleting" {
+			// A server whose build failed keeps its ERROR status while Nova deletes it.
+			return "DELETING", nil
+		}
+		// A server that failed to delete is back in ERROR with no task: report Nova's fault.
+		return s.Status, &scaling.ServerFaultError{ServerID: id, Name: s.Name, Message: s.Fault.Message}
 	})
 }
 

@@ -75,6 +75,28 @@ func (l *LoadBalancer) CreateLoadBalancer(ctx context.Context, spec LoadBalancer
 	return loadBalancerInfo(lb), nil
 }
 
+// LoadBalancersNamed lists the project's load balancers of this name that carry tag (all of
+// them when tag is ""), deleted ones left out: what a create whose answer was lost looks for.
+func (l *LoadBalancer) LoadBalancersNamed(ctx context.Context, name, tag string) ([]LoadBalancerInfo, error) {
+	pages, err := loadbalancers.List(l.Client, loadbalancers.ListOpts{Name: name}).AllPages(ctx)
+	if err != nil {
+		return nil, apiError(fmt.Sprintf("listing load balancers named %q", name), err)
+	}
+	all, err := loadbalancers.ExtractLoadBalancers(pages)
+	if err != nil {
+		return nil, apiError(fmt.Sprintf("listing load balancers named %q", name), err)
+	}
+	var out []LoadBalancerInfo
+	for i := range all {
+		lb := &all[i]
+		if lb.Name == name && lb.ProvisioningStatus != "DELETED" && lb.ProvisioningStatus != "PENDING_DELETE" &&
+			(tag == "" || slices.Contains(lb.Tags, tag)) {
+			out = append(out, *loadBalancerInfo(lb))
+		}
+	}
+	return out, nil
+}
+
 // GetLoadBalancer reads one load balancer; a 404 satisfies IsNotFound.
 func (l *LoadBalancer) GetLoadBalancer(ctx context.Context, id string) (*LoadBalancerInfo, error) {
 	lb, err := getLoadBalancer(ctx, l.Client, id)

@@ -46,6 +46,14 @@
 //	                   {"kind": "db_backup", "outcome": "error", "probability": 0.5}],
 //	 "server_errors": {"next": 1, "stage": "schedule"}}
 //
+// Trove replica builds fail with "replica_errors" (same shape as "server_errors"; the
+// instance shows Trove's "fault" object), and a rule with "revoke_tokens" revokes every token
+// issued so far, so that clients get 401 until they authenticate again:
+//
+//	{"replica_errors": {"next": 1}, "rules": [{"service": "load-balancer", "revoke_tokens": true, "times": 1}]}
+//
+// In process, SuspendFaults pauses the request rules while a harness reads the cloud.
+//
 // Where things live: one file per API and resource, named <service>_<resource>.go. Each
 // service's <service>.go holds its router (the switch on the first path segment), its request
 // type, error writer and shared lookups; a new resource gets its own file and one case there.
@@ -53,6 +61,7 @@
 //	cloud.go, state.go, seed.go     Start, routes, the in-memory state, the seeded objects
 //	tls.go                          Options.TLS: HTTPS with a generated CA, client certificates
 //	control.go, faults.go, timing.go, metrics.go, events.go, capacity.go   the /_devcloud/ API
+//	faults_keystone.go, faults_trove.go   token revocation and replica build failures
 //	httputil.go                     JSON, error bodies per service, time formats
 //	keystone.go                     Keystone router and version documents
 //	  keystone_auth.go              token middleware for every service (tokenFrom)
@@ -147,7 +156,8 @@
 // image.created, image.saved, image.killed, image.deleted (image_id, name, server_id for
 // snapshots and backups, backup_type for backups, reason "rotation" or "backup failed" for
 // deletions by Nova); db.created, db.active, db.deleted, replica.created, replica.detached,
-// replica.deleted (instance_id, name, replica_of); db.backup.created, db.backup.completed,
+// replica.deleted (instance_id, name, replica_of), replica.error (the same and
+// message); identity.tokens_revoked (tokens); db.backup.created, db.backup.completed,
 // db.backup.failed, db.backup.deleted (backup_id, name, instance_id, parent_id);
 // dns.zone.created, dns.zone.updated (ttl), dns.zone.deleting, dns.zone.active,
 // dns.zone.error (serial), dns.zone.deleted (zone_id, name); dns.recordset.created,

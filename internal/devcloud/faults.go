@@ -18,6 +18,9 @@ type FaultSpec struct {
 	Rules []FaultRule `json:"rules,omitempty"`
 	// ServerErrors makes builds end in ERROR.
 	ServerErrors *ServerErrorFault `json:"server_errors,omitempty"`
+	// ReplicaErrors makes Trove replica builds end in ERROR, with the fault message Trove
+	// shows on the instance (faults_trove.go).
+	ReplicaErrors *ServerErrorFault `json:"replica_errors,omitempty"`
 	// ExtraDelaySeconds slows a named transition (server_build, lb_update, ...) by that many
 	// unscaled seconds; the time scale applies to it like to the base delay.
 	ExtraDelaySeconds map[string]float64 `json:"extra_delay_seconds,omitempty"`
@@ -73,12 +76,17 @@ type FaultRule struct {
 	// Status or Drop: the object is created but the client never learns it (a proxy's 504,
 	// a connection lost on the way back). Without After the service never sees the request.
 	After bool `json:"after,omitempty"`
+	// RevokeTokens revokes every token issued so far before the request is served, as a
+	// password change or a Keystone restart with new keys does: this request and every later
+	// one carrying an old token get 401 until the client authenticates again
+	// (faults_keystone.go).
+	RevokeTokens bool `json:"revoke_tokens,omitempty"`
 	// Times limits how often the rule acts; 0 means unlimited.
 	Times int `json:"times,omitempty"`
 }
 
-// ServerErrorFault makes server builds end in ERROR: the next Next builds, then each further
-// build with probability Probability.
+// ServerErrorFault makes builds (of servers, or of Trove replicas) end in ERROR: the next Next
+// builds, then each further build with probability Probability.
 type ServerErrorFault struct {
 	Next        int     `json:"next,omitempty"`
 	Probability float64 `json:"probability,omitempty"`
@@ -97,8 +105,12 @@ type faultState struct {
 	rules    []FaultRule
 	fired    []int
 	srvErr   ServerErrorFault
+	dbErr    ServerErrorFault
+	builds   int // builds failed since the faults were injected
 	extra    map[string]time.Duration
 	objects  []objectFaultState
+	// suspended stops the request rules (SuspendFaults) without losing their counts.
+	suspended int
 }
 
 type objectFaultState struct {
@@ -116,7 +128,7 @@ func (f *faultState) clear() {
 	defer f.mu.Unlock()
 	f.rng = rand.New(rand.NewSource(f.randSeed))
 	f.rules, f.fired, f.extra = nil, nil, map[string]time.Duration{}
-	f.srvErr = ServerErrorFault{}
+	f.srvErr, f.dbErr = ServerErrorFault{}, ServerErrorFault{}
 	f.objects = nil
 }
 
@@ -132,9 +144,13 @@ func (c *Cloud) InjectFaults(spec FaultSpec) {
 	f.rng = rand.New(rand.NewSource(seed))
 	f.rules = append([]FaultRule(nil), spec.Rules...)
 	f.fired = make([]int, len(f.rules))
-	f.srvErr = ServerErrorFault{}
+	f.builds = 0
+	f.srvErr, f.dbErr = ServerErrorFault{}, ServerErrorFault{}
 	if spec.ServerErrors != nil {
 		f.srvErr = *spec.ServerErrors
+	}
+	if spec.ReplicaErrors != nil {
+		f.dbErr = *spec.ReplicaErrors
 	}
 	f.extra = map[string]time.Duration{}
 	for k, v := range spec.ExtraDelaySeconds {
@@ -146,6 +162,24 @@ func (c *Cloud) InjectFaults(spec FaultSpec) {
 	}
 }
 
+// SuspendFaults stops the request rules until resume is called: a harness reads the cloud
+// through its APIs, between two runs of the client under test, without meeting the faults
+// meant for that client or using up their Times. Build faults and extra delays stay.
+func (c *Cloud) SuspendFaults() (resume func()) {
+	f := &c.faults
+	f.mu.Lock()
+	f.suspended++
+	f.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			f.suspended--
+			f.mu.Unlock()
+		})
+	}
+}
+
 func validateFaultSpec(spec FaultSpec) error {
 	for i, r := range spec.Rules {
 		if r.Probability < 0 || r.Probability > 1 {
@@ -154,8 +188,8 @@ func validateFaultSpec(spec FaultSpec) error {
 		if r.Status != 0 && (r.Status < 400 || r.Status > 599) {
 			return fmt.Errorf("rules[%d]: status must be an HTTP error code (400-599), got %d", i, r.Status)
 		}
-		if r.Status == 0 && !r.Drop && r.LatencyMS == 0 {
-			return fmt.Errorf("rules[%d]: a rule needs status, drop or latency_ms", i)
+		if r.Status == 0 && !r.Drop && r.LatencyMS == 0 && !r.RevokeTokens {
+			return fmt.Errorf("rules[%d]: a rule needs status, drop, latency_ms or revoke_tokens", i)
 		}
 		if r.After && r.Status == 0 && !r.Drop {
 			return fmt.Errorf("rules[%d]: after needs status or drop (it replaces the service's answer)", i)
@@ -177,6 +211,9 @@ func validateFaultSpec(spec FaultSpec) error {
 		if o.Probability < 0 || o.Probability > 1 || o.Next < 0 {
 			return fmt.Errorf("object_faults[%d]: next must be >= 0 and probability within 0..1", i)
 		}
+	}
+	if s := spec.ReplicaErrors; s != nil && (s.Probability < 0 || s.Probability > 1 || s.Next < 0) {
+		return fmt.Errorf("replica_errors: next must be >= 0 and probability within 0..1")
 	}
 	return nil
 }
@@ -214,29 +251,52 @@ func (f *faultState) extraDelay(name string) time.Duration {
 // build ends in ERROR there and with what message.
 func (f *faultState) serverBuildFails(stage string) (bool, string) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	want := f.srvErr.Stage
+	f.mu.Unlock()
 	if want == "" {
 		want = "build"
 	}
 	if want != stage {
 		return false, ""
 	}
-	msg := f.srvErr.Message
-	switch {
-	case msg == "" && stage == "schedule":
+	msg := "Build of instance aborted: injected fault"
+	if stage == "schedule" {
 		msg = "No valid host was found. There are not enough hosts available."
-	case msg == "":
-		msg = "Build of instance aborted: injected fault"
 	}
-	if f.srvErr.Next > 0 {
-		f.srvErr.Next--
+	return f.buildFails(&f.srvErr, msg)
+}
+
+// buildFails decides, once per build, whether a build governed by e ends in ERROR.
+func (f *faultState) buildFails(e *ServerErrorFault, defaultMessage string) (bool, string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	msg := e.Message
+	if msg == "" {
+		msg = defaultMessage
+	}
+	if e.Next > 0 {
+		e.Next--
+		f.builds++
 		return true, msg
 	}
-	if f.srvErr.Probability > 0 && f.rng.Float64() < f.srvErr.Probability {
+	if e.Probability > 0 && f.rng.Float64() < e.Probability {
+		f.builds++
 		return true, msg
 	}
 	return false, ""
+}
+
+// FaultsActed counts how often the active faults acted since they were injected: requests a
+// rule failed, slowed, dropped or revoked tokens for, and builds made to end in ERROR.
+func (c *Cloud) FaultsActed() int {
+	f := &c.faults
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.builds
+	for _, k := range f.fired {
+		n += k
+	}
+	return n
 }
 
 type faultDecision struct {
@@ -245,12 +305,16 @@ type faultDecision struct {
 	retryAfter int
 	drop       bool
 	after      bool
+	revoke     bool
 }
 
 func (f *faultState) decide(service, method, tmpl string) faultDecision {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var d faultDecision
+	if f.suspended > 0 {
+		return d
+	}
 	for i, r := range f.rules {
 		if r.Service != "" && r.Service != service {
 			continue
@@ -268,6 +332,9 @@ func (f *faultState) decide(service, method, tmpl string) faultDecision {
 			continue
 		}
 		acted := false
+		if r.RevokeTokens {
+			d.revoke, acted = true, true
+		}
 		if r.LatencyMS > 0 {
 			d.latency += time.Duration(r.LatencyMS) * time.Millisecond
 			acted = true
@@ -289,6 +356,9 @@ func (f *faultState) decide(service, method, tmpl string) faultDecision {
 func (c *Cloud) faultMiddleware(service string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d := c.faults.decide(service, r.Method, pathTemplate(r.URL.Path))
+		if d.revoke {
+			c.revokeIssuedTokens()
+		}
 		if d.latency > 0 {
 			t := time.NewTimer(d.latency)
 			select {

@@ -115,9 +115,13 @@ func (n *novaReq) deleteServer(id string) {
 	if s.Host != "" {
 		ev = action.startEvent(eventTerminate, s.Host)
 	}
+	attrs := map[string]any{"server_id": s.ID, "name": s.Name}
+	if addr := c.serverAddress(s); addr != "" {
+		attrs["address"] = addr
+	}
 	down := c.nodeDownLocked(s)
 	gen := c.gen
-	c.Event("server.deleting", map[string]any{"server_id": s.ID, "name": s.Name})
+	c.Event("server.deleting", attrs)
 	c.mu.Unlock()
 	down()
 	c.afterGen(gen, c.Delay("server_delete"), func() func() {
@@ -135,12 +139,16 @@ func (c *Cloud) finishDelete(id string) func() {
 	// The record stays as a tombstone: Nova lists deleted servers (status DELETED) to
 	// changes-since queries, and nothing else sees them.
 	s.Deleted, s.Status, s.VMState, s.TaskState, s.PowerState, s.Updated = true, "DELETED", "deleted", "", 0, time.Now().UTC()
+	attrs := map[string]any{"server_id": id, "name": s.Name}
+	if addr := c.serverAddress(s); addr != "" {
+		attrs["address"] = addr
+	}
 	c.releaseServerPortsLocked(s)
 	s.Ports = nil
 	if g := c.st.groups[s.GroupID]; g != nil {
 		g.Members = removeString(g.Members, s.ID)
 	}
-	c.Event("server.deleted", map[string]any{"server_id": id, "name": s.Name})
+	c.Event("server.deleted", attrs)
 	return nil
 }
 

@@ -311,4 +311,10 @@ type dbInstance struct {
 	Address             string
 	Created, Updated    time.Time
 	Deleting            bool
+	Fault               *dbFault // why the build ended in ERROR
+}
+
+type dbFault struct {
+	Message string
+	Created time.Time
 }

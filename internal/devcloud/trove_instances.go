@@ -42,6 +42,9 @@ func (c *Cloud) dbView(t *troveReq, db *dbInstance, detail bool) map[string]any 
 	if db.Address != "" {
 		m["hostname"] = db.ID[:8] + ".db.devcloud"
 	}
+	if f := faultView(db); f != nil && detail {
+		m["fault"] = f
+	}
 	return m
 }
 

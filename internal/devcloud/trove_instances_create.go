@@ -180,7 +180,7 @@ func (t *troveReq) create() {
 	buildDelay := c.Delay("db_build")
 	for _, db := range created {
 		c.afterGen(gen, buildDelay, func() func() {
-			if c.st.dbs[db.ID] != db || db.Status != "BUILD" {
+			if c.st.dbs[db.ID] != db || db.Status != "BUILD" || c.failReplicaBuild(db) {
 				return nil
 			}
 			db.Status, db.Updated = "ACTIVE", time.Now().UTC()

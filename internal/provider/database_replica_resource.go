@@ -84,9 +84,10 @@ func (r *replicaResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"allow_during_event": schema.BoolAttribute{Optional: true, MarkdownDescription: "Allow shrinking or destroying during the event."},
 			"instances": schema.ListNestedAttribute{Computed: true, MarkdownDescription: "The replicas as they exist.",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"id":       schema.StringAttribute{Computed: true, MarkdownDescription: "Trove instance id."},
-					"name":     schema.StringAttribute{Computed: true, MarkdownDescription: "Instance name."},
-					"status":   schema.StringAttribute{Computed: true, MarkdownDescription: "Trove status."},
+					"id":   schema.StringAttribute{Computed: true, MarkdownDescription: "Trove instance id."},
+					"name": schema.StringAttribute{Computed: true, MarkdownDescription: "Instance name."},
+					"status": schema.StringAttribute{Computed: true, MarkdownDescription: "Trove status; `" + detachedStatus + "` for an instance " +
+						"that no longer replicates the primary because a removal stopped between its detach and its delete: the next apply deletes it."},
 					"hostname": schema.StringAttribute{Computed: true, MarkdownDescription: "Hostname or address to send reads to."},
 				}}},
 		},
@@ -124,7 +125,9 @@ func (r *replicaResource) set(ctx context.Context, m *replicaModel, known []scal
 	return set
 }
 
-func instancesFromState(ctx context.Context, l types.List, diags *diag.Diagnostics) []scaling.Instance {
+// instancesFromState reads the set from state: every instance there replicates primary but
+// those marked detachedStatus.
+func instancesFromState(ctx context.Context, l types.List, primary string, diags *diag.Diagnostics) []scaling.Instance {
 	if l.IsNull() || l.IsUnknown() {
 		return nil
 	}
@@ -137,17 +140,29 @@ func instancesFromState(ctx context.Context, l types.List, diags *diag.Diagnosti
 	diags.Append(l.ElementsAs(ctx, &objs, false)...)
 	out := make([]scaling.Instance, 0, len(objs))
 	for _, o := range objs {
-		out = append(out, scaling.Instance{ID: o.ID.ValueString(), Name: o.Name.ValueString(), Status: o.Status.ValueString(),
-			Hostname: o.Hostname.ValueString()})
+		in := scaling.Instance{ID: o.ID.ValueString(), Name: o.Name.ValueString(), Status: o.Status.ValueString(),
+			Hostname: o.Hostname.ValueString(), ReplicaOf: primary}
+		if in.Status == detachedStatus {
+			in.ReplicaOf = ""
+		}
+		out = append(out, in)
 	}
 	return out
 }
 
-func instancesToState(in []scaling.Instance) types.List {
+// detachedStatus marks, in state, an instance of the set that is no longer a replica of the
+// primary: Trove shows it ACTIVE, but it serves no reads of the primary and is to be deleted.
+const detachedStatus = "DETACHED"
+
+func instancesToState(in []scaling.Instance, primary string) types.List {
 	vals := make([]attr.Value, 0, len(in))
 	for _, i := range in {
+		status := i.Status
+		if i.ReplicaOf != primary {
+			status = detachedStatus
+		}
 		vals = append(vals, types.ObjectValueMust(instanceAttrTypes, map[string]attr.Value{
-			"id": types.StringValue(i.ID), "name": types.StringValue(i.Name), "status": types.StringValue(i.Status),
+			"id": types.StringValue(i.ID), "name": types.StringValue(i.Name), "status": types.StringValue(status),
 			"hostname": types.StringValue(i.Hostname),
 		}))
 	}
@@ -198,7 +213,7 @@ func (r *replicaResource) Create(ctx context.Context, req resource.CreateRequest
 		resp.Diagnostics.AddError(summary, err.Error())
 		return
 	}
-	plan.Instances = instancesToState(got)
+	plan.Instances = instancesToState(got, plan.PrimaryID.ValueString())
 	if err != nil {
 		// Saved without an error: an error would make Terraform taint the set, and the next apply
 		// would delete the replicas that serve reads before building new ones.
@@ -216,18 +231,23 @@ func (r *replicaResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	mine, ok := r.listSet(ctx, state.PrimaryID.ValueString(), state.Name.ValueString(), &resp.Diagnostics)
+	known := map[string]bool{}
+	for _, in := range instancesFromState(ctx, state.Instances, state.PrimaryID.ValueString(), &resp.Diagnostics) {
+		known[in.ID] = true
+	}
+	mine, ok := r.listSet(ctx, state.PrimaryID.ValueString(), state.Name.ValueString(), known, &resp.Diagnostics)
 	if !ok {
 		return
 	}
-	state.Instances = instancesToState(mine)
+	state.Instances = instancesToState(mine, state.PrimaryID.ValueString())
 	state.ReplicaCount = types.Int64Value(int64(activeReplicas(mine, state.PrimaryID.ValueString())))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
 // listSet finds the replicas of primary named <name>-NN, in one instance listing: what Read
-// records and ImportState starts from.
-func (r *replicaResource) listSet(ctx context.Context, primary, name string, diags *diag.Diagnostics) ([]scaling.Instance, bool) {
+// records and ImportState starts from. An instance the state knows stays listed after it was
+// detached: a removal interrupted between the detach and the delete must still delete it.
+func (r *replicaResource) listSet(ctx context.Context, primary, name string, known map[string]bool, diags *diag.Diagnostics) ([]scaling.Instance, bool) {
 	db, err := r.data.client.Database(ctx)
 	if err != nil {
 		diags.AddError("Cannot use the database service", err.Error())
@@ -240,7 +260,7 @@ func (r *replicaResource) listSet(ctx context.Context, primary, name string, dia
 	}
 	var mine []scaling.Instance
 	for _, in := range all {
-		if _, named := scaling.OrdinalFromName(name, in.Name); named && in.ReplicaOf == primary {
+		if _, named := scaling.OrdinalFromName(name, in.Name); (named && in.ReplicaOf == primary) || known[in.ID] {
 			mine = append(mine, in)
 		}
 	}
@@ -254,7 +274,7 @@ func (r *replicaResource) Update(ctx context.Context, req resource.UpdateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	known := instancesFromState(ctx, prior.Instances, &resp.Diagnostics)
+	known := instancesFromState(ctx, prior.Instances, prior.PrimaryID.ValueString(), &resp.Diagnostics)
 	if plan.ReplicaCount.ValueInt64() < int64(len(known)) {
 		if err := checkFreeze(plan.EventID, plan.AllowDuringEvent, time.Now()); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("replica_count"), "Removing replicas is frozen during the event", err.Error())
@@ -270,7 +290,7 @@ func (r *replicaResource) Update(ctx context.Context, req resource.UpdateRequest
 	if got == nil && err == nil {
 		return
 	}
-	plan.Instances = instancesToState(got)
+	plan.Instances = instancesToState(got, plan.PrimaryID.ValueString())
 	if err != nil {
 		desired := plan.ReplicaCount.ValueInt64()
 		plan.ReplicaCount = types.Int64Value(int64(activeReplicas(got, plan.PrimaryID.ValueString())))
@@ -294,13 +314,13 @@ func (r *replicaResource) Delete(ctx context.Context, req resource.DeleteRequest
 	resp.Diagnostics.Append(d...)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	set := r.set(ctx, &state, instancesFromState(ctx, state.Instances, &resp.Diagnostics), &resp.Diagnostics)
+	set := r.set(ctx, &state, instancesFromState(ctx, state.Instances, state.PrimaryID.ValueString(), &resp.Diagnostics), &resp.Diagnostics)
 	if set == nil {
 		return
 	}
 	got, err := set.Destroy(ctx)
 	if err != nil {
-		state.Instances = instancesToState(got)
+		state.Instances = instancesToState(got, state.PrimaryID.ValueString())
 		resp.Diagnostics.AddError(fmt.Sprintf("Removing replicas %q failed", state.Name.ValueString()),
 			err.Error()+"\n\nThe replicas still listed in state exist; run destroy again to resume.")
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
@@ -314,7 +334,7 @@ func (r *replicaResource) ImportState(ctx context.Context, req resource.ImportSt
 		resp.Diagnostics.AddError("Invalid import id", fmt.Sprintf("expected <primary_id>/<name>, got %q", req.ID))
 		return
 	}
-	mine, ok := r.listSet(ctx, primary, name, &resp.Diagnostics)
+	mine, ok := r.listSet(ctx, primary, name, nil, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -388,7 +408,13 @@ func (r *replicaResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		if !req.State.Raw.IsNull() {
 			var prior replicaModel
 			resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-			existing = len(instancesFromState(ctx, prior.Instances, &resp.Diagnostics))
+			// A DETACHED instance still counts against the quota until the apply deletes it,
+			// and it is not one of the replicas the count asks for.
+			for _, in := range instancesFromState(ctx, prior.Instances, prior.PrimaryID.ValueString(), &resp.Diagnostics) {
+				if in.Status != detachedStatus {
+					existing++
+				}
+			}
 		}
 		if req.State.Raw.IsNull() {
 			r.checkAtPlan(ctx, plan, &resp.Diagnostics)
@@ -427,6 +453,13 @@ func (r *replicaResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() || plan.ReplicaCount.IsUnknown() {
 		return
+	}
+	for _, in := range instancesFromState(ctx, state.Instances, state.PrimaryID.ValueString(), &resp.Diagnostics) {
+		if in.Status == detachedStatus {
+			// The replica count may match, but a detached instance is still to be deleted.
+			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("instances"), types.ListUnknown(instanceObjectType))...)
+			break
+		}
 	}
 	if plan.ReplicaCount.ValueInt64() < state.ReplicaCount.ValueInt64() {
 		if err := checkFreeze(plan.EventID, plan.AllowDuringEvent, time.Now()); err != nil {

@@ -223,7 +223,7 @@ func (r *loadBalancerResource) Schema(ctx context.Context, _ resource.SchemaRequ
 			"already, such as `web01`). Web nodes are added to the same pool by `eventscale_web_pool` (`pool_id`), " +
 			"which never touches the static members.\n\n" +
 			"Objects are created one at a time, each id saved to state as soon as Octavia returns it, so a failed " +
-			"apply leaves nothing untracked. Name, `lb_method`, session persistence, the monitor's settings and member " +
+			"apply leaves nothing untracked; a load balancer create whose answer was lost adopts the load balancer it made. Name, `lb_method`, session persistence, the monitor's settings and member " +
 			"weights are changed in place; the VIP, the listeners and the pool protocol cannot be changed by Octavia " +
 			"and force a new load balancer. Destroy deletes the load balancer with everything under it " +
 			"(`cascade=true`) and waits until it is gone.\n\n" +
@@ -831,10 +831,25 @@ func (r *loadBalancerResource) Create(ctx context.Context, req resource.CreateRe
 		return !resp.Diagnostics.HasError()
 	}
 
+	// The load balancers of this name that exist before the create: one more afterwards is the
+	// create's, even when its answer was lost.
+	name := m.Name.ValueString()
+	before, err := api.LoadBalancersNamed(ctx, name, managedByTag)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot list the load balancers", err.Error()+"\n\nNothing was created.")
+		return
+	}
 	lb, err := api.CreateLoadBalancer(ctx, cloud.LoadBalancerSpec{
-		Name: m.Name.ValueString(), VIPSubnetID: m.VIPSubnetID.ValueString(), VIPNetworkID: m.VIPNetworkID.ValueString(),
-		Tags: []string{"eventscale:managed-by=eventscale"},
+		Name: name, VIPSubnetID: m.VIPSubnetID.ValueString(), VIPNetworkID: m.VIPNetworkID.ValueString(),
+		Tags: []string{managedByTag},
 	})
+	if err != nil {
+		if created := r.createdDespiteError(ctx, api, name, before); created != nil {
+			tflog.Warn(ctx, "load balancer create answered with an error, but the load balancer exists: adopting it",
+				map[string]any{"id": created.ID, "error": err.Error()})
+			lb, err = created, nil
+		}
+	}
 	if err != nil {
 		attr := path.Root("vip_subnet_id")
 		if m.VIPSubnetID.IsNull() {
@@ -900,6 +915,34 @@ func (r *loadBalancerResource) Create(ctx context.Context, req resource.CreateRe
 	resp.Diagnostics.Append(converged...)
 	r.refreshStatus(ctx, api, &cur, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, cur.forState())...)
+}
+
+// managedByTag marks the load balancers this provider creates.
+const managedByTag = "eventscale:managed-by=eventscale"
+
+// createdDespiteError finds the load balancer a create made although its answer was an error
+// (a connection lost after Octavia acted, a proxy's 504): exactly one load balancer of the
+// name and tag that was not there before. Octavia records a load balancer before it answers,
+// so a create that made one shows it at once.
+func (r *loadBalancerResource) createdDespiteError(ctx context.Context, api *cloud.LoadBalancer, name string,
+	before []cloud.LoadBalancerInfo) *cloud.LoadBalancerInfo {
+	// Looked for even when the create's own time ran out: it may have made one.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	after, err := api.LoadBalancersNamed(lctx, name, managedByTag)
+	if err != nil {
+		return nil
+	}
+	var fresh []cloud.LoadBalancerInfo
+	for _, lb := range after {
+		if !slices.ContainsFunc(before, func(b cloud.LoadBalancerInfo) bool { return b.ID == lb.ID }) {
+			fresh = append(fresh, lb)
+		}
+	}
+	if len(fresh) != 1 {
+		return nil
+	}
+	return &fresh[0]
 }
 
 // converge brings the load balancer from cur (what Octavia has, as recorded in state) to plan,

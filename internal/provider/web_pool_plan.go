@@ -40,7 +40,13 @@ func (r *webPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	if state != nil && req.Plan.Raw.Equal(req.State.Raw) {
-		return // nothing changes
+		known := nodesFromState(ctx, state.Name.ValueString(), state.Nodes, &resp.Diagnostics)
+		if !idleNodes(state, known) || checkFreeze(state.EventID, state.AllowDuringEvent, time.Now()) != nil {
+			return // nothing changes (or waits until the event is over)
+		}
+		// The size matches, but a node exists that does not serve: its member was removed, or
+		// it was drained, by a run that stopped half-way, or its server is in ERROR. The apply
+		// finishes it (deletes it, or puts it back in service), so the plan must show one.
 	}
 	var plan webPoolModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -98,8 +104,17 @@ func (r *webPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		}
 		outcome := inOrder(order, scaling.Outcome(known, steps), func(p scaling.PlannedNode) string { return p.Name })
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("nodes"), plannedNodes(outcome))...)
+	} else if state != nil && idleNodes(state, known) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("nodes"), types.ListUnknown(nodeObjectType))...)
 	}
 	warnSteps(&plan, steps, resp)
+}
+
+// idleNodes says whether a node exists that does not serve: a server without a member, one in
+// ERROR, or a member left drained. The refresh counts in size only the nodes that serve (it
+// sees drained members, which the node list in state does not record).
+func idleNodes(state *webPoolModel, known []scaling.Node) bool {
+	return len(known) > inService(known) || int64(len(known)) > state.Size.ValueInt64()
 }
 
 // previewSpec is the part of the pool's spec a plan depends on.
