@@ -62,6 +62,8 @@ type eventModel struct {
 	LoadBalancer           *eventLoadBalancerModel `tfsdk:"load_balancer"`
 	Pools                  []eventPoolModel        `tfsdk:"pools"`
 	Replicas               []types.String          `tfsdk:"replicas"`
+	Backups                types.List              `tfsdk:"backups"`
+	MaxBackupAge           types.String            `tfsdk:"max_backup_age"`
 	Runbook                types.String            `tfsdk:"runbook"`
 }
 
@@ -124,6 +126,8 @@ func (r *eventResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			"replicas": schema.ListAttribute{Optional: true, ElementType: types.StringType,
 				MarkdownDescription: "Database read replicas running for the event, for the runbook.",
 				Validators:          []validator.List{listvalidator.UniqueValues()}},
+			"backups":        eventBackupsAttribute(),
+			"max_backup_age": eventMaxBackupAgeAttribute(),
 			"runbook": schema.StringAttribute{Computed: true,
 				MarkdownDescription: "Markdown runbook: time window in UTC, contacts, configuration summary and the scale-back plan."},
 		},
@@ -179,6 +183,7 @@ func (r *eventResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	warnBackupAges(ctx, m, time.Now(), &resp.Diagnostics)
 	if rb, ok := eventRunbook(m); ok {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("runbook"), rb)...)
 	} else {
