@@ -24,9 +24,10 @@ type Previous struct {
 	Records []string
 	// TTL is the record set's own TTL; 0 means it had none and used the zone's.
 	TTL int
-	// Description is the record set's description before the marker replaced it. It is not
-	// in the marker (there is no room), only in state.
-	Description string
+	// Description is the record set's description before the marker replaced it. The marker
+	// holds it after " | " when there is room; DescriptionLost says there was none.
+	Description     string
+	DescriptionLost bool
 	// Unrecorded is set when an adopted record set's marker could not hold the previous
 	// records (too long): what to restore is unknown.
 	Unrecorded bool
@@ -40,8 +41,12 @@ func Key(zoneID, name, recordType string) string {
 
 const markerLead = "eventscale:"
 
-// Marker is the description a taken-over record set carries: the key and, when it fits, the
-// previous records and TTL, e.g. "eventscale:1a2b3c4d5e6f7a8b was ttl=3600 203.0.113.10".
+// descriptionSeparator starts the previous description in a marker.
+const descriptionSeparator = " | "
+
+// Marker is the description a taken-over record set carries: the key and, when they fit, the
+// previous records, TTL and description, e.g.
+// "eventscale:1a2b3c4d5e6f7a8b was ttl=3600 203.0.113.10 | front door".
 func Marker(key string, prev Previous) string {
 	head := markerLead + key + " was "
 	if !prev.Existed {
@@ -52,10 +57,16 @@ func Marker(key string, prev Previous) string {
 		ttl = strconv.Itoa(prev.TTL)
 	}
 	full := head + "ttl=" + ttl + " " + strings.Join(prev.Records, ",")
-	if len(full) <= MaxDescription {
-		return full
+	if len(full) > MaxDescription {
+		return head + "unrecorded"
 	}
-	return head + "unrecorded"
+	if prev.Description != "" {
+		if withDesc := full + descriptionSeparator + prev.Description; len(withDesc) <= MaxDescription {
+			return withDesc
+		}
+		return full + descriptionSeparator[:len(descriptionSeparator)-1] + "…"
+	}
+	return full
 }
 
 // ParseMarker reads a description written by Marker. ok is false when desc is no marker of
@@ -71,12 +82,17 @@ func ParseMarker(desc, key string) (prev Previous, ok bool) {
 	case rest == "unrecorded":
 		return Previous{Existed: true, Unrecorded: true}, true
 	}
+	rest, desc, hasDesc := strings.Cut(rest, descriptionSeparator)
+	if !hasDesc {
+		rest, hasDesc = strings.CutSuffix(rest, descriptionSeparator[:len(descriptionSeparator)-1]+"…")
+		prev.DescriptionLost = hasDesc
+	}
 	ttlPart, records, found := strings.Cut(rest, " ")
 	ttlText, isTTL := strings.CutPrefix(ttlPart, "ttl=")
 	if !found || !isTTL {
 		return Previous{}, false
 	}
-	prev = Previous{Existed: true}
+	prev.Existed, prev.Description = true, desc
 	if ttlText != "zone" {
 		n, err := strconv.Atoi(ttlText)
 		if err != nil || n <= 0 {

@@ -15,6 +15,7 @@ func TestMarker_RoundTripsWhatTheNamePointedAtBefore(t *testing.T) {
 		{},
 		{Existed: true, Records: []string{"203.0.113.10", "203.0.113.11"}, TTL: 3600},
 		{Existed: true, Records: []string{"2001:db8::1"}},
+		{Existed: true, Records: []string{"203.0.113.10"}, TTL: 60, Description: "front door | main site"},
 	} {
 		m := dnsrecord.Marker(key, prev)
 		if len(m) > dnsrecord.MaxDescription {
@@ -165,5 +166,14 @@ func TestCheck_SaysNothingAfterTheStartOrWithoutOne(t *testing.T) {
 	}
 	if a := (dnsrecord.Timing{}).Check(dnsrecord.Now{At: starts, CurrentTTL: time.Hour, Switching: true}); len(a) != 0 {
 		t.Fatalf("without a start: %+v", a)
+	}
+}
+
+func TestMarker_ADescriptionWithoutRoomIsMarkedLost(t *testing.T) {
+	key := dnsrecord.Key("z", "www.example.com.", "A")
+	m := dnsrecord.Marker(key, dnsrecord.Previous{Existed: true, Records: []string{"203.0.113.10"}, TTL: 60, Description: strings.Repeat("x", 150)})
+	got, ok := dnsrecord.ParseMarker(m, key)
+	if !ok || !got.DescriptionLost || got.Description != "" || got.TTL != 60 || got.Records[0] != "203.0.113.10" || len(m) > dnsrecord.MaxDescription {
+		t.Fatalf("marker %q parsed %+v %v", m, got, ok)
 	}
 }

@@ -121,7 +121,16 @@ func (r *dnsRecordResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 		if configRecords == nil && !config.LowerTTLTo.IsNull() {
 			wantTTL = int(config.LowerTTLTo.ValueInt64())
 		}
-		advice := timing.Check(dnsrecord.Now{
+		// The check measures against the TTL the configuration aims for, or, without one, a
+		// suggestion: five minutes is short enough for a switch shortly before the start.
+		check := dnsrecord.Timing{StartsAt: starts, PreviousTTL: seconds(now.prevTTL), LowTTL: seconds(min(now.prevTTL, suggestedLowTTL))}
+		for _, v := range []types.Int64{config.LowerTTLTo, config.TTL} {
+			if !v.IsNull() && !v.IsUnknown() {
+				check.LowTTL = seconds(int(v.ValueInt64()))
+				break
+			}
+		}
+		advice := check.Check(dnsrecord.Now{
 			At: time.Now(), CurrentTTL: seconds(now.ttl), LoweredAt: now.lowered, Name: plan.Name.ValueString(),
 			Switching: switching && now.existing,
 			Switched:  now.existing && configRecords != nil && !switching && !dnsrecord.SameRecords(now.records, previousRecords(ctx, req, now)),
@@ -136,6 +145,10 @@ func (r *dnsRecordResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 }
 
 func seconds(n int) time.Duration { return time.Duration(n) * time.Second }
+
+// suggestedLowTTL is the TTL the plan-time check suggests lowering to when the configuration
+// names none (seconds).
+const suggestedLowTTL = 300
 
 // previousRecords is what the name pointed at before the takeover: from state, or, before the
 // takeover, what it points at now.

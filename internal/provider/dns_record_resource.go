@@ -422,6 +422,9 @@ func (r *dnsRecordResource) Create(ctx context.Context, req resource.CreateReque
 	serialBefore := zone.Serial
 	var rs *recordsets.RecordSet
 	if existing == nil {
+		if config.TTL.IsNull() && config.LowerTTLTo.IsNull() {
+			want.ttl = 0 // a new name without a TTL of its own follows the zone's
+		}
 		rs, err = r.createRecordSet(ctx, api, zone.ID, name, typ, want, marker, key)
 	} else {
 		rs, err = r.change(ctx, api, existing, want, marker, &serialBefore)
@@ -479,6 +482,7 @@ func (r *dnsRecordResource) change(ctx context.Context, api *cloud.DNS, rs *reco
 		c.Description = &marker
 	}
 	if c.Records == nil && c.TTL == nil && c.Description == nil {
+		*serialBefore = 0 // nothing sent: no new serial to wait for
 		return rs, nil
 	}
 	return api.UpdateRecordSet(ctx, rs.ZoneID, rs.ID, c)
@@ -487,7 +491,7 @@ func (r *dnsRecordResource) change(ctx context.Context, api *cloud.DNS, rs *reco
 // waitPublished waits until the change is published. A record set left PENDING or in ERROR is
 // recorded as it is, with a warning: the next apply sends the change again in place.
 func (r *dnsRecordResource) waitPublished(ctx context.Context, api *cloud.DNS, m *dnsRecordModel, rs *recordsets.RecordSet, zone *zones.Zone, serialBefore int, diags *diag.Diagnostics) {
-	if rs.Status == "ACTIVE" && zone.Serial > serialBefore {
+	if rs.Status == "ACTIVE" && (serialBefore == 0 || zone.Serial > serialBefore) {
 		return
 	}
 	got, z, err := api.WaitRecordSetActive(ctx, rs.ZoneID, rs.ID, serialBefore)
@@ -608,7 +612,7 @@ func (r *dnsRecordResource) Update(ctx context.Context, req resource.UpdateReque
 					"or remove the resource from state (terraform state rm).", state.Name.ValueString(), state.Type.ValueString()))
 			return
 		}
-		want := desired(configRecords, config.TTL, config.LowerTTLTo, nil, zone.TTL)
+		want := desired(configRecords, config.TTL, config.LowerTTLTo, nil, 0)
 		rs, err = r.createRecordSet(ctx, api, zone.ID, state.Name.ValueString(), state.Type.ValueString(), want, marker, key)
 	case err != nil:
 		resp.Diagnostics.AddAttributeError(path.Root("id"), "Cannot read the record set", err.Error())
@@ -625,15 +629,9 @@ func (r *dnsRecordResource) Update(ctx context.Context, req resource.UpdateReque
 		resp.Diagnostics.AddAttributeError(path.Root("records"), "Cannot change the record set", err.Error())
 		return
 	}
-	zone.Serial = max(zone.Serial, serialBefore)
 	plan.fromRecordSet(rs, zone)
-	plan.ZoneSerial = state.ZoneSerial
-	if rs.Status != "ACTIVE" || !zoneSerialKnown(state) {
-		r.waitPublished(ctx, api, &plan, rs, zone, serialBefore, &resp.Diagnostics)
-	}
-	if plan.ZoneSerial.IsUnknown() || plan.ZoneSerial.IsNull() {
-		plan.ZoneSerial = types.Int64Value(int64(zone.Serial))
-	}
+	plan.ZoneSerial = types.Int64Value(int64(max(zone.Serial, serialBefore)))
+	r.waitPublished(ctx, api, &plan, rs, zone, serialBefore, &resp.Diagnostics)
 	if plan.LowerTTLBy.IsUnknown() {
 		plan.LowerTTLBy = types.StringNull()
 	}
@@ -641,10 +639,6 @@ func (r *dnsRecordResource) Update(ctx context.Context, req resource.UpdateReque
 		plan.SwitchBy = types.StringNull()
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func zoneSerialKnown(m dnsRecordModel) bool {
-	return !m.ZoneSerial.IsNull() && !m.ZoneSerial.IsUnknown()
 }
 
 func (r *dnsRecordResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
