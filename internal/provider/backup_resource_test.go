@@ -195,8 +195,10 @@ func TestAccBackup_ServerBackupsWaitUntilActiveAndNovaRotatesTheOldest(t *testin
 func accDatabaseTarget(t *testing.T) accTarget {
 	t.Helper()
 	target := accCloud(t)
-	if has, err := target.Client.HasService(context.Background(), cloud.ServiceDatabase); err != nil || !has {
-		t.Skipf("the cloud's catalog has no database (Trove) service, so there is nothing to take a Trove backup of (%v)", err)
+	if has, err := target.Client.HasService(context.Background(), cloud.ServiceDatabase); err != nil {
+		t.Fatal(err)
+	} else if !has {
+		t.Skip("the cloud's catalog has no database (Trove) service, so there is nothing to take a Trove backup of")
 	}
 	if target.DatabaseID == "" {
 		t.Skip("needs a database instance: EVENTSCALE_ACC_SEED_DATABASE_ID on an external cloud")

@@ -43,9 +43,10 @@ func accDNSZone(t *testing.T, target accTarget) accZone {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	has, err := target.Client.HasService(ctx, cloud.ServiceDNS)
-	if err != nil || !has {
-		t.Skipf("the cloud's catalog has no dns (Designate) service (%v)", err)
+	if has, err := target.Client.HasService(ctx, cloud.ServiceDNS); err != nil {
+		t.Fatal(err)
+	} else if !has {
+		t.Skip("the cloud's catalog has no dns (Designate) service")
 	}
 	api, err := target.Client.DNS(ctx)
 	if err != nil {
@@ -252,8 +253,10 @@ func TestAccDNS_RestoreOnDestroyFalseLeavesTheTierAddress(t *testing.T) {
 
 func TestAccDNS_ZoneThatDoesNotExistIsRefusedAtPlanBeforeAnyChange(t *testing.T) {
 	target := accCloud(t)
-	if has, err := target.Client.HasService(context.Background(), cloud.ServiceDNS); err != nil || !has {
-		t.Skipf("the cloud's catalog has no dns (Designate) service (%v)", err)
+	if has, err := target.Client.HasService(context.Background(), cloud.ServiceDNS); err != nil {
+		t.Fatal(err)
+	} else if !has {
+		t.Skip("the cloud's catalog has no dns (Designate) service")
 	}
 	zone := accName(t, "dnsnone") + ".test."
 	cfg := target.ProviderHCL + fmt.Sprintf(`
