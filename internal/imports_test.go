@@ -35,6 +35,9 @@ var rules = []rule{
 		module + "internal/provider", module + "internal/devcloud"}},
 	// The event's decisions (capacity plan, freeze window) are plain arithmetic and time.
 	{dir: "event", forbid: []string{"github.com/gophercloud/", "github.com/hashicorp/terraform-plugin-", module + "internal/"}},
+	{dir: "backup", forbid: []string{"github.com/gophercloud/", "github.com/hashicorp/terraform-plugin-", module + "internal/cloud",
+		module + "internal/provider", module + "internal/devcloud"}},
+	{dir: "dnsrecord", forbid: []string{"github.com/gophercloud/", "github.com/hashicorp/terraform-plugin-", module + "internal/"}},
 	{dir: "runbook", forbid: []string{"github.com/gophercloud/", "github.com/hashicorp/terraform-plugin-", module + "internal/"}},
 	{dir: "loadtest", forbid: []string{"github.com/gophercloud/", "github.com/hashicorp/terraform-plugin-", module + "internal/"}},
 	{dir: "dbreplica", forbid: []string{"github.com/gophercloud/", "github.com/hashicorp/terraform-plugin-", module + "internal/cloud",

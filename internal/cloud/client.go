@@ -24,7 +24,18 @@ const (
 	ServiceLoadBalancer = "load-balancer"
 	ServiceDatabase     = "database"
 	ServiceKeyManager   = "key-manager"
+	ServiceDNS          = "dns"
 )
+
+// MissingServiceError says the catalog has no endpoint for a service type.
+type MissingServiceError struct {
+	Type, Region, Interface string
+}
+
+func (e *MissingServiceError) Error() string {
+	return fmt.Sprintf("the cloud's catalog has no %q service (region %q, interface %s): "+
+		"check region and endpoint_type, or set endpoint_overrides[%q]", e.Type, e.Region, e.Interface, e.Type)
+}
 
 // NovaMicroversion is the compute API microversion the adapters speak: 2.52 brings server
 // tags at create time, 2.45 the image id in createImage's body.
@@ -157,14 +168,15 @@ func (c *Client) ServiceClient(ctx context.Context, serviceType string) (*gopher
 		sc, err = openstack.NewDBV1(pc, c.eo)
 	case ServiceKeyManager:
 		sc, err = openstack.NewKeyManagerV1(pc, c.eo)
+	case ServiceDNS:
+		sc, err = openstack.NewDNSV2(pc, c.eo)
 	default:
 		return nil, fmt.Errorf("unknown service type %q", serviceType)
 	}
 	if err != nil {
 		var notFound *gophercloud.ErrEndpointNotFound
 		if errors.As(err, &notFound) || errors.As(err, new(gophercloud.ErrEndpointNotFound)) {
-			return nil, fmt.Errorf("the cloud's catalog has no %q service (region %q, interface %s): "+
-				"check region and endpoint_type, or set endpoint_overrides[%q]", serviceType, c.cfg.Region, c.eo.Availability, serviceType)
+			return nil, &MissingServiceError{Type: serviceType, Region: c.cfg.Region, Interface: string(c.eo.Availability)}
 		}
 		return nil, fmt.Errorf("%s service: %w", serviceType, err)
 	}

@@ -85,6 +85,8 @@ type eventModel struct {
 	LoadTests              []eventLoadTestModel    `tfsdk:"load_tests"`
 	RunbookPath            types.String            `tfsdk:"runbook_path"`
 	RunbookHTMLPath        types.String            `tfsdk:"runbook_html_path"`
+	Backups                types.List              `tfsdk:"backups"`
+	MaxBackupAge           types.String            `tfsdk:"max_backup_age"`
 	Runbook                types.String            `tfsdk:"runbook"`
 }
 
@@ -206,6 +208,8 @@ func (r *eventResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 					"that writes it again."},
 			"runbook_html_path": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "Where to write the runbook as a self-contained HTML page (reads on a phone, prints), like `runbook_path`."},
+			"backups":        eventBackupsAttribute(),
+			"max_backup_age": eventMaxBackupAgeAttribute(),
 			"runbook": schema.StringAttribute{Computed: true,
 				MarkdownDescription: "Markdown runbook: time window in UTC, contacts, what each pool's scale-back does, the replicas, " +
 					"the last load tests, and the commands of the scale-back."},
@@ -274,6 +278,7 @@ func (r *eventResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	warnBackupAges(ctx, m, time.Now(), &resp.Diagnostics)
 	rb, ok := eventRunbook(m)
 	if ok && !req.State.Raw.IsNull() {
 		// A runbook file deleted or edited since the last apply: plan an update that writes it
@@ -465,6 +470,17 @@ func (m eventModel) runbook() (runbook.Runbook, bool) {
 			t.P95MS = ptrTo(lt.P95MS.ValueFloat64())
 		}
 		rb.LoadTests = append(rb.LoadTests, t)
+	}
+	ages, ok := eventBackupAges(context.Background(), m)
+	if !ok {
+		return runbook.Runbook{}, false
+	}
+	for _, a := range ages {
+		rb.Backups = append(rb.Backups, runbook.Backup{Name: a.Name, ID: a.ID, TakenAt: a.CreatedAt, Age: a.Age,
+			Missing: a.Missing, TooOld: a.TooOld, Warning: a.Warning})
+	}
+	if d, err := time.ParseDuration(m.MaxBackupAge.ValueString()); err == nil {
+		rb.MaxBackupAge = d
 	}
 	return rb, true
 }

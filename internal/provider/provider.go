@@ -131,7 +131,7 @@ func (p *eventscaleProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 				MarkdownDescription: "Catalog interface to use: `public` (default), `internal` or `admin` (also spelled `publicURL`, `internalURL`, `adminURL`). Defaults to `OS_INTERFACE`.",
 				Validators:          []validator.String{stringvalidator.OneOfCaseInsensitive("public", "internal", "admin", "publicURL", "internalURL", "adminURL")}},
 			"endpoint_overrides": schema.MapAttribute{Optional: true, ElementType: types.StringType,
-				MarkdownDescription: "Service type (`compute`, `image`, `network`, `load-balancer`, `database`) to endpoint URL, " +
+				MarkdownDescription: "Service type (`compute`, `image`, `network`, `load-balancer`, `database`, `key-manager`, `dns`) to endpoint URL, " +
 					"used instead of the catalog's."},
 			"max_retries": schema.Int64Attribute{Optional: true,
 				MarkdownDescription: fmt.Sprintf("How many times a request is retried after a connection error or a 429/502/503/504 "+
@@ -364,6 +364,7 @@ func (p *eventscaleProvider) Resources(context.Context) []func() resource.Resour
 		NewServerReplicaResource,
 		NewSeedImageResource, NewLoadBalancerResource, NewEventResource,
 		NewLoadTestResource,
+		NewBackupResource, NewDNSRecordResource,
 	}
 }
 

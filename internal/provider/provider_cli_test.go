@@ -73,7 +73,7 @@ func TestProviderBinary_SchemaThroughTerraformWithDevOverrides(t *testing.T) {
 		t.Fatalf("no eventscale provider in %s", out)
 	}
 	for _, r := range []string{"eventscale_seed_image", "eventscale_load_balancer", "eventscale_web_pool",
-		"eventscale_database_replica", "eventscale_event", "eventscale_load_test"} {
+		"eventscale_database_replica", "eventscale_event", "eventscale_load_test", "eventscale_backup", "eventscale_dns_record"} {
 		if _, ok := ps.ResourceSchemas[r]; !ok {
 			t.Errorf("resource %s missing from the schema", r)
 		}

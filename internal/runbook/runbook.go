@@ -33,7 +33,24 @@ type Runbook struct {
 	Pools                  []Pool
 	Replicas               []string
 	LoadTests              []LoadTest
-	Notes                  string
+	// Backups are the backups the event requires, measured against StartsAt; nil when the
+	// event names none.
+	Backups []Backup
+	// MaxBackupAge is the bound a backup's age at the start is held to; 0 for none.
+	MaxBackupAge time.Duration
+	Notes        string
+}
+
+// Backup is one required backup and its age when the event starts.
+type Backup struct {
+	Name, ID string
+	// TakenAt is zero when the backup was not taken.
+	TakenAt time.Time
+	// Age is the time from the backup to StartsAt.
+	Age time.Duration
+	// Missing and TooOld say what is wrong, Warning what to do; all empty when nothing is.
+	Missing, TooOld bool
+	Warning         string
 }
 
 // Contact is one person on call; empty fields are shown as "-".
@@ -165,7 +182,7 @@ func (r Runbook) document() document {
 	}
 	d.sections = append(d.sections, contacts)
 
-	d.sections = append(d.sections, r.configuration(), r.loadTests(), r.scaleBackSection())
+	d.sections = append(d.sections, r.configuration(), r.backups(), r.loadTests(), r.scaleBackSection())
 	if n := strings.TrimSpace(r.Notes); n != "" {
 		d.sections = append(d.sections, section{title: "Notes", blocks: []block{paragraph{spans: []span{txt(n)}, raw: true}}})
 	}
@@ -211,6 +228,46 @@ func (r Runbook) configuration() section {
 		s.add(para(txt("Database replicas: none listed")))
 	} else {
 		s.add(para(txt("Database replicas: " + strings.Join(r.Replicas, ", "))))
+	}
+	return s
+}
+
+func (r Runbook) backups() section {
+	s := section{title: "Backups before the event"}
+	if len(r.Backups) == 0 {
+		s.add(para(txt("No backups are required ("), code("backups"), txt("): take them before scaling, with "), code("eventscale_backup"), txt(".")))
+		return s
+	}
+	bound := "no bound set (max_backup_age)"
+	if r.MaxBackupAge > 0 {
+		bound = "at most " + formatDuration(r.MaxBackupAge) + " old at the start"
+	}
+	s.add(para(txt("Each backup's age when the event starts, " + bound + ":")))
+	t := table{head: []string{"Backup", "Id", "Taken (UTC)", "Age at start", "State"}}
+	var warnings []string
+	for _, b := range r.Backups {
+		row := [][]span{{txt(b.Name)}, {txt("-")}, {txt("-")}, {txt("-")}, {cell("OK")}}
+		if b.ID != "" {
+			row[1] = []span{code(b.ID)}
+		}
+		if !b.TakenAt.IsZero() {
+			row[2] = []span{txt(b.TakenAt.UTC().Format(time.RFC3339))}
+			row[3] = []span{txt(formatDuration(b.Age.Round(time.Minute)))}
+		}
+		switch {
+		case b.Missing:
+			row[4] = []span{cell("MISSING")}
+		case b.TooOld:
+			row[4] = []span{cell("TOO OLD")}
+		}
+		if b.Warning != "" {
+			warnings = append(warnings, b.Name+": "+b.Warning)
+		}
+		t.rows = append(t.rows, row)
+	}
+	s.add(t)
+	for _, w := range warnings {
+		s.add(para(txt("Warning: " + w)))
 	}
 	return s
 }

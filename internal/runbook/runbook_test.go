@@ -202,3 +202,29 @@ func TestCommands_QuoteAModuleInstancesAddress(t *testing.T) {
 	r.Pools = []Pool{{Name: "eu", Size: 6, NormalSize: ptr(0), Resource: `module.event["eu"].eventscale_web_pool.web`}}
 	contains(t, r.Markdown(), `terraform destroy '-target=module.event["eu"].eventscale_web_pool.web'`)
 }
+
+func TestMarkdown_ListsTheBackupsWithTheirAgeAtTheStart(t *testing.T) {
+	r := sample()
+	r.MaxBackupAge = 24 * time.Hour
+	taken := r.StartsAt.Add(-6*time.Hour - 30*time.Minute)
+	r.Backups = []Backup{
+		{Name: "web01-pre-event", ID: "img-1", TakenAt: taken, Age: 6*time.Hour + 30*time.Minute},
+		{Name: "db01-pre-event", ID: "bk-2", TakenAt: r.StartsAt.Add(-30 * time.Hour), Age: 30 * time.Hour, TooOld: true,
+			Warning: "taken 30h before the event starts, more than max_backup_age 24h: take it again"},
+		{Name: "files", Missing: true, Warning: "not taken"},
+	}
+	md := r.Markdown()
+	contains(t, md,
+		"## Backups before the event",
+		"at most 24h old at the start",
+		"| web01-pre-event | `img-1` | 2026-12-01T12:30:00Z | 6h30m | OK |",
+		"| db01-pre-event | `bk-2` | 2026-11-30T13:00:00Z | 30h | TOO OLD |",
+		"| files | - | - | - | MISSING |",
+		"Warning: db01-pre-event: taken 30h before",
+	)
+	if strings.Index(md, "## Backups before the event") > strings.Index(md, "## Last load tests") {
+		t.Error("the backups come after the load tests; they are taken first")
+	}
+	none := sample().Markdown()
+	contains(t, none, "No backups are required")
+}
