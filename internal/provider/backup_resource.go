@@ -165,7 +165,7 @@ func (r *backupResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				MarkdownDescription: "Name of the backup set. Each backup is named `<name>-<server or instance name>`. Changing it takes new backups.",
 				Validators:          []validator.String{checkString(backup.CheckPrefix)}},
 			"server_ids": schema.ListAttribute{Optional: true, ElementType: types.StringType,
-				MarkdownDescription: "Ids of the servers to back up with Nova `createBackup`. Changing the list takes new backups of every server.",
+				MarkdownDescription: "Ids of the servers to back up with Nova `createBackup`: at least 1, none empty. Changing the list takes new backups of every server.",
 				Validators: []validator.List{listvalidator.UniqueValues(), listvalidator.SizeAtLeast(1),
 					listvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1))},
 				PlanModifiers: []planmodifier.List{listplanmodifier.RequiresReplace()}},
@@ -178,7 +178,7 @@ func (r *backupResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				Validators:    []validator.Int64{int64validator.Between(1, 100)},
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.RequiresReplace()}},
 			"database_instance_id": schema.StringAttribute{Optional: true, PlanModifiers: replaceStr,
-				MarkdownDescription: "Id of a Trove database instance to back up. Changing it takes a new backup.",
+				MarkdownDescription: "Id of a Trove database instance to back up (at least 1 character). Changing it takes a new backup.",
 				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)}},
 			"delete_on_destroy": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: "When `true`, destroying the resource deletes the backups. Default `false`: they are kept."},
@@ -221,7 +221,7 @@ func (r *backupResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				PlanModifiers: []planmodifier.List{listplanmodifier.UseStateForUnknown()}},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts": timeoutsBlock(ctx, backupTimeouts),
 		},
 	}
 }

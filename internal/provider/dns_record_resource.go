@@ -121,7 +121,7 @@ func (r *dnsRecordResource) Schema(ctx context.Context, _ resource.SchemaRequest
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "Designate record set id.", PlanModifiers: keep},
 			"zone_name": schema.StringAttribute{Required: true, PlanModifiers: replace,
-				MarkdownDescription: "The Designate zone, fully qualified: `example.com.`.",
+				MarkdownDescription: "The Designate zone, fully qualified: `example.com.` (at least 2 characters, ending with a dot).",
 				Validators:          []validator.String{stringvalidator.LengthAtLeast(2), stringvalidator.RegexMatches(dnsFQDN, "must be fully qualified, ending with a dot")}},
 			"zone_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The zone's id.", PlanModifiers: keep},
 			"name": schema.StringAttribute{Required: true, PlanModifiers: replace,
@@ -130,15 +130,15 @@ func (r *dnsRecordResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"type": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString("A"), PlanModifiers: replace,
 				MarkdownDescription: "`A` (default) or `AAAA`.", Validators: []validator.String{stringvalidator.OneOf("A", "AAAA")}},
 			"records": schema.SetAttribute{Optional: true, Computed: true, ElementType: types.StringType,
-				MarkdownDescription: "The addresses the name points at during the event, e.g. the load balancer's `public_address`. " +
+				MarkdownDescription: "The addresses the name points at during the event (at least 1), e.g. the load balancer's `public_address`. " +
 					"Unset, the records stay as they were (only the TTL is lowered, with `lower_ttl_to`); state then shows them.",
 				Validators:    []validator.Set{setvalidator.SizeAtLeast(1)},
 				PlanModifiers: []planmodifier.Set{setplanmodifier.UseStateForUnknown()}},
 			"ttl": schema.Int64Attribute{Optional: true, Computed: true,
-				MarkdownDescription: "TTL in seconds of the records once switched. Default: `lower_ttl_to`, else the TTL they have.",
+				MarkdownDescription: "TTL in seconds of the records once switched, 1 to 2147483647. Default: `lower_ttl_to`, else the TTL they have.",
 				Validators:          []validator.Int64{int64validator.Between(1, 2147483647)}},
 			"lower_ttl_to": schema.Int64Attribute{Optional: true,
-				MarkdownDescription: "Before the switch (while `records` is unset), sets the TTL of the existing records to this, " +
+				MarkdownDescription: "Before the switch (while `records` is unset), sets the TTL of the existing records to this (1 to 86400 seconds), " +
 					"without changing them. Apply it at the latest by `lower_ttl_by`.",
 				Validators: []validator.Int64{int64validator.Between(1, 86400)}},
 			"starts_at": schema.StringAttribute{Optional: true,
@@ -173,7 +173,7 @@ func (r *dnsRecordResource) Schema(ctx context.Context, _ resource.SchemaRequest
 				MarkdownDescription: "The last moment to switch the records (`starts_at` − `lower_ttl_to`, or − `previous_ttl` without it)."},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts": timeoutsBlock(ctx, dnsRecordTimeouts),
 		},
 	}
 }

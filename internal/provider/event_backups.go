@@ -31,7 +31,7 @@ func eventBackupsAttribute() schema.ListNestedAttribute {
 			"older than `max_backup_age` at `starts_at`. A backup whose creation time is unknown at plan time (taken in the same " +
 			"apply) is not checked.",
 		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Backup name.",
+			"name": schema.StringAttribute{Required: true, MarkdownDescription: "Backup name (at least 1 character).",
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)}},
 			"id": schema.StringAttribute{Optional: true, MarkdownDescription: "Backup id (Glance image or Trove backup); empty when not taken."},
 			"created_at": schema.StringAttribute{Optional: true, MarkdownDescription: "Creation time, RFC 3339.",

@@ -61,4 +61,14 @@ var (
 		Update: timeoutDefault("an update of the image's name or metadata", seedImageUpdateTimeout),
 		Delete: timeoutDefault("deleting the image", seedImageDeleteTimeout),
 	}
+	backupTimeouts = timeoutsDoc{
+		Create: timeoutDefault("taking every backup and waiting until each is usable (image `active`, Trove `COMPLETED`)", backupCreateTimeout),
+		Update: timeoutDefault("an update: backups taken again after a failure, names and labels changed", backupUpdateTimeout),
+		Delete: timeoutDefault("deleting the backups when `delete_on_destroy` is set", backupDeleteTimeout),
+	}
+	dnsRecordTimeouts = timeoutsDoc{
+		Create: timeoutDefault("the takeover until Designate has published it (record set `ACTIVE`, zone serial past its value before)", dnsCreateTimeout),
+		Update: timeoutDefault("a change (TTL lowered, records switched) until Designate has published it", dnsUpdateTimeout),
+		Delete: timeoutDefault("restoring the previous records (or deleting the record set) until published", dnsDeleteTimeout),
+	}
 )
