@@ -17,9 +17,12 @@ provider "eventscale" {}
 locals {
   expected_peak_rps = ceil(var.current_peak_rps * var.expected_multiplier)
 
-  # web01 stays in the pool whatever the web pool does.
+  # web01 stays in the pool whatever the web pool does. With protect_web01 (the apply that
+  # scales out for the event) it becomes Octavia's backup member: it serves only if every web
+  # node is down, so the nodes built from its image cannot crush it. The scale-back's apply
+  # (protect_web01 = false) puts it back in rotation.
   static_members = [
-    { address = var.web01_address, protocol_port = 80, weight = 1 },
+    { address = var.web01_address, protocol_port = 80, weight = 1, event_backup = var.protect_web01 },
   ]
 
   vip_url = var.vip_url != "" ? var.vip_url : "http://${eventscale_load_balancer.front.vip_address}/"
@@ -34,6 +37,17 @@ locals {
     drain_timeout = var.drain_timeout
     order         = "newest-first"
   }
+}
+
+# 0. Before anything scales: a Nova backup of web01 and a Trove backup of db01, kept after the
+# event (delete_on_destroy = false). The event requires them (backups, max_backup_age).
+resource "eventscale_backup" "pre_event" {
+  name                 = "${var.name}-pre-event"
+  server_ids           = [var.web01_server_id]
+  backup_type          = "event"
+  rotation             = 2
+  database_instance_id = var.backup_db01 ? var.db01_id : null
+  delete_on_destroy    = var.delete_backups_on_destroy
 }
 
 # 1. Seed config: web01's disk becomes the image every web node boots from.
@@ -51,9 +65,24 @@ resource "eventscale_load_balancer" "front" {
   name          = "${var.name}-front"
   vip_subnet_id = var.subnet_id
 
+  # A floating IP from the external network, where the users are: public_address.
+  floating_ip = var.public_network != "" ? { network = var.public_network } : null
+
   listener {
     protocol      = "HTTP"
     protocol_port = 80
+  }
+
+  # HTTPS for the users, decrypted by the load balancer (the key goes to Barbican, never to
+  # Terraform's state); the members keep speaking HTTP.
+  dynamic "listener" {
+    for_each = var.tls_certificate_file != "" ? [1] : []
+    content {
+      protocol         = "TERMINATED_HTTPS"
+      protocol_port    = 443
+      certificate_file = var.tls_certificate_file
+      private_key_file = var.tls_private_key_file
+    }
   }
 
   pool {
@@ -121,6 +150,11 @@ resource "eventscale_event" "launch" {
   expected_peak_multiplier = var.expected_multiplier
   notes                    = var.notes
   contacts                 = var.contacts
+
+  # The runbook lists the backups with their age at the start; the plan warns when one is
+  # missing or older than this.
+  backups        = eventscale_backup.pre_event.backups
+  max_backup_age = "36h"
 
   load_balancer = {
     name        = eventscale_load_balancer.front.name
@@ -213,4 +247,19 @@ resource "eventscale_load_test" "peak" {
   }
 
   report_path = "${path.root}/reports/peak.html"
+}
+
+# 4. The domain: the customer's name points at the tier's public address once the pool has
+# been built (depends_on), with its TTL lowered first so that resolvers follow in time. Without
+# dns_zone there is nothing to point. See eventscale_dns_record's docs for the two moments.
+resource "eventscale_dns_record" "site" {
+  count = var.dns_zone != "" ? 1 : 0
+
+  zone_name    = var.dns_zone
+  name         = var.dns_name
+  starts_at    = eventscale_event.launch.starts_at
+  lower_ttl_to = 60
+  records      = var.dns_switch ? [eventscale_load_balancer.front.public_address] : null
+
+  depends_on = [eventscale_web_pool.web]
 }

@@ -1,11 +1,38 @@
 output "load_balancer" {
   description = "The load balancer: id, VIP address and the URL the load tests use."
   value = {
-    id          = eventscale_load_balancer.front.id
-    pool_id     = eventscale_load_balancer.front.pool_id
-    vip_address = eventscale_load_balancer.front.vip_address
-    vip_url     = local.vip_url
+    id             = eventscale_load_balancer.front.id
+    pool_id        = eventscale_load_balancer.front.pool_id
+    vip_address    = eventscale_load_balancer.front.vip_address
+    public_address = eventscale_load_balancer.front.public_address
+    vip_url        = local.vip_url
   }
+}
+
+output "backups" {
+  description = "The pre-event backups and how to restore from each."
+  value = {
+    server   = [for b in eventscale_backup.pre_event.server_backups : { id = b.id, name = b.name, status = b.status, restore_command = b.restore_command }]
+    database = eventscale_backup.pre_event.database_backup
+  }
+}
+
+output "web01_member" {
+  description = "web01's member as Octavia has it now: backup flag and weight."
+  value       = [for m in eventscale_load_balancer.front.members : { address = m.address, backup_in_effect = m.backup_in_effect, weight_in_effect = m.weight_in_effect }]
+}
+
+output "dns" {
+  description = "The customer's name: what it points at now, and what it pointed at before."
+  value = var.dns_zone != "" ? {
+    name             = eventscale_dns_record.site[0].name
+    records          = eventscale_dns_record.site[0].records
+    ttl              = eventscale_dns_record.site[0].ttl
+    previous_records = eventscale_dns_record.site[0].previous_records
+    previous_ttl     = eventscale_dns_record.site[0].previous_ttl
+    lower_ttl_by     = eventscale_dns_record.site[0].lower_ttl_by
+    switch_by        = eventscale_dns_record.site[0].switch_by
+  } : null
 }
 
 output "seed_image_id" {

@@ -148,6 +148,62 @@ variable "queries_per_request" {
   default     = 3
 }
 
+# --- Before the event: backups, web01, the public address, the domain --------------------------
+
+variable "backup_db01" {
+  description = "Take a Trove backup of db01 with web01's Nova backup. Set false where db01 is not a Trove instance."
+  type        = bool
+  default     = true
+}
+
+variable "delete_backups_on_destroy" {
+  description = "Delete the pre-event backups on terraform destroy. They outlive the event by default."
+  type        = bool
+  default     = false
+}
+
+variable "protect_web01" {
+  description = "Take web01 out of first-line rotation (Octavia's backup member) while the web pool carries the load: set it in the apply that scales out, unset it in the scale-back."
+  type        = bool
+  default     = false
+}
+
+variable "public_network" {
+  description = "External network to take the VIP's floating IP from (for example \"public\"); empty for none, when the VIP is reachable as it is."
+  type        = string
+  default     = ""
+}
+
+variable "tls_certificate_file" {
+  description = "PEM certificate for an HTTPS listener on 443 (TERMINATED_HTTPS); empty for none."
+  type        = string
+  default     = ""
+}
+
+variable "tls_private_key_file" {
+  description = "PEM private key of tls_certificate_file."
+  type        = string
+  default     = ""
+}
+
+variable "dns_zone" {
+  description = "The customer's Designate zone (\"example.com.\"); empty to leave DNS alone."
+  type        = string
+  default     = ""
+}
+
+variable "dns_name" {
+  description = "The name that points at the tier (\"www.example.com.\"), inside dns_zone."
+  type        = string
+  default     = ""
+}
+
+variable "dns_switch" {
+  description = "Point dns_name at the tier's public address. Unset, the apply only lowers the TTL of its current records (the first moment)."
+  type        = bool
+  default     = false
+}
+
 # --- Load tests -------------------------------------------------------------------------------
 
 variable "vip_url" {

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/event"
+	"github.com/eventscale/terraform-provider-eventscale/internal/journal"
 )
 
 var (
@@ -24,7 +25,14 @@ var (
 // NewCapacityPlanDataSource is the factory registered in the provider.
 func NewCapacityPlanDataSource() datasource.DataSource { return &capacityPlanDataSource{} }
 
-type capacityPlanDataSource struct{}
+type capacityPlanDataSource struct{ data *providerData }
+
+var _ datasource.DataSourceWithConfigure = (*capacityPlanDataSource)(nil)
+
+// Configure takes the provider's journal: the plan is recorded for the review after the event.
+func (d *capacityPlanDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = configureData(req.ProviderData, &resp.Diagnostics)
+}
 
 type capacityPlanModel struct {
 	NodeCapacityRPS    types.Float64 `tfsdk:"node_capacity_rps"`
@@ -155,4 +163,14 @@ func (d *capacityPlanDataSource) Read(ctx context.Context, req datasource.ReadRe
 	m.HeadroomPercent = types.Float64Value(p.HeadroomPercent)
 	m.Formula = types.StringValue(p.Formula)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+	if d.data != nil && d.data.journal != nil {
+		in := m.inputs()
+		_ = d.data.journal.Write(journal.CapacityPlanEntry("data.eventscale_capacity_plan", journal.CapacityPlan{
+			NodeCapacityRPS: in.NodeCapacityRPS, CurrentPeakRPS: in.CurrentPeakRPS, ExpectedMultiplier: in.ExpectedMultiplier,
+			TargetUtilization: in.TargetUtilization, MinNodes: int(in.MinNodes), DBReadShare: in.DBReadShare,
+			ReplicaCapacityQPS: in.ReplicaCapacityQPS, QueriesPerRequest: in.QueriesPerRequest,
+			ExpectedPeakRPS: p.ExpectedPeakRPS, WebNodes: int(p.WebNodes), DBReadQPS: p.DBReadQPS, Replicas: int(p.Replicas),
+			HeadroomPercent: p.HeadroomPercent, Formula: p.Formula,
+		}))
+	}
 }

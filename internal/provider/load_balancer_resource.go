@@ -30,6 +30,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
@@ -384,6 +385,11 @@ func (r *loadBalancerResource) ConfigValidators(context.Context) []resource.Conf
 
 // ValidateConfig checks what Octavia would refuse only after the load balancer exists.
 func (r *loadBalancerResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	// A dynamic block whose for_each is not known yet (terraform validate, or a plan where it
+	// depends on another resource) is checked again once it is.
+	if unknownBlocks(req.Config.Raw, "listener", "pool", "health_monitor") {
+		return
+	}
 	var m loadBalancerModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
@@ -503,6 +509,11 @@ func validateLoadBalancer(m loadBalancerModel) diag.Diagnostics {
 // only what an apply really creates anew.
 func (r *loadBalancerResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
+		return
+	}
+	// Listeners not known yet (a dynamic block over an unknown value): the computed attributes
+	// stay unknown, and the plan that knows them is checked in full.
+	if unknownBlocks(req.Plan.Raw, "listener", "pool", "health_monitor") {
 		return
 	}
 	var plan, state loadBalancerModel
@@ -1884,4 +1895,19 @@ func (ipAddressValidator) ValidateString(_ context.Context, req validator.String
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid "+req.Path.String(),
 			fmt.Sprintf("%q is not an IP address; Octavia members are addressed by IP (the server's fixed address).", req.ConfigValue.ValueString()))
 	}
+}
+
+// unknownBlocks reports whether any of the named top-level blocks of an object value is
+// unknown as a whole, as a dynamic block is while its for_each is.
+func unknownBlocks(raw tftypes.Value, names ...string) bool {
+	var m map[string]tftypes.Value
+	if err := raw.As(&m); err != nil {
+		return false
+	}
+	for _, n := range names {
+		if v, ok := m[n]; ok && !v.IsKnown() {
+			return true
+		}
+	}
+	return false
 }

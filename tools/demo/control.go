@@ -138,10 +138,16 @@ func (c control) grantQuotas(ctx context.Context, projectID, adminProjectID stri
 }
 
 func (c control) adminToken(ctx context.Context) (string, error) {
+	return c.projectToken(ctx, "admin", "admin")
+}
+
+// projectToken authenticates as one of devcloud's seeded users (password "secret"), scoped
+// to a project of the Default domain.
+func (c control) projectToken(ctx context.Context, user, project string) (string, error) {
 	body := map[string]any{"auth": map[string]any{
 		"identity": map[string]any{"methods": []string{"password"}, "password": map[string]any{
-			"user": map[string]any{"name": "admin", "password": "secret", "domain": map[string]any{"name": "Default"}}}},
-		"scope": map[string]any{"project": map[string]any{"name": "admin", "domain": map[string]any{"name": "Default"}}},
+			"user": map[string]any{"name": user, "password": "secret", "domain": map[string]any{"name": "Default"}}}},
+		"scope": map[string]any{"project": map[string]any{"name": project, "domain": map[string]any{"name": "Default"}}},
 	}}
 	b, _ := json.Marshal(body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/identity/v3/auth/tokens", bytes.NewReader(b))
@@ -181,7 +187,8 @@ func (c control) do(ctx context.Context, method, url, token string, body, v any)
 		return err
 	}
 	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
+	// 202: Designate (and Octavia, Trove) accept asynchronous work with it.
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusCreated {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return fmt.Errorf("%s %s: %s %s", method, url, resp.Status, msg)
 	}

@@ -198,9 +198,27 @@ func TestDemo_EndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo failed: %v", err)
 	}
-	for i, title := range []string{"devcloud", "Terraform", "terraform apply", "Baseline load test", "Scale for the event", "Scale back", "Clean up"} {
+	for i, title := range []string{"devcloud", "Terraform", "terraform apply", "Baseline load test", "Scale for the event", "Scale back", "Clean up", "Review"} {
 		if !strings.Contains(out.String(), "== "+string(rune('1'+i))+". "+title) {
 			t.Errorf("section %d (%s) missing from the output", i+1, title)
+		}
+	}
+	// What an operator meets on a real cloud, each shown once: the pre-flight refusing the plan,
+	// the public address and HTTPS answering, web01 out of rotation during the peak, the name
+	// pointed at the tier and put back, the scale-back followed live, the review.
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`pre-flight \(terraform plan\) refuses the event`),
+		regexp.MustCompile(`backup +\S+-web01 \S+ active \(Nova backup of web01`),
+		regexp.MustCompile(`GET http://203\.0\.113\.\d+/ -> 200`),
+		regexp.MustCompile(`GET https://www\.launch\.example/ \(TERMINATED_HTTPS on 443.*-> 200.*verified`),
+		regexp.MustCompile(`web01: out of first-line rotation`),
+		regexp.MustCompile(`now points at 203\.0\.113\.\d+ \(the public address\)`),
+		regexp.MustCompile(`watch │ \d\d:\d\d:\d\d launch-web step \d+/\d+: drain launch-web-\d+`),
+		regexp.MustCompile(`DNS restored: www\.launch\.example\. points at \S+ again, TTL 3600 s`),
+		regexp.MustCompile(`review: \S+review\.html`),
+	} {
+		if !want.MatchString(out.String()) {
+			t.Errorf("the output lacks %s", want)
 		}
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")

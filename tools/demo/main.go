@@ -144,6 +144,8 @@ func (d *demo) since() string {
 }
 
 func (d *demo) say(format string, args ...any) {
+	outMu.Lock()
+	defer outMu.Unlock()
 	_, _ = fmt.Fprintf(d.out, "   "+format+"\n", args...)
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +26,11 @@ type demo struct {
 	tf      *terraform
 	logFile *os.File
 	logPath string
+
+	// tlsRoots trusts the site's certificate (writeTLSFiles); eventscaleBin is the eventscale
+	// command (watch, review) built for the demo.
+	tlsRoots      *x509.CertPool
+	eventscaleBin string
 }
 
 // figures are a load test's results as the configuration's outputs carry them.
@@ -40,6 +46,7 @@ type figures struct {
 	P99            float64          `json:"latency_p99_ms"`
 	StatusCodes    map[string]int64 `json:"status_codes"`
 	Passed         *bool            `json:"passed"`
+	Backends       []backendShare   `json:"backends"`
 }
 
 type capacityPlan struct {
@@ -53,11 +60,40 @@ type capacityPlan struct {
 
 type outputs struct {
 	LoadBalancer struct {
-		ID         string `json:"id"`
-		PoolID     string `json:"pool_id"`
-		VIPAddress string `json:"vip_address"`
-		VIPURL     string `json:"vip_url"`
+		ID            string `json:"id"`
+		PoolID        string `json:"pool_id"`
+		VIPAddress    string `json:"vip_address"`
+		PublicAddress string `json:"public_address"`
+		VIPURL        string `json:"vip_url"`
 	} `json:"load_balancer"`
+	Backups struct {
+		Server []struct {
+			ID             string `json:"id"`
+			Name           string `json:"name"`
+			Status         string `json:"status"`
+			RestoreCommand string `json:"restore_command"`
+		} `json:"server"`
+		Database *struct {
+			ID             string `json:"id"`
+			Name           string `json:"name"`
+			Status         string `json:"status"`
+			RestoreCommand string `json:"restore_command"`
+		} `json:"database"`
+	} `json:"backups"`
+	Web01Member []struct {
+		Address        string `json:"address"`
+		BackupInEffect bool   `json:"backup_in_effect"`
+		WeightInEffect int    `json:"weight_in_effect"`
+	} `json:"web01_member"`
+	DNS *struct {
+		Name            string   `json:"name"`
+		Records         []string `json:"records"`
+		TTL             int      `json:"ttl"`
+		PreviousRecords []string `json:"previous_records"`
+		PreviousTTL     int      `json:"previous_ttl"`
+		LowerTTLBy      string   `json:"lower_ttl_by"`
+		SwitchBy        string   `json:"switch_by"`
+	} `json:"dns"`
 	SeedImageID string     `json:"seed_image_id"`
 	WebNodes    []poolNode `json:"web_nodes"`
 	Replicas    []struct {
@@ -106,6 +142,9 @@ func (d *demo) story(ctx context.Context) error {
 	res, problems, err := d.scaleBack(ctx, o)
 	if err == nil {
 		err = d.cleanUp(ctx)
+	}
+	if err == nil {
+		err = d.reviewEvent(ctx)
 	}
 	if res.Sent == 0 {
 		return err // the scale-back never started: nothing to count
@@ -177,21 +216,39 @@ func (d *demo) prepareTerraform(ctx context.Context) error {
 	// devcloud runs fifty times faster than a cloud: the provider's waiters poll it often.
 	extra["EVENTSCALE_POLL_INTERVAL"] = "50ms"
 	s := d.dc.Seed()
+	certFile, keyFile, roots, err := writeTLSFiles(d.cfg.workDir)
+	if err != nil {
+		return fmt.Errorf("writing the site's certificate: %w", err)
+	}
+	d.tlsRoots = roots
+	if err := d.ctl.createCustomerZone(ctx, s.Web01Address); err != nil {
+		return err
+	}
+	if err := d.buildEventscale(ctx); err != nil {
+		return err
+	}
 	// The window opens tomorrow: the freeze must not stop tonight's scale-back.
 	starts := time.Now().UTC().Add(24 * time.Hour).Truncate(time.Hour)
 	d.tf = &terraform{bin: d.cfg.terraform, dir: d.cfg.workDir, env: terraformEnv(os.Environ(), extra), log: f,
 		vars: map[string]any{
-			"web01_server_id":    s.Web01ServerID,
-			"web01_address":      s.Web01Address,
-			"network_id":         s.NetworkID,
-			"subnet_id":          s.SubnetID,
-			"db01_id":            s.DB01ID,
-			"web_flavor":         "m1.small",
-			"db_flavor_id":       s.Web01FlavorID,
-			"event_starts_at":    starts.Format(time.RFC3339),
-			"event_ends_at":      starts.Add(4 * time.Hour).Format(time.RFC3339),
-			"load_test_duration": d.cfg.duration.String(),
-			"drain_timeout":      d.cfg.drain.String(),
+			"web01_server_id":      s.Web01ServerID,
+			"web01_address":        s.Web01Address,
+			"network_id":           s.NetworkID,
+			"subnet_id":            s.SubnetID,
+			"db01_id":              s.DB01ID,
+			"web_flavor":           "m1.small",
+			"db_flavor_id":         s.Web01FlavorID,
+			"event_starts_at":      starts.Format(time.RFC3339),
+			"event_ends_at":        starts.Add(4 * time.Hour).Format(time.RFC3339),
+			"load_test_duration":   d.cfg.duration.String(),
+			"drain_timeout":        d.cfg.drain.String(),
+			"public_network":       "public",
+			"tls_certificate_file": certFile,
+			"tls_private_key_file": keyFile,
+			"dns_zone":             demoZone,
+			"dns_name":             demoName,
+			// The demo leaves nothing behind on devcloud; a real event keeps its backups.
+			"delete_backups_on_destroy": true,
 		}}
 	v, err := d.tf.version(ctx)
 	if err != nil {
@@ -201,6 +258,8 @@ func (d *demo) prepareTerraform(ctx context.Context) error {
 	d.say("provider:  %s/terraform-provider-eventscale (dev_overrides, no terraform init)", d.cfg.providerDir)
 	d.say("work dir:  %s (variables from devcloud's seed in terraform.tfvars.json)", d.cfg.workDir)
 	d.say("log:       %s", d.logPath)
+	d.say("the customer's domain before the event: %s A %s, TTL %d s (zone %s in Designate)", demoName, s.Web01Address, demoOldTTL, demoZone)
+	d.say("the site's certificate for %s: %s (self-signed; the load test trusts it)", demoTLSName, certFile)
 	if err := d.tf.run(ctx, nil, "fmt", "-check", "-no-color"); err != nil {
 		return fmt.Errorf("examples/event is not formatted (terraform fmt): %w", err)
 	}
@@ -237,7 +296,7 @@ func copyConfig(from, to string) error {
 // 3. The tier at its normal size, the event, the baseline load test and the capacity plan.
 func (d *demo) applyNormalTier(ctx context.Context) (outputs, error) {
 	var o outputs
-	d.section(3, "terraform apply: seed image, load balancer, 4 web nodes, a DB replica, the event")
+	d.section(3, "terraform apply: backups, seed image, load balancer (public IP, HTTP and HTTPS), 4 web nodes, a DB replica, the event, the DNS TTL lowered")
 	t := time.Now()
 	// The load tests need the VIP's URL. On devcloud it is a 127.0.0.1 listener known once the
 	// load balancer exists; on a real cloud the configuration uses http://<vip_address>/.
@@ -263,8 +322,21 @@ func (d *demo) applyNormalTier(ctx context.Context) (outputs, error) {
 		return o, err
 	}
 	d.say("applied in %.1fs", time.Since(t).Seconds())
+	for _, b := range o.Backups.Server {
+		d.say("backup          %s %s %s (Nova backup of web01, rotation 2); restore: %s", b.Name, short(b.ID), b.Status, b.RestoreCommand)
+	}
+	if b := o.Backups.Database; b != nil {
+		d.say("backup          %s %s %s (Trove backup of db01); restore: %s", b.Name, short(b.ID), b.Status, b.RestoreCommand)
+	}
 	d.say("seed image      %s (snapshot of web01)", short(o.SeedImageID))
 	d.say("load balancer   %s, VIP %s, round robin, HTTP health monitor, web01 static member", short(o.LoadBalancer.ID), o.LoadBalancer.VIPAddress)
+	if err := d.showPublicAddress(ctx, o.LoadBalancer.ID, o.LoadBalancer.PublicAddress); err != nil {
+		return o, err
+	}
+	if o.DNS != nil {
+		d.say("DNS             %s still points at %s; TTL lowered %d s -> %d s (first moment; lower by %s, switch by %s)",
+			o.DNS.Name, strings.Join(o.DNS.Records, ", "), o.DNS.PreviousTTL, o.DNS.TTL, o.DNS.LowerTTLBy, o.DNS.SwitchBy)
+	}
 	d.printNodes(o.WebNodes)
 	for _, r := range o.Replicas {
 		d.say("db replica      %s %s %s (of db01)", r.Name, short(r.ID), r.Status)
@@ -332,6 +404,9 @@ func (d *demo) scaleForEvent(ctx context.Context, before outputs, plan capacityP
 	d.tf.vars["web_pool_size"] = plan.WebNodes
 	d.tf.vars["db_replicas"] = max(plan.Replicas, 1)
 	d.tf.vars["verify_peak"] = true
+	// web01 out of first-line rotation, and the customer's name switched to the tier.
+	d.tf.vars["protect_web01"] = true
+	d.tf.vars["dns_switch"] = true
 	if err := d.preflight(ctx); err != nil {
 		return o, err
 	}
@@ -345,12 +420,24 @@ func (d *demo) scaleForEvent(ctx context.Context, before outputs, plan capacityP
 	d.say("applied in %.1fs (%d new nodes in one member update, then the load test)", time.Since(t).Seconds(), len(o.WebNodes)-len(before.WebNodes))
 	d.printNodes(o.WebNodes)
 	d.say("db replicas     %d", len(o.Replicas))
+	for _, m := range o.Web01Member {
+		d.say("web01           member %s: backup %t, weight %d (out of first-line rotation while the pool carries the load)", m.Address, m.BackupInEffect, m.WeightInEffect)
+	}
+	if o.DNS != nil {
+		records, ttl, err := d.ctl.customerRecord(ctx)
+		if err != nil {
+			return o, err
+		}
+		d.say("DNS             %s now points at %s (the public address), TTL %d s; Designate answers %s",
+			o.DNS.Name, strings.Join(o.DNS.Records, ", "), o.DNS.TTL, strings.Join(records, ", ")+fmt.Sprintf(" TTL %d", ttl))
+	}
 	if o.Peak == nil {
 		return o, errors.New("the peak load test did not run (output peak is null)")
 	}
 	p := *o.Peak
 	d.say("peak load test: %g req/s for %s at %d nodes, thresholds p95 <= 250 ms, no errors, >= 95%% of the rate", p.Rate, d.cfg.duration, p.NodesBehindVIP)
 	d.printFigures(p)
+	d.printShares(p.Backends, d.dc.Seed().Web01Address)
 	if p.Passed == nil || !*p.Passed {
 		return o, errors.New("the peak load test did not pass its thresholds")
 	}
@@ -408,10 +495,30 @@ func (d *demo) scaleBack(ctx context.Context, o outputs) (loadResult, []string, 
 	}
 	d.say("terraform plan -destroy lists the scale-back first: drain, wait %s, remove, delete, health gate, for", d.cfg.drain)
 	d.say("  %s", strings.Join(preview, ", "))
+	// web01 back in first-line rotation before the first node drains: it serves alone at the end.
+	d.tf.vars["protect_web01"] = false
+	if err := d.tf.apply(ctx, "-target=eventscale_load_balancer.front"); err != nil {
+		return loadResult{}, nil, err
+	}
+	var lbOut outputs
+	if err := d.tf.outputs(ctx, &lbOut); err != nil {
+		return loadResult{}, nil, err
+	}
+	for _, m := range lbOut.Web01Member {
+		d.say("web01 restored: member %s backup %t, weight %d", m.Address, m.BackupInEffect, m.WeightInEffect)
+	}
+	d.say("eventscale watch -plain -utc -f %s, beside the destroy (its lines from the destroy on):", d.journalPath())
+	watch, err := d.startWatch(ctx, time.Now())
+	if err != nil {
+		return loadResult{}, nil, err
+	}
 	load := startSteadyLoad(o.LoadBalancer.VIPURL, d.cfg.steadyRate)
 	t0 := time.Now()
 	applyErr := d.tf.destroy(ctx, "-target=eventscale_web_pool.web")
 	took := time.Since(t0)
+	if n := watch.stop(); n == 0 {
+		applyErr = errors.Join(applyErr, errors.New("eventscale watch printed nothing during the scale-back"))
+	}
 	// A moment more of traffic on web01 alone, after the last node left.
 	time.Sleep(500 * time.Millisecond)
 	res := load.stop()
@@ -473,7 +580,7 @@ func (d *demo) scaleBack(ctx context.Context, o outputs) (loadResult, []string, 
 
 // 7. Everything else, once traffic is back on web01 alone (in real life: DNS moved back).
 func (d *demo) cleanUp(ctx context.Context) error {
-	d.section(7, "Clean up: terraform destroy of the rest (load balancer, replicas, image, event)")
+	d.section(7, "Clean up: terraform destroy of the rest (DNS record restored, load balancer, replicas, image, backups, event)")
 	if err := d.tf.destroy(ctx); err != nil {
 		return err
 	}
@@ -485,7 +592,15 @@ func (d *demo) cleanUp(ctx context.Context) error {
 	if len(left) > 0 {
 		return fmt.Errorf("objects left on devcloud after terraform destroy: %s", strings.Join(left, ", "))
 	}
-	d.say("nothing left on devcloud but its seed (web01, db01)")
+	d.say("nothing left on devcloud but its seed (web01, db01) and the customer's zone")
+	records, ttl, err := d.ctl.customerRecord(ctx)
+	if err != nil {
+		return err
+	}
+	d.say("DNS restored: %s points at %s again, TTL %d s", demoName, strings.Join(records, ", "), ttl)
+	if ttl != demoOldTTL || len(records) != 1 || records[0] != d.dc.Seed().Web01Address {
+		return fmt.Errorf("the destroy did not restore %s: %v TTL %d, want %s TTL %d", demoName, records, ttl, d.dc.Seed().Web01Address, demoOldTTL)
+	}
 	return nil
 }
 
