@@ -255,10 +255,11 @@ func start(ctx context.Context, store Store, t Target, known Backup) (Backup, er
 	if err != nil {
 		return Backup{Kind: t.Kind, SourceID: t.SourceID, Name: t.Name, Status: StatusNotTaken}, fmt.Errorf("%s: %w", t, err)
 	}
-	b, gerr := store.Get(ctx, id)
-	if gerr != nil {
-		// The backup exists (the cloud gave its id): record it as pending and let the wait read it.
-		return Backup{Kind: t.Kind, SourceID: t.SourceID, ID: id, Name: t.Name, Status: pendingStatus(store)}, nil
+	b, err := store.Get(ctx, id)
+	if err != nil {
+		// The backup exists (the cloud gave its id), the read after it failed: record it as
+		// pending and let the wait read it again. The wait reports what keeps failing.
+		return Backup{Kind: t.Kind, SourceID: t.SourceID, ID: id, Name: t.Name, Status: pendingStatus(store)}, nil //nolint:nilerr // see above
 	}
 	b.Kind, b.SourceID = t.Kind, t.SourceID
 	return b, nil

@@ -130,8 +130,9 @@ func (n *NovaBackups) Create(ctx context.Context, t backup.Target) (string, erro
 		var answer struct {
 			ImageID string `json:"image_id"`
 		}
-		_, err := n.Compute.Post(ctx, n.Compute.ServiceURL("servers", t.SourceID, "action"), body, &answer,
+		resp, err := n.Compute.Post(ctx, n.Compute.ServiceURL("servers", t.SourceID, "action"), body, &answer,
 			&gophercloud.RequestOpts{OkCodes: []int{http.StatusAccepted}})
+		closeResponse(resp)
 		if err == nil {
 			if answer.ImageID == "" {
 				return "", fmt.Errorf("%s: Nova accepted the request but returned no image id", action)
@@ -345,7 +346,9 @@ func (d *TroveBackups) instanceBackups(ctx context.Context, instanceID string) (
 				Href string `json:"href"`
 			} `json:"links"`
 		}
-		if _, err := d.Client.Get(ctx, next, &body, nil); err != nil {
+		resp, err := d.Client.Get(ctx, next, &body, nil)
+		closeResponse(resp)
+		if err != nil {
 			return nil, apiError("listing the backups of database instance "+instanceID, err)
 		}
 		out = append(out, body.Backups...)
@@ -403,8 +406,9 @@ func (d *TroveBackups) Create(ctx context.Context, t backup.Target) (string, err
 	var answer struct {
 		Backup troveBackup `json:"backup"`
 	}
-	_, err := d.Client.Post(ctx, d.Client.ServiceURL("backups"), body, &answer,
+	resp, err := d.Client.Post(ctx, d.Client.ServiceURL("backups"), body, &answer,
 		&gophercloud.RequestOpts{OkCodes: []int{http.StatusAccepted, http.StatusOK}})
+	closeResponse(resp)
 	action := fmt.Sprintf("backing up database instance %s into %q", t.SourceID, t.Name)
 	if err != nil {
 		return "", createError(action, err)
@@ -420,7 +424,9 @@ func (d *TroveBackups) Get(ctx context.Context, id string) (backup.Backup, error
 	var body struct {
 		Backup troveBackup `json:"backup"`
 	}
-	if _, err := d.Client.Get(ctx, d.Client.ServiceURL("backups", id), &body, nil); err != nil {
+	resp, err := d.Client.Get(ctx, d.Client.ServiceURL("backups", id), &body, nil)
+	closeResponse(resp)
+	if err != nil {
 		return backup.Backup{}, apiError("reading database backup "+id, err)
 	}
 	return body.Backup.toBackup(), nil
@@ -447,7 +453,8 @@ func (d *TroveBackups) Claim(context.Context, string) error { return nil }
 // delete a running backup: the delete is sent again once it has ended.
 func (d *TroveBackups) Delete(ctx context.Context, id string) error {
 	for {
-		_, err := d.Client.Delete(ctx, d.Client.ServiceURL("backups", id), &gophercloud.RequestOpts{OkCodes: []int{http.StatusAccepted, http.StatusNoContent}})
+		resp, err := d.Client.Delete(ctx, d.Client.ServiceURL("backups", id), &gophercloud.RequestOpts{OkCodes: []int{http.StatusAccepted, http.StatusNoContent}})
+		closeResponse(resp)
 		if err == nil || IsNotFound(err) {
 			break
 		}
@@ -486,7 +493,9 @@ func (d *TroveBackups) BackupQuota(ctx context.Context) (limit, inUse int, err e
 	var body struct {
 		Limits []map[string]any `json:"limits"`
 	}
-	if _, err := d.Client.Get(ctx, d.Client.ServiceURL("limits"), &body, nil); err != nil {
+	resp, err := d.Client.Get(ctx, d.Client.ServiceURL("limits"), &body, nil)
+	closeResponse(resp)
+	if err != nil {
 		return 0, 0, apiError("reading the database limits", err)
 	}
 	limit = -1
@@ -502,7 +511,9 @@ func (d *TroveBackups) BackupQuota(ctx context.Context) (limit, inUse int, err e
 		Backups []troveBackup `json:"backups"`
 	}
 	// One page of a thousand is enough to know whether the quota is near; Trove pages by offset.
-	if _, err := d.Client.Get(ctx, d.Client.ServiceURL("backups")+"?limit=1000", &list, nil); err != nil {
+	resp, err = d.Client.Get(ctx, d.Client.ServiceURL("backups")+"?limit=1000", &list, nil)
+	closeResponse(resp)
+	if err != nil {
 		return limit, 0, apiError("listing the project's database backups", err)
 	}
 	return limit, len(list.Backups), nil
@@ -520,4 +531,12 @@ func (c *Client) HasService(ctx context.Context, serviceType string) (bool, erro
 		return false, nil
 	}
 	return false, err
+}
+
+// closeResponse closes a gophercloud response's body; gophercloud has read it already when it
+// decoded the JSON, and a nil response (a transport error) has none.
+func closeResponse(resp *http.Response) {
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
 }

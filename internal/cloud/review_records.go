@@ -167,7 +167,9 @@ func (r *ReviewRecords) InstanceActions(ctx context.Context, serverID string) ([
 				Rel string `json:"rel"`
 			} `json:"links"`
 		}
-		if _, err := r.Compute.Get(ctx, u, &page, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
+		resp, err := r.Compute.Get(ctx, u, &page, &gophercloud.RequestOpts{OkCodes: []int{200}})
+		closeResponse(resp)
+		if err != nil {
 			return nil, apiError("listing the instance actions of server "+serverID, err)
 		}
 		list = append(list, page.InstanceActions...)
@@ -191,7 +193,9 @@ func (r *ReviewRecords) InstanceActions(ctx context.Context, serverID string) ([
 			InstanceAction novaAction `json:"instanceAction"`
 		}
 		u := r.Compute.ServiceURL("servers", serverID, "os-instance-actions", a.RequestID)
-		if _, err := r.Compute.Get(ctx, u, &detail, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
+		resp, err := r.Compute.Get(ctx, u, &detail, &gophercloud.RequestOpts{OkCodes: []int{200}})
+		closeResponse(resp)
+		if err != nil {
 			return nil, apiError(fmt.Sprintf("reading instance action %s of server %s", a.RequestID, serverID), err)
 		}
 		d := detail.InstanceAction
@@ -228,7 +232,9 @@ func (r *ReviewRecords) Backups(ctx context.Context, since time.Time) ([]journal
 			Images []map[string]any `json:"images"`
 			Next   string           `json:"next"`
 		}
-		if _, err := r.Image.Get(ctx, u, &page, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
+		resp, err := r.Image.Get(ctx, u, &page, &gophercloud.RequestOpts{OkCodes: []int{200}})
+		closeResponse(resp)
+		if err != nil {
 			return nil, apiError("listing images created since "+since.UTC().Format(time.RFC3339), err)
 		}
 		for _, img := range page.Images {
@@ -259,7 +265,9 @@ func (r *ReviewRecords) Backups(ctx context.Context, since time.Time) ([]journal
 				Size       float64 `json:"size"` // GB
 			} `json:"backups"`
 		}
-		if _, err := r.Database.Get(ctx, r.Database.ServiceURL("backups"), &body, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
+		resp, err := r.Database.Get(ctx, r.Database.ServiceURL("backups"), &body, &gophercloud.RequestOpts{OkCodes: []int{200}})
+		closeResponse(resp)
+		if err != nil {
 			return nil, apiError("listing database backups", err)
 		}
 		for _, b := range body.Backups {
@@ -355,7 +363,9 @@ func (r *ReviewRecords) octaviaList(ctx context.Context, u, key string) ([]octav
 	var out []octaviaObject
 	for u != "" {
 		var page map[string]any
-		if _, err := r.LoadBalancer.Get(ctx, u, &page, &gophercloud.RequestOpts{OkCodes: []int{200}}); err != nil {
+		resp, err := r.LoadBalancer.Get(ctx, u, &page, &gophercloud.RequestOpts{OkCodes: []int{200}})
+		closeResponse(resp)
+		if err != nil {
 			return nil, apiError("listing Octavia "+key, err)
 		}
 		var body struct {

@@ -76,10 +76,10 @@ func ParseMarker(desc, key string) (prev Previous, ok bool) {
 	if !found {
 		return Previous{}, false
 	}
-	switch {
-	case rest == "none":
+	switch rest {
+	case "none":
 		return Previous{}, true
-	case rest == "unrecorded":
+	case "unrecorded":
 		return Previous{Existed: true, Unrecorded: true}, true
 	}
 	rest, desc, hasDesc := strings.Cut(rest, descriptionSeparator)

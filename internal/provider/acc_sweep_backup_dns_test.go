@@ -39,7 +39,11 @@ func sweepDatabaseBackups(region string) error {
 			Name string `json:"name"`
 		} `json:"backups"`
 	}
-	if _, err := trove.Client.Get(ctx, trove.Client.ServiceURL("backups")+"?"+url.Values{"limit": {"1000"}}.Encode(), &body, nil); err != nil {
+	resp, err := trove.Client.Get(ctx, trove.Client.ServiceURL("backups")+"?"+url.Values{"limit": {"1000"}}.Encode(), &body, nil)
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	if err != nil {
 		return fmt.Errorf("listing database backups: %w", err)
 	}
 	var errs []error

@@ -84,7 +84,7 @@ func testAccCheckServerBackupMatchesCloud(target accTarget, wantStatus string) r
 		if err != nil {
 			return err
 		}
-		if string(img.Status) != a["server_backups.0.status"] || string(img.Status) != wantStatus {
+		if img.Status != a["server_backups.0.status"] || img.Status != wantStatus {
 			return fmt.Errorf("image %s is %s in Glance, %s in state; want %s", img.ID, img.Status, a["server_backups.0.status"], wantStatus)
 		}
 		if img.Name != a["server_backups.0.name"] || img.CreatedAt.UTC().Format(time.RFC3339) != a["server_backups.0.created_at"] {

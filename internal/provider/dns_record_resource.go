@@ -296,7 +296,7 @@ func (m *dnsRecordModel) previous(ctx context.Context) dnsrecord.Previous {
 	if p.Existed && !m.PreviousTTLFromZone.ValueBool() {
 		p.TTL = int(m.PreviousTTL.ValueInt64())
 	}
-	if p.Existed == false && !m.PreviousTTL.IsNull() && !m.PreviousTTL.IsUnknown() {
+	if !p.Existed && !m.PreviousTTL.IsNull() && !m.PreviousTTL.IsUnknown() {
 		// A record set recorded with a TTL but no records: the marker could not hold them.
 		p.Existed, p.Unrecorded = true, true
 	}

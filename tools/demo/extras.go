@@ -148,7 +148,7 @@ func (c control) createCustomerZone(ctx context.Context, web01 string) error {
 		map[string]any{"name": demoZone, "email": "hostmaster@launch.example", "ttl": demoOldTTL}, &zone); err != nil {
 		return fmt.Errorf("creating the customer's zone %s: %w", demoZone, err)
 	}
-	if _, err := c.waitZoneActive(ctx, token, zone.ID); err != nil {
+	if err := c.waitZoneActive(ctx, token, zone.ID); err != nil {
 		return err
 	}
 	var rs map[string]any
@@ -156,27 +156,26 @@ func (c control) createCustomerZone(ctx context.Context, web01 string) error {
 		map[string]any{"name": demoName, "type": "A", "records": []string{web01}, "ttl": demoOldTTL}, &rs); err != nil {
 		return fmt.Errorf("creating %s in the customer's zone: %w", demoName, err)
 	}
-	_, err = c.waitZoneActive(ctx, token, zone.ID)
-	return err
+	return c.waitZoneActive(ctx, token, zone.ID)
 }
 
-func (c control) waitZoneActive(ctx context.Context, token, id string) (string, error) {
+func (c control) waitZoneActive(ctx context.Context, token, id string) error {
 	for {
 		var z struct {
 			Status string `json:"status"`
 		}
 		if err := c.do(ctx, http.MethodGet, c.base+"/dns/v2/zones/"+id, token, nil, &z); err != nil {
-			return "", fmt.Errorf("reading zone %s: %w", id, err)
+			return fmt.Errorf("reading zone %s: %w", id, err)
 		}
 		if z.Status == "ACTIVE" {
-			return z.Status, nil
+			return nil
 		}
 		if z.Status == "ERROR" {
-			return z.Status, fmt.Errorf("zone %s is in ERROR", id)
+			return fmt.Errorf("zone %s is in ERROR", id)
 		}
 		select {
 		case <-ctx.Done():
-			return z.Status, ctx.Err()
+			return fmt.Errorf("zone %s still %s: %w", id, z.Status, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -314,7 +313,7 @@ func (d *demo) buildEventscale(ctx context.Context) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", d.eventscaleBin, "./tools/eventscale")
 	cmd.Dir = d.cfg.repo
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building tools/eventscale: %v\n%s", err, out)
+		return fmt.Errorf("building tools/eventscale: %w\n%s", err, out)
 	}
 	return nil
 }
