@@ -46,7 +46,7 @@ func TestAccEventReview_FromTheJournalThenFromTheCloudOnceTheJournalIsRemoved(t 
 	since := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
 	withJournal := target
 	withJournal.ProviderHCL = strings.Replace(target.ProviderHCL, `provider "eventscale" {`,
-		fmt.Sprintf("provider \"eventscale\" {\n  journal = %q", journalPath), 1)
+		fmt.Sprintf("provider \"eventscale\" {\n  journal = %q\n", journalPath), 1)
 	pool := func(size int, extra string) string {
 		return webPoolConfig{Name: name, Size: size, Outside: extra}.hcl(withJournal)
 	}
