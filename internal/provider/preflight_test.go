@@ -62,24 +62,7 @@ func TestAccPreflight_ShortfallStopsThePlanNamingSizeAndEachQuotaBeforeAnyChange
 	ctx := context.Background()
 	// One node more than the project's instances quota leaves room for: figures read from the cloud
 	// itself, so the test holds on devcloud's defaults and on a real cloud's.
-	project, err := target.Client.ProjectID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	compute, err := target.Client.Compute(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	usages, err := compute.QuotaUsage(ctx, project)
-	if err != nil {
-		t.Skipf("the cloud's compute quotas cannot be read here (%v): the pre-flight only warns on such a cloud", err)
-	}
-	limit, inUse := -1, 0
-	for _, u := range usages {
-		if u.Resource == "instances" {
-			limit, inUse = u.Limit, u.InUse
-		}
-	}
+	limit, inUse := instancesQuota(ctx, t, target)
 	if limit < 0 || limit-inUse+1 > maxWebPoolSize {
 		t.Skipf("the instances quota (%d, %d in use) leaves room for more than a web pool holds", limit, inUse)
 	}
@@ -174,4 +157,30 @@ func TestAccPreflight_PoolLargerThanAServerGroupIsSpreadOverGroups(t *testing.T)
 			),
 		}},
 	})
+}
+
+// instancesQuota reads the project's instances quota and what is in use, from the cloud
+// itself; a cloud whose compute quotas cannot be read skips the test (the pre-flight only
+// warns there). limit is -1 for unlimited.
+func instancesQuota(ctx context.Context, t *testing.T, target accTarget) (limit, inUse int) {
+	t.Helper()
+	project, err := target.Client.ProjectID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compute, err := target.Client.Compute(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usages, err := compute.QuotaUsage(ctx, project)
+	if err != nil {
+		t.Skipf("the cloud's compute quotas cannot be read here (%v): the pre-flight only warns on such a cloud", err)
+	}
+	limit = -1
+	for _, u := range usages {
+		if u.Resource == "instances" {
+			limit, inUse = u.Limit, u.InUse
+		}
+	}
+	return limit, inUse
 }

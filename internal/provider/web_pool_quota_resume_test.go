@@ -10,7 +10,6 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/cloud"
 )
@@ -29,24 +28,7 @@ func TestAccWebPool_QuotaRefusalMidCreateIsResumedKeepingTheServingNode(t *testi
 	target := accCloud(t)
 	target.HealthyHCL = accHealthyStatusesHCL(t, target)
 	ctx := context.Background()
-	project, err := target.Client.ProjectID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	compute, err := target.Client.Compute(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	usages, err := compute.QuotaUsage(ctx, project)
-	if err != nil {
-		t.Skipf("the cloud's compute quotas cannot be read here (%v)", err)
-	}
-	limit, inUse := -1, 0
-	for _, u := range usages {
-		if u.Resource == "instances" {
-			limit, inUse = u.Limit, u.InUse
-		}
-	}
+	limit, inUse := instancesQuota(ctx, t, target)
 	room := limit - inUse
 	if limit < 0 || room < 2 || room > 16 {
 		t.Skipf("the instances quota (%d, %d in use) is unlimited, full, or too large to fill for this test", limit, inUse)
@@ -83,24 +65,7 @@ func TestAccWebPool_QuotaRefusalMidCreateIsResumedKeepingTheServingNode(t *testi
 				}},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckPoolMatchesCloud(target, name, 2),
-					func(s *terraform.State) error {
-						now := map[string]string{}
-						_ = serverIDs(now)(s)
-						kept := 0
-						for node, id := range serving {
-							if id == "" {
-								continue
-							}
-							if now[node] != id {
-								return fmt.Errorf("serving node %s was replaced (%s -> %s): the resume must keep it", node, id, now[node])
-							}
-							kept++
-						}
-						if kept != 1 {
-							return fmt.Errorf("%d serving nodes before the resume, want 1: %v", kept, serving)
-						}
-						return nil
-					},
+					testAccCheckServingNodesKept(serving, 1),
 				),
 			},
 		},

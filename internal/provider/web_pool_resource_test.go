@@ -634,24 +634,7 @@ func TestAccWebPool_PartlyFailedCreateIsResumedInPlaceKeepingServingNodes(t *tes
 				Check: resource.ComposeAggregateTestCheckFunc(
 					testAccCheckPoolMatchesCloud(target, name, 3),
 					resource.TestCheckResourceAttr("eventscale_web_pool.web", "size", "3"),
-					func(s *terraform.State) error {
-						now := map[string]string{}
-						_ = serverIDs(now)(s)
-						kept := 0
-						for node, id := range serving {
-							if id == "" {
-								continue
-							}
-							if now[node] != id {
-								return fmt.Errorf("serving node %s was replaced (%s -> %s): the resume must keep it", node, id, now[node])
-							}
-							kept++
-						}
-						if kept != 2 {
-							return fmt.Errorf("%d serving nodes before the resume, want 2: %v", kept, serving)
-						}
-						return nil
-					},
+					testAccCheckServingNodesKept(serving, 2),
 				),
 			},
 		},
@@ -789,4 +772,28 @@ func TestAccWebPool_PlanTimeValidation(t *testing.T) {
 		})
 	}
 	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
+}
+
+// testAccCheckServingNodesKept checks that each node that served before a resume (serving:
+// node name to server id, from serverIDs) still has its server: the resume added what was
+// missing and replaced none of them. want is how many served before.
+func testAccCheckServingNodesKept(serving map[string]string, want int) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		now := map[string]string{}
+		_ = serverIDs(now)(s)
+		kept := 0
+		for node, id := range serving {
+			if id == "" {
+				continue
+			}
+			if now[node] != id {
+				return fmt.Errorf("serving node %s was replaced (%s -> %s): the resume must keep it", node, id, now[node])
+			}
+			kept++
+		}
+		if kept != want {
+			return fmt.Errorf("%d serving nodes before the resume, want %d: %v", kept, want, serving)
+		}
+		return nil
+	}
 }
