@@ -93,6 +93,25 @@ func TestWait_StoppedReplicationFailsAtOnceWithTheServerError(t *testing.T) {
 		caughtUp(ctx, t, set, r)
 	})
 	writeRows(ctx, t, set, dbName, 7, 7)
+	// The replica may not have met the conflicting row yet (a loaded machine): until its SQL
+	// thread stops it is healthy, and the wait rightly says so. What is tested is what the
+	// wait makes of a stopped thread, so the test first waits for the stop.
+	stopped := false
+	for deadline := time.Now().Add(20 * time.Second); !stopped && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		rep, err := dbreplica.OpenReplica(ctx, set.monitorEndpoint(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := rep.Status(ctx)
+		_ = rep.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopped = !st.SQLRunning
+	}
+	if !stopped {
+		t.Fatal("the replica's SQL thread did not stop on the duplicate key within 20 s")
+	}
 
 	start := time.Now()
 	_, err := dbreplica.WaitReplicating(ctx, set.monitorEndpoint(r), dbreplica.WaitOptions{PollInterval: 100 * time.Millisecond})
