@@ -38,8 +38,8 @@ scale, and model time is wall time divided by it. The pool has web01 as an unman
 HTTP health monitor, and the nodes on a network of their own.
 
 Settings: `+"`max_parallel`"+` %d (the default; Terraform's parallelism for the peer), `+"`drain_timeout`"+` %s,
-`+"`batch_size`"+` as named, `+"`health_check_url`"+` the VIP (three answers in a row, as the example configuration),
-the provider's 2 s poll interval.
+`+"`batch_size`"+` as named, `+"`health_check_url`"+` the VIP as in examples/event (with the default three answers in a
+row), the provider's 2 s poll interval.
 
 ## Floors
 
@@ -81,6 +81,15 @@ plus the monitor delay) and the last deleted server gone.
   model seconds; RSS is the peak resident set of the library's process or of the provider plugin.
 - On a loaded machine CPU time stolen from the tools counts 1/scale times in model time; the counts of calls
   and cycles do not depend on it.
+
+## Guard
+
+`+"`make test`"+` runs a short version (internal/bench, TestScaleOutAndBack_StayWithinTheirBoundsOfFloorCallsAndCycles):
+scale-out 0→4 and scale-in 4→0 with the real adapters at time scale %g. It fails when the scale-out takes more than
+%.2f times its floor, %d calls or %d update cycle, or the scale-in more than %.2f times its floor, %d calls or %d
+cycles; a run over a time bound alone is repeated once, since a busy machine stretches model time.
 `, m, benchParallel, secs(benchDrain), secs(m.ServerReady()), secs(m.LBUpdate), secs(m.MonitorDelay),
-		secs(m.ScaleOutFloor(1, 1)), secs(m.LBUpdate), secs(m.LBUpdate), secs(m.ServerDelete))
+		secs(m.ScaleOutFloor(1, 1)), secs(m.LBUpdate), secs(m.LBUpdate), secs(m.ServerDelete),
+		guardScale, guardScaleOut.maxRatio, guardScaleOut.maxCalls, guardScaleOut.maxCycles,
+		guardScaleIn.maxRatio, guardScaleIn.maxCalls, guardScaleIn.maxCycles)
 }
