@@ -56,7 +56,9 @@ func RunPool(ctx context.Context, run PoolRun) (PoolResult, error) {
 	if err != nil {
 		return PoolResult{}, err
 	}
-	poll := cloud.Poll{Interval: time.Duration(float64(run.Poll) * run.Scale)}
+	// The provider's poll with the interval run.Poll, its first look and its expected transition
+	// times all in model time.
+	poll := cloud.Poll{Interval: run.Poll}.Scaled(run.Scale)
 	compute, err := c.Compute(ctx)
 	if err != nil {
 		return PoolResult{}, err

@@ -146,7 +146,7 @@ func (c *Compute) AddSecurityGroup(ctx context.Context, serverID, group string) 
 }
 
 func (c *Compute) WaitServerActive(ctx context.Context, id string) (scaling.Server, error) {
-	srv, err := waitFor(ctx, c.Poll, "server "+id, func(ctx context.Context) (scaling.Server, string, error) {
+	srv, err := waitFor(ctx, c.Poll.Expecting(ExpectServerBuild), "server "+id, func(ctx context.Context) (scaling.Server, string, error) {
 		s, err := c.GetServer(ctx, id)
 		return s, s.Status, err
 	}, nil, []string{"ACTIVE", "ERROR"}, nil)
@@ -157,7 +157,7 @@ func (c *Compute) WaitServerActive(ctx context.Context, id string) (scaling.Serv
 }
 
 func (c *Compute) WaitServerGone(ctx context.Context, id string) error {
-	return waitGone(ctx, c.Poll, "deletion of server "+id, func(ctx context.Context) (string, error) {
+	return waitGone(ctx, c.Poll.Expecting(ExpectServerDelete), "deletion of server "+id, func(ctx context.Context) (string, error) {
 		s, err := servers.Get(ctx, c.Client, id).Extract()
 		if err != nil {
 			return "", apiError("reading server "+id, err)
