@@ -10,7 +10,8 @@
 //
 // The library scenarios (RunBench) drive internal/scaling with the real adapters of
 // internal/cloud, gophercloud over HTTP, in a child process of the benchmark command, at a fast
-// time scale: the adapters poll every 2 model seconds and the library's clock runs in model
+// time scale: the adapters poll as the provider does (a short first poll, closer near a
+// transition's expected end, at most 2 model seconds apart) and the library's clock runs in model
 // time, exactly as the provider does with EVENTSCALE_POLL_INTERVAL and drain_timeout scaled.
 // The Terraform scenarios run the provider plugins through the Terraform CLI with
 // dev_overrides, behind a wrapper that reads the plugin's peak memory (RunPluginWrapper).
@@ -39,7 +40,8 @@ HTTP health monitor, and the nodes on a network of their own.
 
 Settings: `+"`max_parallel`"+` %d (the default; Terraform's parallelism for the peer), `+"`drain_timeout`"+` %s,
 `+"`batch_size`"+` as named, `+"`health_check_url`"+` the VIP as in examples/event (with the default three answers in a
-row), the provider's 2 s poll interval.
+row), the provider's polling (a first look after 0.25 s, then closer towards the expected end of each transition,
+at most 2 s apart, the servers' waits one list of the pool's servers per poll).
 
 ## Floors
 

@@ -64,6 +64,7 @@ func RunPool(ctx context.Context, run PoolRun) (PoolResult, error) {
 		return PoolResult{}, err
 	}
 	compute.Poll = poll
+	compute.WatchTag(scaling.PoolTag(run.Key))
 	lb, err := c.LoadBalancer(ctx, t.LoadBalancerID)
 	if err != nil {
 		return PoolResult{}, err

@@ -411,6 +411,8 @@ func (r *webPoolResource) pool(ctx context.Context, api *webPoolAPI, m *webPoolM
 	if diags.HasError() {
 		return nil
 	}
+	// The waits on the pool's servers poll one list of them, whatever their number.
+	api.compute.WatchTag(scaling.PoolTag(spec.Key))
 	p, err := scaling.New(scaling.Config{Spec: spec, Options: opts, Compute: api.compute, LB: api.lb, Known: known})
 	if err != nil {
 		addPoolError(diags, "Invalid web pool", err)
