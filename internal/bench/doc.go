@@ -87,11 +87,13 @@ plus the monitor delay) and the last deleted server gone.
 ## Guard
 
 `+"`make test`"+` runs a short version (internal/bench, TestScaleOutAndBack_StayWithinTheirBoundsOfFloorCallsAndCycles):
-scale-out 0→4 and scale-in 4→0 with the real adapters at time scale %g. It fails when the scale-out takes more than
-%.2f times its floor, %d calls or %d update cycle, or the scale-in more than %.2f times its floor, %d calls or %d
-cycles; a run over a time bound alone is repeated once, since a busy machine stretches model time.
+scale-out 0→4, scale-in 4→0 and scale-in 4→0 with batch_size 2, with the real adapters at time scale %g. It fails
+when the scale-out takes more than %.2f times its floor, %d calls or %d update cycle, the scale-in more than %.2f
+times its floor, %d calls or %d cycles, or the batched scale-in more than %.2f times its floor, %d calls or %d cycles
+(two per batch); a run over a time bound alone is repeated once, since a busy machine stretches model time.
 `, m, benchParallel, secs(benchDrain), secs(m.ServerReady()), secs(m.LBUpdate), secs(m.MonitorDelay),
 		secs(m.ScaleOutFloor(1, 1)), secs(m.LBUpdate), secs(m.LBUpdate), secs(m.ServerDelete),
 		guardScale, guardScaleOut.maxRatio, guardScaleOut.maxCalls, guardScaleOut.maxCycles,
-		guardScaleIn.maxRatio, guardScaleIn.maxCalls, guardScaleIn.maxCycles)
+		guardScaleIn.maxRatio, guardScaleIn.maxCalls, guardScaleIn.maxCycles,
+		guardScaleInBatch.maxRatio, guardScaleInBatch.maxCalls, guardScaleInBatch.maxCycles)
 }

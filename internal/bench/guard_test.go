@@ -20,8 +20,8 @@ func TestScaleOutAndBack_StayWithinTheirBoundsOfFloorCallsAndCycles(t *testing.T
 	}
 	defer lab.Close()
 	s := &suite{lab: lab}
-	run := func(desired int) PoolRun {
-		return PoolRun{Key: "guard-web", Desired: desired, MaxParallel: benchParallel, BatchSize: 1, Drain: benchDrain,
+	run := func(desired, batch int) PoolRun {
+		return PoolRun{Key: "guard-web", Desired: desired, MaxParallel: benchParallel, BatchSize: batch, Drain: benchDrain,
 			Poll: benchPoll, HealthCheck: true}
 	}
 	scenarios := []struct {
@@ -31,8 +31,9 @@ func TestScaleOutAndBack_StayWithinTheirBoundsOfFloorCallsAndCycles(t *testing.T
 		run    PoolRun
 		bounds guardBounds
 	}{
-		{fmt.Sprintf("scale-out 0→%d", n), Realistic.ScaleOutFloor(n, benchParallel), 0, run(n), guardScaleOut},
-		{fmt.Sprintf("scale-in %d→0", n), Realistic.ScaleInFloor(n, 1, benchDrain), n, run(0), guardScaleIn},
+		{fmt.Sprintf("scale-out 0→%d", n), Realistic.ScaleOutFloor(n, benchParallel), 0, run(n, 1), guardScaleOut},
+		{fmt.Sprintf("scale-in %d→0", n), Realistic.ScaleInFloor(n, 1, benchDrain), n, run(0, 1), guardScaleIn},
+		{fmt.Sprintf("scale-in %d→0, batch_size %d", n, n/2), Realistic.ScaleInFloor(n, n/2, benchDrain), n, run(0, n/2), guardScaleInBatch},
 	}
 	for _, sc := range scenarios {
 		for attempt := 1; ; attempt++ {
