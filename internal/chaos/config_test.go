@@ -104,7 +104,7 @@ resource "eventscale_web_pool" "web" {
     health_check_url       = %[19]q
     health_check_successes = 2
   }
-  timeouts = {
+  timeouts {
     create = var.pool_timeout
     update = var.pool_timeout
     delete = var.pool_timeout
