@@ -11,11 +11,11 @@ import (
 
 // Poll is how often waiters look at an object in transition. A waiter looks at once, again
 // after First, then backs off: towards the end of the transition it expects (Expecting) it
-// halves the remaining distance down to a twentieth of that time, so that it sees the change
-// shortly after it happens, and past that time it backs off by half again each look. No wait
-// between two looks is longer than Interval, and each is jittered by up to a tenth so that
-// parallel waiters spread out. Real clouds want seconds; devcloud with a small time scale wants
-// milliseconds, hence fields rather than constants.
+// waits two thirds of the time remaining, down to a twentieth of the transition (never less than
+// First), so that it sees the change shortly after it happens, and past that time it backs off
+// by half again each look. No wait between two looks is longer than Interval, and each is
+// jittered by up to a tenth so that parallel waiters spread out. Real clouds want seconds;
+// devcloud with a small time scale wants milliseconds, hence fields rather than constants.
 type Poll struct {
 	// Interval is the longest wait between two looks (2 s by default).
 	Interval time.Duration
