@@ -524,3 +524,29 @@ func TestScaleIn_FailedServerDeleteIsReportedKeptInTheNodesAndStopsTheScaleBack(
 		}
 	}
 }
+
+func TestScaleIn_DisableMethodTurnsTheWholeBatchDownInOneMemberUpdate(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.DrainMethod = scaling.DrainDisable; o.BatchSize = 2 })
+	f.cloud.LB.Provider = "ovn"
+	f.mustApply(t, 3)
+	var seen []scaling.Member
+	f.rec.onEvent = func(p scaling.Progress) {
+		if seen == nil && strings.Contains(p.Message, "drained (admin_state_up=false)") {
+			seen = f.cloud.ManagedMembers()
+		}
+	}
+	before := f.cloud.LB.Cycles()
+	f.mustApply(t, 1)
+	if got := f.cloud.LB.Cycles() - before; got != 2 {
+		t.Fatalf("a batch of 2 took %d update cycles, want 2; log:\n%s", got, strings.Join(f.cloud.LB.Log(), "\n"))
+	}
+	for _, name := range []string{"web-03", "web-02"} {
+		i := slices.IndexFunc(seen, func(m scaling.Member) bool { return m.Name == name })
+		if i < 0 || seen[i].AdminStateUp || seen[i].Weight != 1 {
+			t.Fatalf("%s while draining = %+v, want admin down and weight kept", name, seen)
+		}
+	}
+	if i := slices.IndexFunc(seen, func(m scaling.Member) bool { return m.Name == "web-01" }); i < 0 || !seen[i].AdminStateUp {
+		t.Fatalf("web-01 while the batch drained = %+v, want it in service", seen)
+	}
+}
