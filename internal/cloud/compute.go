@@ -19,6 +19,18 @@ type Compute struct {
 	// AddressNetwork names the network whose fixed address becomes the member address;
 	// empty takes the first fixed IPv4 address (networks sorted by name).
 	AddressNetwork string
+
+	// watcher, set by WatchTag, serves the waits with one list per poll.
+	watcher *serverWatch
+}
+
+// WatchTag makes the waits on servers (WaitServerActive, WaitServerGone) poll ONE list of
+// the servers carrying tag (a pool's tag: scaling.PoolTag) per poll, whatever their number,
+// instead of one GET per server per poll. Call it before the first wait.
+func (c *Compute) WatchTag(tag string) {
+	if c.watcher == nil || c.watcher.tag != tag {
+		c.watcher = newServerWatch(c, tag)
+	}
 }
 
 var _ scaling.Compute = (*Compute)(nil)
@@ -146,10 +158,26 @@ func (c *Compute) AddSecurityGroup(ctx context.Context, serverID, group string) 
 }
 
 func (c *Compute) WaitServerActive(ctx context.Context, id string) (scaling.Server, error) {
-	srv, err := waitFor(ctx, c.Poll, "server "+id, func(ctx context.Context) (scaling.Server, string, error) {
+	p := c.Poll.Expecting(ExpectServerBuild)
+	if c.watcher != nil {
+		var srv scaling.Server
+		err := c.watch(ctx, p, id, "server "+id, func(s *servers.Server, gone error) (bool, error) {
+			if gone != nil {
+				return true, gone
+			}
+			srv = c.toServer(s)
+			return srv.Status == "ACTIVE" || srv.Status == "ERROR", nil
+		})
+		return activeResult(id, srv, err)
+	}
+	srv, err := waitFor(ctx, p, "server "+id, func(ctx context.Context) (scaling.Server, string, error) {
 		s, err := c.GetServer(ctx, id)
 		return s, s.Status, err
 	}, nil, []string{"ACTIVE", "ERROR"}, nil)
+	return activeResult(id, srv, err)
+}
+
+func activeResult(id string, srv scaling.Server, err error) (scaling.Server, error) {
 	if err == nil && srv.Status == "ERROR" {
 		return srv, &scaling.ServerFaultError{ServerID: id, Name: srv.Name, Message: srv.Fault}
 	}
@@ -157,21 +185,43 @@ func (c *Compute) WaitServerActive(ctx context.Context, id string) (scaling.Serv
 }
 
 func (c *Compute) WaitServerGone(ctx context.Context, id string) error {
-	return waitGone(ctx, c.Poll, "deletion of server "+id, func(ctx context.Context) (string, error) {
+	p := c.Poll.Expecting(ExpectServerDelete)
+	what := "deletion of server " + id
+	if c.watcher != nil {
+		return c.watch(ctx, p, id, what, func(s *servers.Server, gone error) (bool, error) {
+			if gone != nil {
+				return true, nil
+			}
+			status, err := deletionStatus(id, s)
+			if err != nil {
+				return true, err
+			}
+			if status == "ERROR" {
+				return true, fmt.Errorf("%s went to %s", what, status)
+			}
+			return false, nil
+		})
+	}
+	return waitGone(ctx, p, what, func(ctx context.Context) (string, error) {
 		s, err := servers.Get(ctx, c.Client, id).Extract()
 		if err != nil {
 			return "", apiError("reading server "+id, err)
 		}
-		if s.Status != "ERROR" {
-			return s.Status, nil
-		}
-		if s.TaskState == "deleting" {
-			// A server whose build failed keeps its ERROR status while Nova deletes it.
-			return "DELETING", nil
-		}
-		// A server that failed to delete is back in ERROR with no task: report Nova's fault.
-		return s.Status, &scaling.ServerFaultError{ServerID: id, Name: s.Name, Message: s.Fault.Message}
+		return deletionStatus(id, s)
 	})
+}
+
+// deletionStatus is a server's status while it is deleted: a server whose build failed keeps
+// its ERROR status while Nova deletes it; one whose deletion failed is back in ERROR with no
+// task, and Nova's fault is the error.
+func deletionStatus(id string, s *servers.Server) (string, error) {
+	if s.Status != "ERROR" {
+		return s.Status, nil
+	}
+	if s.TaskState == "deleting" {
+		return "DELETING", nil
+	}
+	return s.Status, &scaling.ServerFaultError{ServerID: id, Name: s.Name, Message: s.Fault.Message}
 }
 
 func (c *Compute) toServer(s *servers.Server) scaling.Server {

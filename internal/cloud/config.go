@@ -51,7 +51,7 @@ type Config struct {
 	EnableLogging *bool
 	// DelayedAuth defers authentication to the first cloud call (OS_DELAYED_AUTH).
 	DelayedAuth *bool
-	// PollInterval is how often the waiters look at an object; 0 leaves it to Config.Poll's
+	// PollInterval is the longest wait between two looks of a waiter (poll_interval); 0 leaves it to Config.Poll's
 	// default (wait.go).
 	PollInterval time.Duration
 

@@ -141,13 +141,13 @@ func (l *LoadBalancer) DeleteLoadBalancerCascade(ctx context.Context, id string)
 		}
 	}
 	// ERROR after PENDING_DELETE means the delete failed.
-	_, err := waitLoadBalancer(ctx, l.Client, l.Poll, "deletion of load balancer "+id, id, nil, []string{statusGone}, []string{"ERROR"})
+	_, err := waitLoadBalancer(ctx, l.Client, l.Poll.Expecting(ExpectLBUpdate), "deletion of load balancer "+id, id, nil, []string{statusGone}, []string{"ERROR"})
 	return err
 }
 
 // WaitActive waits for the load balancer to be ACTIVE: the library's wait after a change.
 func (l *LoadBalancer) WaitActive(ctx context.Context, loadBalancerID string) error {
-	_, err := WaitLoadBalancer(ctx, l.Client, l.Poll, loadBalancerID, "ACTIVE")
+	_, err := WaitLoadBalancer(ctx, l.Client, l.Poll.Expecting(ExpectLBUpdate), loadBalancerID, "ACTIVE")
 	return err
 }
 

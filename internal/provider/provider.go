@@ -9,6 +9,7 @@ import (
 	"net"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -68,6 +69,7 @@ type providerModel struct {
 	EndpointType                types.String `tfsdk:"endpoint_type"`
 	EndpointOverrides           types.Map    `tfsdk:"endpoint_overrides"`
 	MaxRetries                  types.Int64  `tfsdk:"max_retries"`
+	PollInterval                types.String `tfsdk:"poll_interval"`
 	Preflight                   types.String `tfsdk:"preflight"`
 	Journal                     types.String `tfsdk:"journal"`
 	EnableLogging               types.Bool   `tfsdk:"enable_logging"`
@@ -138,6 +140,16 @@ func (p *eventscaleProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 					"(honouring `Retry-After`, with capped exponential backoff), 0–50. Requests that create objects are never re-sent once "+
 					"the cloud may have acted on them. Defaults to `OS_MAX_RETRIES`, then %d.", cloud.DefaultMaxRetries),
 				Validators: []validator.Int64{int64validator.Between(0, 50)}},
+			"poll_interval": schema.StringAttribute{Optional: true,
+				MarkdownDescription: fmt.Sprintf("The longest wait between two looks at an object in transition (a server building or "+
+					"being deleted, the load balancer applying a change), as a Go duration from `%s` to `%s`. Waiters look at once, "+
+					"again after %s (or this interval when shorter), then more often towards the end of the transition they "+
+					"expect (an Octavia update cycle about %s, a Nova build %s, a server delete %s) and less often past it, "+
+					"never waiting longer than this, with up to a tenth of jitter. A longer interval makes fewer API calls and "+
+					"notices changes later. Defaults to `EVENTSCALE_POLL_INTERVAL`, then `%s`.",
+					formatDuration(minPollInterval), formatDuration(maxPollInterval), cloud.DefaultFirstPoll, cloud.ExpectLBUpdate,
+					cloud.ExpectServerBuild, cloud.ExpectServerDelete, cloud.DefaultPoll.Interval),
+				Validators: []validator.String{durationBetween(minPollInterval, maxPollInterval)}},
 			"journal": schema.StringAttribute{Optional: true,
 				MarkdownDescription: "File the provider appends its journal to: one JSON line per step of every scale-out, " +
 					"rolling replacement and scale-back (node, step, elapsed time, time left of the drain, the load balancer's " +
@@ -237,6 +249,14 @@ func (p *eventscaleProvider) Configure(ctx context.Context, req provider.Configu
 	if !m.MaxRetries.IsNull() && !m.MaxRetries.IsUnknown() {
 		v := int(m.MaxRetries.ValueInt64())
 		cfg.MaxRetries = &v
+	}
+	if v := m.PollInterval.ValueString(); v != "" && !m.PollInterval.IsUnknown() {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("poll_interval"), "Invalid poll_interval", err.Error())
+			return
+		}
+		cfg.PollInterval = d
 	}
 	if !m.EndpointOverrides.IsNull() && !m.EndpointOverrides.IsUnknown() {
 		cfg.EndpointOverrides = map[string]string{}
@@ -347,6 +367,7 @@ func (m providerModel) unknownAttributes() []string {
 		"application_credential_name": m.ApplicationCredentialName, "application_credential_secret": m.ApplicationCredentialSecret,
 		"token": m.Token, "insecure": m.Insecure, "cacert_file": m.CACertFile, "cert": m.Cert, "key": m.Key,
 		"endpoint_type": m.EndpointType, "endpoint_overrides": m.EndpointOverrides, "max_retries": m.MaxRetries,
+		"poll_interval":  m.PollInterval,
 		"enable_logging": m.EnableLogging, "delayed_auth": m.DelayedAuth,
 	} {
 		if v.IsUnknown() {
@@ -376,3 +397,10 @@ func (p *eventscaleProvider) DataSources(context.Context) []func() datasource.Da
 		NewEventReviewDataSource,
 	}
 }
+
+// The range of poll_interval: devcloud's tests poll every few milliseconds, and a wait that
+// looks less than once a minute notices changes too late to be worth the calls it saves.
+const (
+	minPollInterval = 10 * time.Millisecond
+	maxPollInterval = time.Minute
+)

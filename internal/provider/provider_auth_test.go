@@ -264,3 +264,34 @@ func TestAccProvider_TLSWithTheCloudsCAAndAClientCertificateGivenAsPEMText(t *te
 		},
 	})
 }
+
+func TestAccProvider_PollIntervalOutsideItsRangeIsRefusedBeforeAnyCall(t *testing.T) {
+	accCloudSkip(t)
+	config := func(interval string) string {
+		return fmt.Sprintf(`
+provider "eventscale" {
+  auth_url      = %q
+  user_name     = "nobody"
+  password      = "unused"
+  tenant_name   = "none"
+  delayed_auth  = true
+  poll_interval = %q
+}
+
+resource "eventscale_event" "launch" {
+  name      = "launch"
+  starts_at = "2030-01-10T18:00:00Z"
+  ends_at   = "2030-01-10T22:00:00Z"
+}
+`, unusedLoopbackURL(t), interval)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config("5ms"), ExpectError: regexp.MustCompile(`5ms is outside 10ms to 1m`)},
+			{Config: config("soon"), ExpectError: regexp.MustCompile(`must be a duration`)},
+			{Config: config("500ms"),
+				Check: resource.TestCheckResourceAttr("eventscale_event.launch", "id", "launch@2030-01-10T18:00:00Z/2030-01-10T22:00:00Z")},
+		},
+	})
+}

@@ -226,7 +226,9 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				}},
 			"scale_in": schema.SingleNestedAttribute{Optional: true, MarkdownDescription: "How nodes are removed: the staggered scale-back.",
 				Attributes: map[string]schema.Attribute{
-					"batch_size": schema.Int64Attribute{Optional: true, MarkdownDescription: "Nodes drained per step, 1–100 (default 1).",
+					"batch_size": schema.Int64Attribute{Optional: true, MarkdownDescription: "Nodes drained per step, 1–100 (default 1). " +
+						"A batch is drained in one member update and removed in one: two load balancer update cycles per batch, whatever " +
+						"its size. Its servers are deleted while the remaining tier is health-checked, and the next batch drains once they are gone.",
 						Validators: []validator.Int64{int64validator.Between(1, 100)}},
 					"drain_timeout": schema.StringAttribute{Optional: true,
 						MarkdownDescription: "Time given to open connections after the member stops receiving new ones, from `0s` to `1h` " +
@@ -411,6 +413,8 @@ func (r *webPoolResource) pool(ctx context.Context, api *webPoolAPI, m *webPoolM
 	if diags.HasError() {
 		return nil
 	}
+	// The waits on the pool's servers poll one list of them, whatever their number.
+	api.compute.WatchTag(scaling.PoolTag(spec.Key))
 	p, err := scaling.New(scaling.Config{Spec: spec, Options: opts, Compute: api.compute, LB: api.lb, Known: known})
 	if err != nil {
 		addPoolError(diags, "Invalid web pool", err)

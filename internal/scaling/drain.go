@@ -4,9 +4,15 @@ package scaling
 //
 //	drain (weight 0 or admin_state_up=false) -> wait ACTIVE
 //	wait drain_timeout -> pre-delete webhook (2xx)
-//	remove the member -> wait ACTIVE
-//	delete the server -> wait gone
+//	remove the members -> wait ACTIVE
+//	delete the servers -> wait gone, while the health gate runs:
 //	health gate: remaining members healthy, health URL answers
+//
+// A batch of several nodes is drained in ONE member update and removed in ONE member update
+// (Octavia's batch member PUT, every other member re-sent as it is, the unmanaged ones
+// included): one load balancer update cycle each per batch, not per node. The servers'
+// deletion overlaps the health gate only: the next batch is drained once they are gone (see
+// run.awaitDeletes), so that two batches are never scaled back at once.
 //
 // Cancellation or an error in the middle of a batch is settled so that every node is
 // either fully in service or fully gone (see settle).
@@ -15,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -27,6 +34,12 @@ func (r *run) drain(ctx context.Context, st Step) error {
 	if err := r.ensureBaseline(ctx); err != nil {
 		return err
 	}
+	how := "weight 0"
+	if p.opts.DrainMethod == DrainDisable {
+		how = "admin_state_up=false"
+	}
+	batch := map[string]string{} // member id -> node name
+	var ids []string
 	for _, name := range st.Nodes {
 		n, err := r.node(name)
 		if err != nil {
@@ -35,36 +48,110 @@ func (r *run) drain(ctx context.Context, st Step) error {
 		if n.MemberID == "" {
 			return fmt.Errorf("node %s has no member to drain", name)
 		}
+		batch[n.MemberID] = name
+		ids = append(ids, n.MemberID)
+	}
+	if len(st.Nodes) == 0 {
+		return nil
+	}
+	// Marked before the call: if the call's outcome is unknown, settle re-reads the
+	// members and puts them back.
+	r.mu.Lock()
+	for _, name := range st.Nodes {
+		r.drainedAt[name] = p.clock.Now()
+	}
+	r.mu.Unlock()
+	names := strings.Join(st.Nodes, ", ")
+	if len(st.Nodes) == 1 {
 		var weight *int
 		var up *bool
-		how := "weight 0"
 		if p.opts.DrainMethod == DrainDisable {
 			f := false
 			up = &f
-			how = "admin_state_up=false"
 		} else {
 			z := 0
 			weight = &z
 		}
-		// Marked before the call: if the call's outcome is unknown, settle re-reads the
-		// member and puts it back.
-		r.mu.Lock()
-		r.drainedAt[name] = p.clock.Now()
-		r.mu.Unlock()
-		if err := p.lb.UpdateMember(ctx, p.spec.PoolID, n.MemberID, weight, up); err != nil {
-			return fmt.Errorf("draining member %s (%s) with %s: %w", name, n.MemberID, how, err)
+		if err := p.lb.UpdateMember(ctx, p.spec.PoolID, ids[0], weight, up); err != nil {
+			return fmt.Errorf("draining member %s (%s) with %s: %w", names, ids[0], how, err)
 		}
-		if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
-			return fmt.Errorf("waiting for load balancer %s after draining %s: %w", p.spec.LoadBalancerID, name, err)
+	} else {
+		err := r.updateMembers(ctx, func(m Member) (MemberSpec, bool, error) {
+			spec := specOf(m)
+			if _, ok := batch[m.ID]; ok {
+				delete(batch, m.ID)
+				if p.opts.DrainMethod == DrainDisable {
+					spec.AdminStateUp = false
+				} else {
+					spec.Weight = 0
+				}
+			}
+			return spec, true, nil
+		}, func() error {
+			if len(batch) > 0 {
+				var missing []string
+				for id, name := range batch {
+					missing = append(missing, fmt.Sprintf("%s (%s)", name, id))
+				}
+				sort.Strings(missing)
+				return fmt.Errorf("members %s are missing from pool %s", strings.Join(missing, ", "), p.spec.PoolID)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("draining members %s with %s in one member update: %w", names, how, err)
 		}
-		// The drain time counts from the moment Octavia applied the change.
-		r.mu.Lock()
-		r.drainedAt[name] = p.clock.Now()
-		r.mu.Unlock()
+	}
+	if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
+		return fmt.Errorf("waiting for load balancer %s after draining %s: %w", p.spec.LoadBalancerID, names, err)
+	}
+	// The drain time counts from the moment Octavia applied the change.
+	now := p.clock.Now()
+	r.mu.Lock()
+	for _, name := range st.Nodes {
+		r.drainedAt[name] = now
+	}
+	r.mu.Unlock()
+	for _, name := range st.Nodes {
 		p.update(name, false, func(n *Node) { n.Drained = true })
-		p.progress(st.Kind, []string{name}, "member %s (%s) drained (%s)", name, n.MemberID, how)
+	}
+	for i, name := range st.Nodes {
+		p.progress(st.Kind, []string{name}, "member %s (%s) drained (%s)", name, ids[i], how)
 	}
 	return nil
+}
+
+// updateMembers sends ONE batch member update: every member of the pool as each returns it
+// (keep false drops it), so that members this pool does not manage, web01 among them, are
+// re-sent with every field they had. check runs once every member was seen, before anything
+// is sent.
+func (r *run) updateMembers(ctx context.Context, each func(Member) (spec MemberSpec, keep bool, err error), check func() error) error {
+	p := r.p
+	members, err := p.lb.ListMembers(ctx, p.spec.PoolID)
+	if err != nil {
+		return fmt.Errorf("listing members of pool %s: %w", p.spec.PoolID, err)
+	}
+	specs := make([]MemberSpec, 0, len(members))
+	for _, m := range members {
+		spec, keep, err := each(m)
+		if err != nil {
+			return err
+		}
+		if keep {
+			specs = append(specs, spec)
+		}
+	}
+	if err := check(); err != nil {
+		return err
+	}
+	return p.lb.BatchUpdateMembers(ctx, p.spec.PoolID, specs)
+}
+
+// specOf is a member as a batch member update re-sends it unchanged.
+func specOf(m Member) MemberSpec {
+	return MemberSpec{Name: m.Name, Address: m.Address, ProtocolPort: m.ProtocolPort,
+		SubnetID: m.SubnetID, Weight: m.Weight, AdminStateUp: m.AdminStateUp, Tags: m.Tags,
+		Backup: m.Backup, MonitorAddress: m.MonitorAddress, MonitorPort: m.MonitorPort}
 }
 
 func (r *run) drainWait(ctx context.Context, st Step) error {
@@ -100,6 +187,8 @@ func (r *run) drainWait(ctx context.Context, st Step) error {
 
 func (r *run) removeMembers(ctx context.Context, st Step) error {
 	p := r.p
+	batch := map[string]string{} // member id -> node name
+	var ids []string
 	for _, name := range st.Nodes {
 		n, err := r.node(name)
 		if err != nil {
@@ -113,24 +202,48 @@ func (r *run) removeMembers(ctx context.Context, st Step) error {
 		if !drained || p.clock.Now().Sub(at) < p.opts.DrainTimeout {
 			return fmt.Errorf("refusing to remove member %s (%s): it has not been drained for %s", name, n.MemberID, p.opts.DrainTimeout)
 		}
-		if err := p.lb.DeleteMember(ctx, p.spec.PoolID, n.MemberID); err != nil {
-			return fmt.Errorf("removing member %s (%s) from pool %s: %w", name, n.MemberID, p.spec.PoolID, err)
+		batch[n.MemberID] = name
+		ids = append(ids, n.MemberID)
+	}
+	if len(st.Nodes) == 0 {
+		return nil
+	}
+	names := strings.Join(st.Nodes, ", ")
+	if len(st.Nodes) == 1 {
+		if err := p.lb.DeleteMember(ctx, p.spec.PoolID, ids[0]); err != nil {
+			return fmt.Errorf("removing member %s (%s) from pool %s: %w", names, ids[0], p.spec.PoolID, err)
 		}
-		r.mu.Lock()
+	} else {
+		err := r.updateMembers(ctx, func(m Member) (MemberSpec, bool, error) {
+			_, ours := batch[m.ID]
+			return specOf(m), !ours, nil
+		}, func() error { return nil })
+		if err != nil {
+			return fmt.Errorf("removing members %s from pool %s in one member update: %w", names, p.spec.PoolID, err)
+		}
+	}
+	r.mu.Lock()
+	for _, name := range st.Nodes {
 		delete(r.drainedAt, name)
 		r.removed[name] = true
-		r.mu.Unlock()
+	}
+	r.mu.Unlock()
+	for _, name := range st.Nodes {
 		p.update(name, true, func(n *Node) { n.MemberID, n.OperatingStatus, n.Drained = "", "", false })
-		if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
-			return fmt.Errorf("waiting for load balancer %s after removing member %s: %w", p.spec.LoadBalancerID, name, err)
-		}
+	}
+	if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
+		return fmt.Errorf("waiting for load balancer %s after removing members %s: %w", p.spec.LoadBalancerID, names, err)
+	}
+	for _, name := range st.Nodes {
 		p.progress(st.Kind, []string{name}, "member %s removed", name)
 	}
 	return nil
 }
 
-// deleteServers deletes servers that are no longer members, all requests first, then
-// waits for each to be gone.
+// deleteServers deletes servers that are no longer members, all requests first. Their
+// waits until gone run in the background (see awaitDeletes): the health gate that follows
+// may run meanwhile, nothing else. A node stays in the pool's nodes, with its server id,
+// until its server is gone.
 func (r *run) deleteServers(ctx context.Context, st Step) error {
 	p := r.p
 	var ids []string
@@ -142,22 +255,54 @@ func (r *run) deleteServers(ctx context.Context, st Step) error {
 		if n.MemberID != "" {
 			return fmt.Errorf("refusing to delete server %s (%s): it is still member %s of pool %s", name, n.ServerID, n.MemberID, p.spec.PoolID)
 		}
+		if n.ServerID == "" {
+			continue
+		}
+		// Recorded before the call: a node whose delete was sent is finished by settle
+		// whatever happens next.
+		r.mu.Lock()
+		r.removed[name] = true
+		r.mu.Unlock()
 		if err := p.compute.DeleteServer(ctx, n.ServerID); err != nil {
 			return fmt.Errorf("deleting server %s (%s): %w", name, n.ServerID, err)
 		}
 		ids = append(ids, n.ServerID)
+		r.deleting.Add(1)
+		go func(name, id string) {
+			defer r.deleting.Done()
+			if err := p.compute.WaitServerGone(ctx, id); err != nil {
+				r.mu.Lock()
+				r.deleteErrs = append(r.deleteErrs, fmt.Errorf("waiting for server %s (%s) to be gone: %w", name, id, err))
+				r.mu.Unlock()
+				return
+			}
+			r.mu.Lock()
+			delete(r.removed, name)
+			r.mu.Unlock()
+			p.update(name, true, func(n *Node) {
+				if n.ServerID == id {
+					n.ServerID, n.Status = "", ""
+				}
+			})
+			p.progress(StepDelete, []string{name}, "server %s (%s) deleted", name, id)
+		}(name, n.ServerID)
 	}
-	for i, name := range st.Nodes {
-		if err := p.compute.WaitServerGone(ctx, ids[i]); err != nil {
-			return fmt.Errorf("waiting for server %s (%s) to be gone: %w", name, ids[i], err)
-		}
-		r.mu.Lock()
-		delete(r.removed, name)
-		r.mu.Unlock()
-		p.update(name, true, func(n *Node) { n.ServerID, n.Status = "", "" })
-		p.progress(st.Kind, []string{name}, "server %s (%s) deleted", name, ids[i])
+	if len(ids) > 0 {
+		p.progress(st.Kind, st.Nodes, "deletion of server(s) %s sent", strings.Join(ids, ", "))
 	}
 	return nil
+}
+
+// awaitDeletes waits until every server deletion in flight is over and returns the
+// failures. Every step but the health gate calls it first, and so does the end of the run:
+// the next batch is drained only once the previous batch's servers are gone.
+func (r *run) awaitDeletes() error {
+	r.deleting.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := errors.Join(r.deleteErrs...)
+	r.deleteErrs = nil
+	return err
 }
 
 func (r *run) removeOrphans(ctx context.Context, st Step) error {
@@ -223,6 +368,10 @@ func (r *run) restore(ctx context.Context, nodes []string) error {
 //   - a node whose member is already removed has its server deleted: it carries no
 //     traffic any more, so finishing is safe and quick.
 func (r *run) settle(ctx context.Context, cause error) error {
+	// Deletions in flight end first (with the caller's context: cancelled, they stop at
+	// once). Their failures need no report of their own here: a server not known to be gone
+	// stays in removed, is deleted again below, and that failure is reported.
+	_ = r.awaitDeletes()
 	r.mu.Lock()
 	var drained, removed []string
 	for name := range r.drainedAt {
@@ -321,11 +470,36 @@ func (r *run) ensureBaseline(ctx context.Context) error {
 	return nil
 }
 
-// healthGate runs after a batch is gone: the remaining members must be healthy and the
-// health URL must answer; otherwise the scale-back stops, removing nothing more.
+// healthGate runs after a batch's members are removed, while its servers are deleted: the
+// remaining members must be healthy and the health URL must answer; once the servers are
+// gone, the members must be healthy still. Otherwise the scale-back stops, removing nothing
+// more.
 func (r *run) healthGate(ctx context.Context, st Step) error {
 	p := r.p
 	deadline := p.clock.Now().Add(p.opts.HealthyTimeout)
+	removed := strings.Join(st.Nodes, ", ")
+	if err := r.membersHealthy(ctx, st, deadline); err != nil {
+		return err
+	}
+	if p.opts.HealthCheckURL != "" {
+		if err := r.checkURL(ctx); err != nil {
+			return fmt.Errorf("health gate after removing %s failed: %w; removing nothing more", removed, err)
+		}
+	}
+	if err := r.awaitDeletes(); err != nil {
+		return err
+	}
+	if err := r.membersHealthy(ctx, st, deadline); err != nil {
+		return err
+	}
+	p.progress(st.Kind, st.Nodes, "health gate passed after removing %s", removed)
+	return nil
+}
+
+// membersHealthy waits until the members in service, ours and the unmanaged ones healthy
+// before the first drain, are healthy, or fails at deadline.
+func (r *run) membersHealthy(ctx context.Context, st Step, deadline time.Time) error {
+	p := r.p
 	removed := strings.Join(st.Nodes, ", ")
 	for {
 		statuses, err := p.lb.MemberOperatingStatuses(ctx, p.spec.LoadBalancerID, p.spec.PoolID)
@@ -350,7 +524,7 @@ func (r *run) healthGate(ctx context.Context, st Step) error {
 			}
 		}
 		if len(bad) == 0 {
-			break
+			return nil
 		}
 		if !p.clock.Now().Before(deadline) {
 			return fmt.Errorf("health gate after removing %s failed after %s: %s; removing nothing more",
@@ -361,11 +535,4 @@ func (r *run) healthGate(ctx context.Context, st Step) error {
 			return err
 		}
 	}
-	if p.opts.HealthCheckURL != "" {
-		if err := r.checkURL(ctx); err != nil {
-			return fmt.Errorf("health gate after removing %s failed: %w; removing nothing more", removed, err)
-		}
-	}
-	p.progress(st.Kind, st.Nodes, "health gate passed after removing %s", removed)
-	return nil
 }

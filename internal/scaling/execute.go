@@ -24,6 +24,10 @@ type run struct {
 	endpointsChecked bool
 	// groupOf is the server group chosen for each node created by this run, by ordinal.
 	groupOf map[int]string
+	// deleting counts the waits for deleted servers to be gone (deleteServers); their
+	// failures go to deleteErrs until awaitDeletes reports them.
+	deleting   sync.WaitGroup
+	deleteErrs []error
 }
 
 func (p *Pool) execute(ctx context.Context, steps []Step) error {
@@ -39,9 +43,18 @@ func (p *Pool) execute(ctx context.Context, steps []Step) error {
 				p.spec.Key, i+1, len(steps), st, errors.Join(r.deferred...))
 		}
 		st.Nodes = r.withoutFailed(st)
+		if st.Kind != StepHealthGate {
+			// Only the health gate overlaps the deletion of the batch before it.
+			if err := r.awaitDeletes(); err != nil {
+				return r.settle(ctx, fmt.Errorf("pool %q, before step %d of %d (%s): %w", p.spec.Key, i+1, len(steps), st, err))
+			}
+		}
 		if err := r.do(ctx, st); err != nil {
 			return r.settle(ctx, fmt.Errorf("pool %q, step %d of %d (%s): %w", p.spec.Key, i+1, len(steps), st, err))
 		}
+	}
+	if err := r.awaitDeletes(); err != nil {
+		return r.settle(ctx, fmt.Errorf("pool %q, deleting servers: %w", p.spec.Key, err))
 	}
 	return errors.Join(r.deferred...)
 }

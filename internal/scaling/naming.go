@@ -57,6 +57,10 @@ func ServerTags(key string, ordinal int) []string {
 	return []string{tagManagedBy, tagPoolPrefix + key, tagOrdinal + strconv.Itoa(ordinal)}
 }
 
+// PoolTag is the tag every server and member of the pool carries: a Nova list filtered by it
+// (tags=...) holds the pool's servers.
+func PoolTag(key string) string { return tagPoolPrefix + key }
+
 // MemberTags are the Octavia tags set on every member the pool creates.
 func MemberTags(key string) []string {
 	return []string{tagManagedBy, tagPoolPrefix + key}

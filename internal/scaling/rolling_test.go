@@ -25,8 +25,8 @@ func TestRolling_NewBatchOnlineBeforeOldDrainsAndCapacityHeld(t *testing.T) {
 				online++
 			}
 		}
-		// A batch of 2 drains one member at a time: while the first is draining, the
-		// new batch and the rest must keep 4 members ONLINE.
+		// A batch of 2 drains in one member update: while it drains, the new batch and
+		// the rest must keep 4 members ONLINE.
 		if online < 4 {
 			low.Add(1)
 			t.Errorf("%s: only %d members ONLINE in service, want >= 4", p.Message, online)

@@ -439,3 +439,114 @@ func TestDestroy_RemovesEverythingManagedAndNothingElse(t *testing.T) {
 		t.Fatalf("members left = %+v, want only web01", ms)
 	}
 }
+
+func TestScaleIn_BatchIsDrainedAndRemovedInOneMemberUpdateEachKeepingUnmanagedMembers(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.BatchSize = 5 })
+	f.mustApply(t, 10)
+	before := f.cloud.LB.Cycles()
+	f.mustApply(t, 0)
+	if got := f.cloud.LB.Cycles() - before; got != 4 {
+		t.Fatalf("scale-in of 2 batches of 5 took %d update cycles, want 4 (one drain and one removal per batch); log:\n%s",
+			got, strings.Join(f.cloud.LB.Log(), "\n"))
+	}
+	if got := f.cloud.LB.MaxDrained(); got != 5 {
+		t.Fatalf("most members drained at once = %d, want the batch of 5", got)
+	}
+	members := f.cloud.LB.Members()
+	if len(members) != 1 || members[0].Name != "web01" || members[0].Weight != 1 || !members[0].AdminStateUp {
+		t.Fatalf("members left = %+v, want web01 alone and untouched", members)
+	}
+}
+
+func TestScaleIn_NextBatchDrainsOnlyOnceThePreviousServersAreGone(t *testing.T) {
+	f := newFixture(t, nil)
+	f.mustApply(t, 3)
+	f.mustApply(t, 0)
+	msgs := f.rec.messages()
+	index := func(prefix, suffix string) int {
+		return slices.IndexFunc(msgs, func(m string) bool { return strings.HasPrefix(m, prefix) && strings.HasSuffix(m, suffix) })
+	}
+	for _, pair := range [][2]string{{"web-03", "web-02"}, {"web-02", "web-01"}} {
+		deleted, drained := index("server "+pair[0]+" (", "deleted"), index("member "+pair[1]+" (", "drained (weight 0)")
+		if deleted < 0 || drained < 0 || drained < deleted {
+			t.Fatalf("%s drained (message %d) before %s's server was gone (message %d):\n%s",
+				pair[1], drained, pair[0], deleted, strings.Join(msgs, "\n"))
+		}
+	}
+}
+
+// failingDelete is Nova refusing to delete one server: the server stays, and its wait fails
+// as a server that went back to ERROR does.
+type failingDelete struct {
+	*scalingtest.Compute
+	name string
+	id   atomic.Value
+}
+
+func (c *failingDelete) DeleteServer(ctx context.Context, id string) error {
+	if s, err := c.GetServer(ctx, id); err == nil && s.Name == c.name {
+		c.id.Store(id)
+		return nil
+	}
+	return c.Compute.DeleteServer(ctx, id)
+}
+
+func (c *failingDelete) WaitServerGone(ctx context.Context, id string) error {
+	if v, _ := c.id.Load().(string); v == id {
+		return &scaling.ServerFaultError{ServerID: id, Name: c.name, Message: "delete failed"}
+	}
+	return c.Compute.WaitServerGone(ctx, id)
+}
+
+func TestScaleIn_FailedServerDeleteIsReportedKeptInTheNodesAndStopsTheScaleBack(t *testing.T) {
+	f := newFixture(t, nil)
+	f.mustApply(t, 3)
+	compute := &failingDelete{Compute: f.cloud.Compute, name: "web-02"}
+	p, err := scaling.New(scaling.Config{Spec: f.pool.Spec(), Options: f.pool.Options(), Compute: compute, LB: f.cloud.LB,
+		Clock: f.cloud.Clock, Known: f.pool.Nodes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.pool = p
+	nodes, err := f.apply(t, context.Background(), 0)
+	if err == nil || !strings.Contains(err.Error(), "web-02") || !strings.Contains(err.Error(), "delete failed") {
+		t.Fatalf("err = %v, want the failed deletion of web-02", err)
+	}
+	if got := nodeNames(nodes); !slices.Equal(got, []string{"web-01", "web-02"}) {
+		t.Fatalf("nodes = %v, want web-01 in service and web-02 whose server is still there", got)
+	}
+	for _, n := range nodes {
+		switch {
+		case n.Name == "web-01" && (n.MemberID == "" || n.Drained):
+			t.Errorf("web-01 = %+v, want it in service: no batch drains before the previous one is gone", n)
+		case n.Name == "web-02" && (n.ServerID == "" || n.MemberID != ""):
+			t.Errorf("web-02 = %+v, want its server kept and no member", n)
+		}
+	}
+}
+
+func TestScaleIn_DisableMethodTurnsTheWholeBatchDownInOneMemberUpdate(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.DrainMethod = scaling.DrainDisable; o.BatchSize = 2 })
+	f.cloud.LB.Provider = "ovn"
+	f.mustApply(t, 3)
+	var seen []scaling.Member
+	f.rec.onEvent = func(p scaling.Progress) {
+		if seen == nil && strings.Contains(p.Message, "drained (admin_state_up=false)") {
+			seen = f.cloud.ManagedMembers()
+		}
+	}
+	before := f.cloud.LB.Cycles()
+	f.mustApply(t, 1)
+	if got := f.cloud.LB.Cycles() - before; got != 2 {
+		t.Fatalf("a batch of 2 took %d update cycles, want 2; log:\n%s", got, strings.Join(f.cloud.LB.Log(), "\n"))
+	}
+	for _, name := range []string{"web-03", "web-02"} {
+		i := slices.IndexFunc(seen, func(m scaling.Member) bool { return m.Name == name })
+		if i < 0 || seen[i].AdminStateUp || seen[i].Weight != 1 {
+			t.Fatalf("%s while draining = %+v, want admin down and weight kept", name, seen)
+		}
+	}
+	if i := slices.IndexFunc(seen, func(m scaling.Member) bool { return m.Name == "web-01" }); i < 0 || !seen[i].AdminStateUp {
+		t.Fatalf("web-01 while the batch drained = %+v, want it in service", seen)
+	}
+}
