@@ -190,7 +190,7 @@ func (c *Compute) WaitServerGone(ctx context.Context, id string) error {
 	if c.watcher != nil {
 		return c.watch(ctx, p, id, what, func(s *servers.Server, gone error) (bool, error) {
 			if gone != nil {
-				return true, nil
+				return true, nil //nolint:nilerr // gone is the server's 404: the wait is over
 			}
 			status, err := deletionStatus(id, s)
 			if err != nil {
