@@ -2,6 +2,7 @@ package scaling_test
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"testing"
 
@@ -69,8 +70,17 @@ func TestPlanApply_ShowsWhichNodesDrainInWhichOrderWithoutChangingAnything(t *te
 			drains = append(drains, s.Nodes...)
 		}
 	}
-	if strings.Join(drains, ",") != "web-03,web-02" {
-		t.Fatalf("drain order = %v, want web-03 then web-02", drains)
+	// Newest first: by creation time, then by ordinal. Built in parallel, the nodes' creation
+	// times follow the goroutines (the model clock may move between two creates), not the names.
+	nodes := f.pool.Nodes()
+	sort.SliceStable(nodes, func(i, j int) bool {
+		if !nodes[i].Created.Equal(nodes[j].Created) {
+			return nodes[i].Created.After(nodes[j].Created)
+		}
+		return nodes[i].Ordinal > nodes[j].Ordinal
+	})
+	if want := nodes[0].Name + "," + nodes[1].Name; strings.Join(drains, ",") != want {
+		t.Fatalf("drain order = %v, want %s (newest first)", drains, want)
 	}
 	if f.cloud.LB.Cycles() != cycles {
 		t.Fatal("planning changed the load balancer")
