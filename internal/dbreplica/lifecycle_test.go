@@ -323,7 +323,8 @@ func TestUserData_WrongReplicationPasswordFailsAtThePrimaryStepWithoutPrintingIt
 		}
 	}
 	// The provider's wait on such a server ends at its deadline and points at the console.
-	waitCtx, waitCancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	// The deadline leaves a loaded machine time for a few status reads before it.
+	waitCtx, waitCancel := context.WithTimeout(ctx, 6*time.Second)
 	defer waitCancel()
 	ep := dbreplica.Endpoint{Host: "127.0.0.1", Port: srv.Port, User: ud.MonitorUser, Password: ud.MonitorPassword, DialTimeout: time.Second}
 	_, err = dbreplica.WaitReplicating(waitCtx, ep, dbreplica.WaitOptions{PollInterval: 200 * time.Millisecond})
