@@ -54,71 +54,74 @@ func eventMaxBackupAgeAttribute() schema.StringAttribute {
 	}
 }
 
-// eventBackupAges measures each backup the event requires against its start: its age, whether it
-// is missing or too old, and the warning in a sentence. The runbook lists them. ok is false while
-// the window, the bound or any backup is unknown (a backup taken in the same apply).
-func eventBackupAges(ctx context.Context, m eventModel) ([]backup.Age, bool) {
+// backupInputs reads what the backup checks need: the event's start, the bound (0 for none)
+// and the required backups as configured. ok is false while the start, the bound or the list
+// is unknown, or when one does not parse (the validators report that).
+func backupInputs(ctx context.Context, m eventModel) (starts time.Time, maxAge time.Duration, list []eventBackupModel, ok bool) {
 	if m.StartsAt.IsUnknown() || m.MaxBackupAge.IsUnknown() || m.Backups.IsUnknown() {
-		return nil, false
+		return time.Time{}, 0, nil, false
 	}
 	starts, err := time.Parse(time.RFC3339, m.StartsAt.ValueString())
 	if err != nil {
-		return nil, false
+		return time.Time{}, 0, nil, false
 	}
-	var maxAge time.Duration
 	if v := m.MaxBackupAge.ValueString(); v != "" {
 		if maxAge, err = time.ParseDuration(v); err != nil {
-			return nil, false
+			return time.Time{}, 0, nil, false
 		}
 	}
-	var list []eventBackupModel
 	if !m.Backups.IsNull() {
 		if d := m.Backups.ElementsAs(ctx, &list, false); d.HasError() {
-			return nil, false
+			return time.Time{}, 0, nil, false
 		}
+	}
+	return starts, maxAge, list, true
+}
+
+// recorded is one required backup as the backup library measures it; known is false while
+// any of its attributes is unknown (a backup taken in the same apply).
+func (b eventBackupModel) recorded() (r backup.Recorded, known bool) {
+	if b.Name.IsUnknown() || b.ID.IsUnknown() || b.CreatedAt.IsUnknown() {
+		return backup.Recorded{}, false
+	}
+	r = backup.Recorded{Name: b.Name.ValueString(), ID: b.ID.ValueString()}
+	if t, err := time.Parse(time.RFC3339, b.CreatedAt.ValueString()); err == nil {
+		r.CreatedAt = t
+	}
+	return r, true
+}
+
+// eventBackupAges measures each backup the event requires against its start: its age, whether it
+// is missing or too old, and the warning in a sentence, with the bound it was held to. The
+// runbook lists them. ok is false while the window, the bound or any backup is unknown.
+func eventBackupAges(ctx context.Context, m eventModel) ([]backup.Age, time.Duration, bool) {
+	starts, maxAge, list, ok := backupInputs(ctx, m)
+	if !ok {
+		return nil, 0, false
 	}
 	required := make([]backup.Recorded, 0, len(list))
 	for _, b := range list {
-		if b.Name.IsUnknown() || b.ID.IsUnknown() || b.CreatedAt.IsUnknown() {
-			return nil, false
-		}
-		r := backup.Recorded{Name: b.Name.ValueString(), ID: b.ID.ValueString()}
-		if t, err := time.Parse(time.RFC3339, b.CreatedAt.ValueString()); err == nil {
-			r.CreatedAt = t
+		r, known := b.recorded()
+		if !known {
+			return nil, 0, false
 		}
 		required = append(required, r)
 	}
-	return backup.Ages(required, starts, maxAge), true
+	return backup.Ages(required, starts, maxAge), maxAge, true
 }
 
 // warnBackupAges adds, at plan time and before the event starts, a warning on each required
 // backup that is missing or too old. Backups still unknown (taken in the same apply) are left
 // out: they will be new.
 func warnBackupAges(ctx context.Context, m eventModel, now time.Time, diags *diag.Diagnostics) {
-	if m.Backups.IsNull() || m.Backups.IsUnknown() || m.StartsAt.IsUnknown() || m.MaxBackupAge.IsUnknown() {
-		return
-	}
-	starts, err := time.Parse(time.RFC3339, m.StartsAt.ValueString())
-	if err != nil || !now.Before(starts) {
-		return
-	}
-	var maxAge time.Duration
-	if v := m.MaxBackupAge.ValueString(); v != "" {
-		if maxAge, err = time.ParseDuration(v); err != nil {
-			return
-		}
-	}
-	var list []eventBackupModel
-	if d := m.Backups.ElementsAs(ctx, &list, false); d.HasError() {
+	starts, maxAge, list, ok := backupInputs(ctx, m)
+	if !ok || !now.Before(starts) {
 		return
 	}
 	for i, b := range list {
-		if b.Name.IsUnknown() || b.ID.IsUnknown() || b.CreatedAt.IsUnknown() {
+		r, known := b.recorded()
+		if !known {
 			continue
-		}
-		r := backup.Recorded{Name: b.Name.ValueString(), ID: b.ID.ValueString()}
-		if t, err := time.Parse(time.RFC3339, b.CreatedAt.ValueString()); err == nil {
-			r.CreatedAt = t
 		}
 		a := backup.Ages([]backup.Recorded{r}, starts, maxAge)[0]
 		switch {

@@ -74,19 +74,19 @@ func TestEventBackupAges_GivesTheRunbookEachAgeOnceEverythingIsKnown(t *testing.
 	starts := time.Date(2026, 12, 1, 19, 0, 0, 0, time.UTC)
 	m := eventWithBackups(t, starts, "24h",
 		ref("web", "img-1", at(starts.Add(-26*time.Hour))), ref("db", "bk-1", at(starts.Add(-time.Hour))))
-	ages, ok := eventBackupAges(context.Background(), m)
-	if !ok || len(ages) != 2 {
-		t.Fatalf("ages %v ok %v", ages, ok)
+	ages, maxAge, ok := eventBackupAges(context.Background(), m)
+	if !ok || len(ages) != 2 || maxAge != 24*time.Hour {
+		t.Fatalf("ages %v bound %s ok %v", ages, maxAge, ok)
 	}
 	if ages[0].Age != 26*time.Hour || !ages[0].TooOld || ages[0].Warning == "" || ages[1].TooOld || ages[1].Warning != "" {
 		t.Fatalf("ages %+v", ages)
 	}
 	m = eventWithBackups(t, starts, "24h", ref("web", "img-1", types.StringUnknown()))
-	if _, ok := eventBackupAges(context.Background(), m); ok {
+	if _, _, ok := eventBackupAges(context.Background(), m); ok {
 		t.Fatal("a backup taken in the same apply has no age yet: the runbook must wait for it")
 	}
 	m.Backups = types.ListNull(backupRefType)
-	if ages, ok := eventBackupAges(context.Background(), m); !ok || len(ages) != 0 {
+	if ages, _, ok := eventBackupAges(context.Background(), m); !ok || len(ages) != 0 {
 		t.Fatalf("no backups required: %v %v", ages, ok)
 	}
 }

@@ -471,7 +471,7 @@ func (m eventModel) runbook() (runbook.Runbook, bool) {
 		}
 		rb.LoadTests = append(rb.LoadTests, t)
 	}
-	ages, ok := eventBackupAges(context.Background(), m)
+	ages, maxAge, ok := eventBackupAges(context.Background(), m)
 	if !ok {
 		return runbook.Runbook{}, false
 	}
@@ -479,9 +479,7 @@ func (m eventModel) runbook() (runbook.Runbook, bool) {
 		rb.Backups = append(rb.Backups, runbook.Backup{Name: a.Name, ID: a.ID, TakenAt: a.CreatedAt, Age: a.Age,
 			Missing: a.Missing, TooOld: a.TooOld, Warning: a.Warning})
 	}
-	if d, err := time.ParseDuration(m.MaxBackupAge.ValueString()); err == nil {
-		rb.MaxBackupAge = d
-	}
+	rb.MaxBackupAge = maxAge
 	return rb, true
 }
 
