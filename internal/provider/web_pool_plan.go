@@ -111,8 +111,7 @@ func (r *webPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 }
 
 // idleNodes says whether a node exists that does not serve: a server without a member, one in
-// ERROR, or a member left drained. The refresh counts in size only the nodes that serve (it
-// sees drained members, which the node list in state does not record).
+// ERROR, or a member left drained. The refresh counts in size only the nodes that serve.
 func idleNodes(state *webPoolModel, known []scaling.Node) bool {
 	return len(known) > inService(known) || int64(len(known)) > state.Size.ValueInt64()
 }
@@ -140,6 +139,7 @@ func plannedNodes(out []scaling.PlannedNode) types.List {
 			"name": types.StringValue(pn.Name), "id": types.StringUnknown(), "address": types.StringUnknown(),
 			"member_id": types.StringUnknown(), "status": types.StringUnknown(), "image_id": types.StringUnknown(),
 			"flavor": types.StringUnknown(), "operating_status": types.StringUnknown(), "created_at": types.StringUnknown(),
+			"drained": types.BoolUnknown(),
 		}
 		if n := pn.Existing; n != nil {
 			v["id"], v["address"], v["member_id"] = types.StringValue(n.ServerID), known(n.Address), known(n.MemberID)

@@ -104,6 +104,7 @@ var nodeAttrTypes = map[string]attr.Type{
 	"image_id":         types.StringType,
 	"operating_status": types.StringType,
 	"created_at":       types.StringType,
+	"drained":          types.BoolType,
 }
 
 var nodeObjectType = types.ObjectType{AttrTypes: nodeAttrTypes}
@@ -266,6 +267,9 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"operating_status": schema.StringAttribute{Computed: true, MarkdownDescription: "Member operating status as last seen."},
 					"created_at":       schema.StringAttribute{Computed: true, MarkdownDescription: "When Nova created the server (RFC 3339): the scale-back order."},
 					"flavor":           schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the node's flavor."},
+					"drained": schema.BoolAttribute{Computed: true, MarkdownDescription: "The node's member is drained (weight 0 or disabled) " +
+						"and serves no traffic, as a scale-back stopped half-way leaves it. A smaller `size` removes drained nodes first; " +
+						"otherwise the next apply puts them back in service."},
 				}}},
 		},
 		Blocks: map[string]schema.Block{"timeouts": timeoutsBlock(ctx, webPoolTimeouts)},
@@ -446,7 +450,7 @@ func nodesFromState(ctx context.Context, prefix string, l types.List, diags *dia
 	for _, o := range objs {
 		n := scaling.Node{Name: o.Name.ValueString(), ServerID: o.ID.ValueString(), Address: o.Address.ValueString(),
 			MemberID: o.MemberID.ValueString(), Status: o.Status.ValueString(), ImageID: o.ImageID.ValueString(),
-			Flavor: o.Flavor.ValueString(), OperatingStatus: o.OperatingStatus.ValueString()}
+			Flavor: o.Flavor.ValueString(), OperatingStatus: o.OperatingStatus.ValueString(), Drained: o.Drained.ValueBool()}
 		if n.ServerID == "" && n.MemberID == "" {
 			continue
 		}
@@ -470,6 +474,7 @@ type nodeModel struct {
 	Flavor          types.String `tfsdk:"flavor"`
 	OperatingStatus types.String `tfsdk:"operating_status"`
 	CreatedAt       types.String `tfsdk:"created_at"`
+	Drained         types.Bool   `tfsdk:"drained"`
 }
 
 func nodeValue(n scaling.Node) attr.Value {
@@ -477,7 +482,7 @@ func nodeValue(n scaling.Node) attr.Value {
 		"name": types.StringValue(n.Name), "id": types.StringValue(n.ServerID), "address": types.StringValue(n.Address),
 		"member_id": types.StringValue(n.MemberID), "status": types.StringValue(n.Status), "image_id": types.StringValue(n.ImageID),
 		"flavor": types.StringValue(n.Flavor), "operating_status": types.StringValue(n.OperatingStatus),
-		"created_at": types.StringValue(createdAt(n.Created)),
+		"created_at": types.StringValue(createdAt(n.Created)), "drained": types.BoolValue(n.Drained),
 	})
 }
 

@@ -23,8 +23,10 @@ func TestAccWebPool_NodeLeftDrainedByAStoppedScaleInIsRemovedByTheNextApply(t *t
 	testAccWebPoolStoppedScaleIn(t, false)
 }
 
-// testAccWebPoolStoppedScaleIn grows a pool to 3, then does to node 03 what a scale-in to 2
+// testAccWebPoolStoppedScaleIn grows a pool to 3, then does to node 01 what a scale-in to 2
 // did before it was killed (drain, and the member's removal when removed), and applies size 2.
+// Node 01 is the oldest, which a newest-first scale-in would keep: the next apply must still
+// remove it, and leave the two serving nodes alone.
 func testAccWebPoolStoppedScaleIn(t *testing.T, removed bool) {
 	target := accWebCloud(t)
 	name := accName(t, "accwebleft")
@@ -40,18 +42,18 @@ func testAccWebPoolStoppedScaleIn(t *testing.T, removed bool) {
 					lbID, poolID = lb["id"], lb["pool_id"]
 					pool := s.RootModule().Resources["eventscale_web_pool.web"].Primary.Attributes
 					for i := range 3 {
-						if pool[fmt.Sprintf("nodes.%d.name", i)] == name+"-03" {
+						if pool[fmt.Sprintf("nodes.%d.name", i)] == name+"-01" {
 							memberID, serverID = pool[fmt.Sprintf("nodes.%d.member_id", i)], pool[fmt.Sprintf("nodes.%d.id", i)]
 						}
 					}
 					if memberID == "" {
-						return fmt.Errorf("no member for %s-03 in state", name)
+						return fmt.Errorf("no member for %s-01 in state", name)
 					}
 					return nil
 				},
 			},
 			{
-				// What the stopped scale-in to 2 did: node 03 drained, perhaps its member removed;
+				// What the stopped scale-in to 2 did: node 01 drained, perhaps its member removed;
 				// its server still exists.
 				PreConfig: func() {
 					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -271,14 +271,19 @@ func scaleInSteps(in PlanInput, victims []Node, b int, reasonFor func(Node) stri
 // sortForRemoval ranks nodes for removal: servers not serving yet first (they carry no
 // traffic), then nodes on an old image, then by order (Created, then ordinal).
 func sortForRemoval(ns []Node, order Order, stale func(Node) bool) {
+	// What serves least goes first: a server that is no member, then a member left drained
+	// (weight 0 or disabled, as a stopped scale-in leaves it: it carries no traffic, and
+	// keeping it would mean putting it back in service while another node is drained).
 	rank := func(n Node) int {
 		switch {
 		case n.MemberID == "":
 			return 0
-		case stale(n):
+		case n.Drained:
 			return 1
+		case stale(n):
+			return 2
 		}
-		return 2
+		return 3
 	}
 	sort.SliceStable(ns, func(i, j int) bool {
 		a, b := ns[i], ns[j]

@@ -172,6 +172,24 @@ func TestPlan_RestoresNodeLeftDrained(t *testing.T) {
 	}
 }
 
+// A scale-in stopped after draining a node leaves that node drained; the next, smaller plan
+// removes it, not a serving node that happens to be newer.
+func TestPlan_ScaleInRemovesTheNodeLeftDrainedBeforeNewerServingOnes(t *testing.T) {
+	nodes := []scaling.Node{live(1, "img-1", 0), live(2, "img-1", 2), live(3, "img-1", 1)}
+	nodes[2].Drained = true
+	in := input(nodes, 2)
+	in.Order = scaling.NewestFirst
+	steps := scaling.Plan(in)
+	if len(steps) == 0 || steps[0].Kind != scaling.StepDrain || !slices.Equal(steps[0].Nodes, []string{"web-03"}) {
+		t.Fatalf("plan = %q, want web-03 (left drained) drained and removed first", stepStrings(steps))
+	}
+	for _, s := range steps {
+		if s.Kind == scaling.StepRestore || slices.Contains(s.Nodes, "web-02") {
+			t.Fatalf("plan = %q touches web-02 or restores a node; only the drained web-03 goes", stepStrings(steps))
+		}
+	}
+}
+
 func TestPlan_NothingToDoWhenAtDesiredState(t *testing.T) {
 	if steps := scaling.Plan(input([]scaling.Node{live(1, "img-1", 0), live(2, "img-1", 1)}, 2)); len(steps) != 0 {
 		t.Fatalf("plan = %q, want none", stepStrings(steps))
