@@ -132,7 +132,8 @@ const notBuilt = "NOT_BUILT"
 func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "N web nodes built from one image behind an Octavia pool. Growing `size` creates the missing " +
-			"nodes in parallel and joins them in one member update; shrinking it (and destroying the resource) is the " +
+			"nodes in parallel (`max_parallel` at once) and joins them in one member update, or, when more nodes are added than " +
+			"build at once, one member update per `max_parallel` nodes built, so the first serve while the rest build; shrinking it (and destroying the resource) is the " +
 			"staggered scale-back: `scale_in.batch_size` nodes at a time are drained (weight 0), given " +
 			"`scale_in.drain_timeout` to finish open connections, removed from the pool, deleted, and the remaining " +
 			"tier is health-checked before the next batch. Changing `image_id` or `flavor` replaces nodes batch by batch, new " +
@@ -209,7 +210,8 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: "Allow shrinking or destroying during the event's freeze window."},
 			"scale_out": schema.SingleNestedAttribute{Optional: true, MarkdownDescription: "How nodes are added.",
 				Attributes: map[string]schema.Attribute{
-					"max_parallel": schema.Int64Attribute{Optional: true, MarkdownDescription: "Servers created at once, 1–100 (default 10).",
+					"max_parallel": schema.Int64Attribute{Optional: true, MarkdownDescription: "Servers created at once, 1–100 (default 10). " +
+						"A scale-out of more nodes joins them wave by wave: a member update whenever this many are built.",
 						Validators: []validator.Int64{int64validator.Between(1, 100)}},
 					"min_healthy_percent": schema.Int64Attribute{Optional: true,
 						MarkdownDescription: "Percentage of new nodes that must be healthy for success, 0–100 (default 100).",

@@ -37,6 +37,7 @@ type Step struct {
 	DrainTimeout   time.Duration // StepDrainWait
 	Webhook        bool          // StepDrainWait: the pre-delete webhook is called
 	HealthCheckURL string        // StepHealthGate
+	Wave           int           // StepJoin: a member update whenever this many new nodes are built, 0 for one update
 }
 
 func (s Step) String() string {
@@ -55,6 +56,9 @@ func (s Step) String() string {
 	case StepCreate:
 		return fmt.Sprintf("create %d server(s) %s from image %s", len(s.Nodes), names, s.ImageID)
 	case StepJoin:
+		if s.Wave > 0 {
+			return fmt.Sprintf("join %s to the pool as they are built: one member update whenever %d are ready, the rest when the builds end", names, s.Wave)
+		}
 		return fmt.Sprintf("join %s to the pool in one member update", names)
 	case StepWaitOnline:
 		return fmt.Sprintf("wait until %s are healthy", names)
@@ -98,6 +102,9 @@ type PlanInput struct {
 	Webhook        bool
 	HealthCheckURL string
 	RebootCheck    bool
+	// Wave is how many servers build at once (MaxParallel): a scale-out of more nodes joins
+	// them wave by wave as they are built.
+	Wave int
 }
 
 // Plan computes the ordered steps from the current nodes to the desired count, all on
@@ -105,7 +112,7 @@ type PlanInput struct {
 //
 // Order: members whose server is gone are removed; servers in ERROR or on an old image
 // that are not members are deleted; nodes left drained are restored; missing nodes are created, joined in one
-// member update and waited for; surplus nodes are removed batch by batch (servers not yet
+// member update (one per wave of Wave nodes built, when more are created) and waited for; surplus nodes are removed batch by batch (servers not yet
 // joined first, then nodes on an old image, then by Order), each batch drained, waited
 // for, removed, deleted and health-gated; finally nodes on an old image are replaced
 // batch by batch, the new batch healthy before the old one drains.
@@ -232,8 +239,12 @@ func scaleOutSteps(in PlanInput, ords []int, unjoined []string) []Step {
 	if len(join) == 0 {
 		return steps
 	}
+	wave := 0
+	if in.Wave > 0 && len(created) > in.Wave {
+		wave = in.Wave
+	}
 	steps = append(steps,
-		Step{Kind: StepJoin, Nodes: join},
+		Step{Kind: StepJoin, Nodes: join, Wave: wave},
 		Step{Kind: StepWaitOnline, Nodes: join})
 	if in.RebootCheck {
 		for _, n := range created {

@@ -435,6 +435,7 @@ func (p *Pool) planInput(nodes []Node, desired int) PlanInput {
 		Webhook:        p.opts.PreDeleteWebhook != "",
 		HealthCheckURL: p.opts.HealthCheckURL,
 		RebootCheck:    p.opts.RebootCheck,
+		Wave:           p.opts.MaxParallel,
 	}
 }
 

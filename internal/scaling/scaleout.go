@@ -20,8 +20,13 @@ func (r *run) create(ctx context.Context, st Step) error {
 	r.assignServerGroups(st.Ordinals)
 	lost := make([]bool, len(st.Ordinals))
 	errs := make([]error, len(st.Ordinals))
+	waves := r.joinWaves(ctx, len(st.Ordinals))
+	defer waves.finish()
 	_ = parallel(ctx, len(st.Ordinals), r.p.opts.MaxParallel, func(i int) error {
 		lost[i], errs[i] = r.buildNode(ctx, st.Ordinals[i], st.ImageID, Server{})
+		if !lost[i] && errs[i] == nil {
+			waves.built(st.Nodes[i])
+		}
 		return nil
 	})
 	for resend := 1; ctx.Err() == nil; resend++ {
@@ -45,7 +50,9 @@ func (r *run) create(ctx context.Context, st Step) error {
 			lost[i] = false
 			if s, ok := found[st.Ordinals[i]]; ok {
 				r.p.progress(StepCreate, []string{s.Name}, "create of %s answered with an error but the server exists (%s): adopting it", s.Name, s.ID)
-				_, errs[i] = r.buildNode(ctx, st.Ordinals[i], st.ImageID, s)
+				if _, errs[i] = r.buildNode(ctx, st.Ordinals[i], st.ImageID, s); errs[i] == nil {
+					waves.built(st.Nodes[i])
+				}
 				return nil
 			}
 			if resend > r.p.opts.CreateRetries {
@@ -54,9 +61,13 @@ func (r *run) create(ctx context.Context, st Step) error {
 			r.p.progress(StepCreate, []string{st.Nodes[i]}, "create of %s failed (%v) and no such server exists: creating it again (attempt %d of %d)",
 				st.Nodes[i], errs[i], resend+1, r.p.opts.CreateRetries+1)
 			lost[i], errs[i] = r.buildNode(ctx, st.Ordinals[i], st.ImageID, Server{})
+			if !lost[i] && errs[i] == nil {
+				waves.built(st.Nodes[i])
+			}
 			return nil
 		})
 	}
+	waves.finish()
 	var stop []error
 	for i, err := range errs {
 		if err != nil {
@@ -212,12 +223,18 @@ func (r *run) join(ctx context.Context, st Step) error {
 	if err != nil {
 		return err
 	}
-	st.Nodes = r.withoutFailed(st)
+	return r.addMembers(ctx, r.withoutFailed(st))
+}
+
+// addMembers adds the named, built nodes that are not members yet to the pool in ONE batch
+// member update (one load balancer update cycle), and records every node's member.
+func (r *run) addMembers(ctx context.Context, nodes []string) error {
+	p := r.p
 	members, err := p.lb.ListMembers(ctx, p.spec.PoolID)
 	if err != nil {
 		return fmt.Errorf("listing members of pool %s: %w", p.spec.PoolID, err)
 	}
-	specs := make([]MemberSpec, 0, len(members)+len(st.Nodes))
+	specs := make([]MemberSpec, 0, len(members)+len(nodes))
 	present := map[string]bool{}
 	for _, m := range members {
 		specs = append(specs, MemberSpec{Name: m.Name, Address: m.Address, ProtocolPort: m.ProtocolPort,
@@ -226,7 +243,7 @@ func (r *run) join(ctx context.Context, st Step) error {
 		present[m.Address+":"+strconv.Itoa(m.ProtocolPort)] = true
 	}
 	var adding []string
-	for _, name := range st.Nodes {
+	for _, name := range nodes {
 		n, _ := p.node(name)
 		if present[n.Address+":"+strconv.Itoa(p.spec.ProtocolPort)] {
 			continue
@@ -259,7 +276,7 @@ func (r *run) join(ctx context.Context, st Step) error {
 		}
 	}
 	var missing []string
-	for _, name := range st.Nodes {
+	for _, name := range nodes {
 		n, _ := p.node(name)
 		m, ok := byAddr[n.Address]
 		if !ok {

@@ -40,6 +40,35 @@ func TestScaleOut_JoinsAllNewNodesInOneMemberUpdateKeepingUnmanaged(t *testing.T
 	}
 }
 
+// A scale-out larger than max_parallel joins the nodes wave by wave: the first wave serves
+// while the later ones still build, one member update per wave.
+func TestScaleOut_JoinsEachWaveWhileTheNextBuilds(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.MaxParallel = 4 })
+	nodes := f.mustApply(t, 10)
+	if len(nodes) != 10 || len(f.cloud.ManagedMembers()) != 10 {
+		t.Fatalf("nodes %v, members %d; want 10 and 10", nodeNames(nodes), len(f.cloud.ManagedMembers()))
+	}
+	if got := f.cloud.LB.Cycles(); got < 2 || got > 3 {
+		t.Fatalf("update cycles = %d, want 2 or 3 (a member update per wave of 4, the rest at the end); log:\n%s",
+			got, strings.Join(f.cloud.LB.Log(), "\n"))
+	}
+	msgs := f.rec.messages()
+	firstJoin := slices.IndexFunc(msgs, func(m string) bool { return strings.HasPrefix(m, "member update sent for web-") })
+	lastActive := -1
+	for i, m := range msgs {
+		if strings.Contains(m, " is ACTIVE at ") {
+			lastActive = i
+		}
+	}
+	if firstJoin < 0 || lastActive < 0 || firstJoin > lastActive {
+		t.Fatalf("first member update at message %d, last server ACTIVE at %d: the first wave must join before the last builds; messages:\n%s",
+			firstJoin, lastActive, strings.Join(msgs, "\n"))
+	}
+	if !strings.Contains(msgs[firstJoin], "web-01") {
+		t.Errorf("first member update %q does not hold web-01, of the first wave", msgs[firstJoin])
+	}
+}
+
 func TestScaleOut_LooksUpExistingServersWithOneListingAndSetsMetadata(t *testing.T) {
 	f := newFixture(t, nil)
 	f.mustApply(t, 2)
