@@ -49,8 +49,9 @@ The floor is what the cloud itself needs for the operator's sequence, computed f
 tool at the floor loses no time to polling, to waiting on itself, or to sequencing the cloud does not
 impose.
 
-- **Scale-out 0→N**: ⌈N ÷ max_parallel⌉ × build (%s) + one update cycle joining every node (%s) + one
-  health monitor delay until the last member is ONLINE (%s). With max_parallel ≥ N: %s.
+- **Scale-out 0→N**: ⌈N ÷ max_parallel⌉ × build (%s) + the update cycle joining the last nodes built (%s) + one
+  health monitor delay until the last member is ONLINE (%s). With max_parallel ≥ N: %s. Earlier waves can join
+  while later ones build, at no time of their own.
 - **Scale-in N→0, batch b**: ⌈N ÷ b⌉ × (update cycle setting the batch's weight to 0 + drain_timeout +
   update cycle removing the batch's members + server delete) = ⌈N ÷ b⌉ × (%s + drain + %s + %s). Batches never
   overlap, and the health check of the remaining tier answers at once in the model.
@@ -60,7 +61,9 @@ impose.
 
 Measured is from the tool's start (`+"`Pool.Apply`"+` called, or the Terraform command started) to its end, or to
 the end of what it asked of the cloud when that comes later: the last new member ONLINE (its update cycle
-plus the monitor delay) and the last deleted server gone.
+plus the monitor delay) and the last deleted server gone. First serving is from the same start to the first
+new member ONLINE: when added capacity begins to carry traffic (its floor is one build, one update cycle and one
+monitor delay).
 
 ## Method
 

@@ -79,7 +79,8 @@ func compareSection(rows []Row, o Options, took time.Duration) string {
 	var b strings.Builder
 	b.WriteString("## `make bench-compare`\n\n")
 	fmt.Fprintf(&b, "Measured %s on %s; devcloud time scale %g (model seconds are wall seconds); %s of wall time. "+
-		"Both providers through the Terraform CLI with `-parallelism=%d`, each from a fresh devcloud; measured is the whole "+
+		"Both providers through the Terraform CLI with `-parallelism=%d` (and `max_parallel` the same), each from a fresh devcloud, "+
+		"but for the last scale-out, where both are raised to the pool's size; measured is the whole "+
 		"`terraform apply` (or `plan`), and for a scale-out until the last new member is ONLINE if that comes later.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), machine(), o.CompareScale, took.Round(time.Second), benchParallel)
 	b.WriteString(markdownTable(rows))

@@ -339,6 +339,9 @@ type Usage struct {
 	// LastOnline is when the last member added during the scenario was ONLINE: its commit
 	// plus one monitor delay (zero when none was added).
 	LastOnline time.Time
+	// FirstOnline is when the first member added during the scenario was ONLINE: capacity
+	// serving (zero when none was added).
+	FirstOnline time.Time
 	// LastDeleted is when the last server deleted during the scenario was gone.
 	LastDeleted time.Time
 }
@@ -407,8 +410,14 @@ func (l *Lab) usage(since mark) Usage {
 				u.Cycles++
 			}
 		case "member.added":
-			if e.Attrs["lb_id"] == l.Target.LoadBalancerID && e.Time.Add(health).After(u.LastOnline) {
-				u.LastOnline = e.Time.Add(health)
+			if e.Attrs["lb_id"] != l.Target.LoadBalancerID {
+				break
+			}
+			if online := e.Time.Add(health); online.After(u.LastOnline) {
+				u.LastOnline = online
+			}
+			if online := e.Time.Add(health); u.FirstOnline.IsZero() || online.Before(u.FirstOnline) {
+				u.FirstOnline = online
 			}
 		case "server.deleted":
 			if e.Time.After(u.LastDeleted) {
@@ -421,6 +430,15 @@ func (l *Lab) usage(since mark) Usage {
 }
 
 // modelSeconds converts a wall-clock span of the lab into model time.
+// firstServing is the model time from start until the first member added was ONLINE, zero
+// when none was added.
+func (l *Lab) firstServing(u Usage, start time.Time) time.Duration {
+	if u.FirstOnline.IsZero() {
+		return 0
+	}
+	return l.modelTime(u.FirstOnline.Sub(start))
+}
+
 func (l *Lab) modelTime(wall time.Duration) time.Duration {
 	return time.Duration(float64(wall) / l.Scale)
 }

@@ -57,8 +57,9 @@ func (m Model) String() string {
 
 // ScaleOutFloor is what the cloud needs to bring n new nodes into service when at most
 // parallel servers build at once: the builds in waves (each wave the full build time, a new
-// build starting the moment one ends), one update cycle joining every node, and one monitor
-// delay until the last joined member is ONLINE.
+// build starting the moment one ends), the update cycle joining the last wave (the earlier
+// waves join while later ones build), and one monitor delay until the last joined member is
+// ONLINE.
 func (m Model) ScaleOutFloor(n, parallel int) time.Duration {
 	if n <= 0 {
 		return 0

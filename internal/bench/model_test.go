@@ -109,7 +109,7 @@ func TestScaledClock_RunsInModelTime(t *testing.T) {
 func TestWriteDoc_RewritesOneSuiteAndKeepsTheOther(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "benchmarks.md")
 	row := Row{Scenario: "scale-out 0→50", Tool: libraryTool, Floor: 160 * time.Second, Measured: 168 * time.Second,
-		Usage: Usage{Calls: 855, Cycles: 1, Peak: 70}, RSSKB: 17 * 1024}
+		FirstServing: 40 * time.Second, Usage: Usage{Calls: 855, Cycles: 1, Peak: 70}, RSSKB: 17 * 1024}
 	if err := WriteDoc(path, "compare", []Row{{Scenario: "scale-out 0→10", Tool: "eventscale", Floor: 40 * time.Second,
 		Measured: 42 * time.Second}}, Options{CompareScale: 1}, time.Minute); err != nil {
 		t.Fatal(err)
@@ -122,8 +122,8 @@ func TestWriteDoc_RewritesOneSuiteAndKeepsTheOther(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(b)
-	for _, want := range []string{"# Benchmarks", "## Floors", "| scale-out 0→50 | library + adapters | 160.0 | 168.0 | 1.05 | 855 | 1 | 70 | 17 MB |",
-		"| scale-out 0→10 | eventscale | 40.0 | 42.0 | 1.05 |", "time scale 0.05"} {
+	for _, want := range []string{"# Benchmarks", "## Floors", "| scale-out 0→50 | library + adapters | 160.0 | 168.0 | 1.05 | 40.0 | 855 | 1 | 70 | 17 MB |",
+		"| scale-out 0→10 | eventscale | 40.0 | 42.0 | 1.05 | — |", "time scale 0.05"} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("the document lacks %q:\n%s", want, doc)
 		}
@@ -145,17 +145,17 @@ func TestCleanEnv_KeepsTheCallersCloudAndTerraformSettingsOut(t *testing.T) {
 func TestCompare_PairsTheProvidersRowsByScenario(t *testing.T) {
 	peer := Peer("").Name
 	rows := []Row{
-		{Scenario: "scale-out 0→10", Tool: "eventscale", Measured: 40 * time.Second, Usage: Usage{Calls: 200}},
+		{Scenario: "scale-out 0→10", Tool: "eventscale", Measured: 40 * time.Second, FirstServing: 40 * time.Second, Usage: Usage{Calls: 200}},
 		{Scenario: "scale-back 10→0", Tool: "eventscale", Measured: 200 * time.Second},
-		{Scenario: "scale-out 0→10", Tool: peer, Measured: 120 * time.Second, Usage: Usage{Calls: 300}},
+		{Scenario: "scale-out 0→10", Tool: peer, Measured: 120 * time.Second, FirstServing: 50 * time.Second, Usage: Usage{Calls: 300}},
 	}
 	cs := Compare(rows, "eventscale", peer)
 	if len(cs) != 1 || cs[0].Scenario != "scale-out 0→10" {
 		t.Fatalf("pairs %+v, want scale-out 0→10 alone (the peer has no scale-back row)", cs)
 	}
 	cells := cs[0].cells()
-	if cells[1] != "3.00" || cells[2] != "1.50" {
-		t.Errorf("peer over eventscale: time %s, calls %s; want 3.00 and 1.50", cells[1], cells[2])
+	if cells[1] != "3.00" || cells[2] != "1.25" || cells[3] != "1.50" {
+		t.Errorf("peer over eventscale: time %s, first serving %s, calls %s; want 3.00, 1.25 and 1.50", cells[1], cells[2], cells[3])
 	}
 }
 

@@ -15,7 +15,10 @@ type Row struct {
 	// for no state transition (a refresh).
 	Floor    time.Duration
 	Measured time.Duration
-	Usage    Usage
+	// FirstServing is the model time from the start until the first new member was ONLINE:
+	// when added capacity begins to serve. Zero when the scenario adds none.
+	FirstServing time.Duration
+	Usage        Usage
 	// RSSKB is the peak resident set of the process doing the work: the library's process, or
 	// the provider plugin's (the largest of the plugin processes one Terraform command started).
 	RSSKB int64
@@ -44,6 +47,13 @@ func (r Row) ratioText() string {
 		return "—"
 	}
 	return fmt.Sprintf("%.2f", r.Ratio())
+}
+
+func (r Row) firstServingText() string {
+	if r.FirstServing <= 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f", r.FirstServing.Seconds())
 }
 
 func (r Row) callsText() string {

@@ -168,6 +168,7 @@ func (s *suite) library(ctx context.Context, name string, floor time.Duration, f
 	}
 	row.Wall = res.End.Sub(res.Start)
 	row.Measured = s.lab.modelTime(measuredEnd(res.End, row.Usage).Sub(res.Start))
+	row.FirstServing = s.lab.firstServing(row.Usage, res.Start)
 	row.Err = res.Err
 	if row.Err == "" && res.Serving != run.Desired {
 		row.Err = fmt.Sprintf("%d of %d nodes serve afterwards", res.Serving, run.Desired)
@@ -275,6 +276,7 @@ func (s *suite) terraform(ctx context.Context, ws *workspace, name string, floor
 	row.RSSKB = r.RSSKB
 	row.Wall = r.End.Sub(r.Start)
 	row.Measured = s.lab.modelTime(measuredEnd(r.End, row.Usage).Sub(r.Start))
+	row.FirstServing = s.lab.firstServing(row.Usage, r.Start)
 	if err != nil {
 		row.Err = err.Error()
 	}
@@ -339,6 +341,26 @@ func RunCompare(ctx context.Context, o Options) ([]Row, error) {
 			rows = append(rows, r)
 			o.logf("%s", r.summary())
 		}
+	}
+	// The same scale-out with every server building at once (max_parallel and Terraform's
+	// -parallelism raised to the pool's size), each provider from a fresh devcloud: what is
+	// left is what each tool asks of the cloud, one build for both, then one update cycle for
+	// all the members or one per member.
+	for _, p := range []Provider{Eventscale(o.Provider), Peer(o.Peer)} {
+		if err := lab.Reset(ctx); err != nil {
+			return rows, err
+		}
+		ws, err := newWorkspace(o.Terraform, filepath.Join(o.WorkDir, "compare-wide-"+p.Address[strings.LastIndex(p.Address, "/")+1:]), p, o.Self, o.tfLog())
+		if err != nil {
+			return rows, err
+		}
+		co := ConfigOptions{MaxParallel: large, BatchSize: 1, Drain: time.Duration(float64(benchDrain) * lab.Scale)}
+		name := fmt.Sprintf("scale-out 0→%d, max_parallel and -parallelism %d", large, large)
+		floor := m.ScaleOutFloor(large, large)
+		o.logf("==> %s: %s (floor %s)", p.Name, name, secs(floor))
+		r := s.terraform(ctx, ws, name, floor, large, co, "apply", "-auto-approve", "-input=false", "-no-color", fmt.Sprintf("-parallelism=%d", large))
+		rows = append(rows, r)
+		o.logf("%s", r.summary())
 	}
 	return rows, nil
 }

@@ -49,8 +49,8 @@ func (u Usage) serviceMethods() string {
 }
 
 func (r Row) summary() string {
-	s := fmt.Sprintf("    %s, %s: floor %s, measured %.1f s (ratio %s, %.1f s wall), %s calls, %d LB cycles, peak %d calls/10 s, RSS %s",
-		r.Scenario, r.Tool, r.floorText(), r.Measured.Seconds(), r.ratioText(), r.Wall.Seconds(), r.callsText(), r.Usage.Cycles,
+	s := fmt.Sprintf("    %s, %s: floor %s, measured %.1f s (ratio %s, %.1f s wall), first serving %s s, %s calls, %d LB cycles, peak %d calls/10 s, RSS %s",
+		r.Scenario, r.Tool, r.floorText(), r.Measured.Seconds(), r.ratioText(), r.Wall.Seconds(), r.firstServingText(), r.callsText(), r.Usage.Cycles,
 		r.Usage.Peak, r.rssText())
 	if r.Err != "" {
 		s += "\n    FAILED: " + r.Err
@@ -58,14 +58,14 @@ func (r Row) summary() string {
 	return s
 }
 
-var tableHeader = []string{"scenario", "tool", "floor (s)", "measured (s)", "ratio", "calls", "cycles", "peak/10 s", "RSS", "calls by service and method"}
+var tableHeader = []string{"scenario", "tool", "floor (s)", "measured (s)", "ratio", "first serving (s)", "calls", "cycles", "peak/10 s", "RSS", "calls by service and method"}
 
 func (r Row) cells() []string {
 	measured := fmt.Sprintf("%.1f", r.Measured.Seconds())
 	if r.Err != "" {
 		measured += " FAILED"
 	}
-	return []string{r.Scenario, r.Tool, r.floorText(), measured, r.ratioText(), r.callsText(), fmt.Sprint(r.Usage.Cycles),
+	return []string{r.Scenario, r.Tool, r.floorText(), measured, r.ratioText(), r.firstServingText(), r.callsText(), fmt.Sprint(r.Usage.Cycles),
 		fmt.Sprint(r.Usage.Peak), r.rssText(), r.Usage.serviceMethods()}
 }
 
@@ -125,11 +125,12 @@ func ratio(a, b float64) string {
 	return fmt.Sprintf("%.2f", a/b)
 }
 
-var comparisonHeader = []string{"scenario", "time: peer ÷ eventscale", "calls: peer ÷ eventscale", "cycles: peer ÷ eventscale", "RSS: peer ÷ eventscale"}
+var comparisonHeader = []string{"scenario", "time: peer ÷ eventscale", "first serving: peer ÷ eventscale", "calls: peer ÷ eventscale", "cycles: peer ÷ eventscale", "RSS: peer ÷ eventscale"}
 
 func (c Comparison) cells() []string {
 	return []string{c.Scenario,
 		ratio(c.Theirs.Measured.Seconds(), c.Ours.Measured.Seconds()),
+		ratio(c.Theirs.FirstServing.Seconds(), c.Ours.FirstServing.Seconds()),
 		ratio(float64(c.Theirs.Usage.Calls), float64(c.Ours.Usage.Calls)),
 		ratio(float64(c.Theirs.Usage.Cycles), float64(c.Ours.Usage.Cycles)),
 		ratio(float64(c.Theirs.RSSKB), float64(c.Ours.RSSKB))}
