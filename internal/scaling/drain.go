@@ -326,36 +326,81 @@ func (r *run) removeOrphans(ctx context.Context, st Step) error {
 	return nil
 }
 
-// restore puts drained members back in service with their weight and admin state up.
+// restore puts drained members back in service with their weight and admin state up: one
+// member update for one node, ONE batch member update for several (one load balancer update
+// cycle, every other member re-sent unchanged), as the drain did.
 func (r *run) restore(ctx context.Context, nodes []string) error {
 	p := r.p
+	if len(nodes) == 0 {
+		return nil
+	}
+	back := map[string]Node{} // member id -> node
 	for _, name := range nodes {
 		n, err := r.node(name)
 		if err != nil {
 			return err
 		}
-		w := n.Weight
-		if w <= 0 {
-			w = p.spec.Weight
+		if n.Weight <= 0 {
+			n.Weight = p.spec.Weight
 		}
+		back[n.MemberID] = n
+	}
+	names := strings.Join(nodes, ", ")
+	if len(nodes) == 1 {
+		n := back[firstKey(back)]
 		up := true
 		var weight *int
 		if p.opts.DrainMethod == DrainWeight {
-			weight = &w
+			weight = &n.Weight
 		}
 		if err := p.lb.UpdateMember(ctx, p.spec.PoolID, n.MemberID, weight, &up); err != nil {
-			return fmt.Errorf("putting member %s (%s) back in service: %w", name, n.MemberID, err)
+			return fmt.Errorf("putting member %s (%s) back in service: %w", n.Name, n.MemberID, err)
 		}
-		if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
-			return fmt.Errorf("waiting for load balancer %s after putting %s back in service: %w", p.spec.LoadBalancerID, name, err)
+	} else {
+		err := r.updateMembers(ctx, func(m Member) (MemberSpec, bool, error) {
+			spec := specOf(m)
+			if n, ok := back[m.ID]; ok {
+				delete(back, m.ID)
+				spec.AdminStateUp = true
+				if p.opts.DrainMethod == DrainWeight {
+					spec.Weight = n.Weight
+				}
+			}
+			return spec, true, nil
+		}, func() error {
+			if len(back) > 0 {
+				var missing []string
+				for id, n := range back {
+					missing = append(missing, fmt.Sprintf("%s (%s)", n.Name, id))
+				}
+				sort.Strings(missing)
+				return fmt.Errorf("members %s are missing from pool %s", strings.Join(missing, ", "), p.spec.PoolID)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("putting members %s back in service in one member update: %w", names, err)
 		}
+	}
+	if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
+		return fmt.Errorf("waiting for load balancer %s after putting %s back in service: %w", p.spec.LoadBalancerID, names, err)
+	}
+	for _, name := range nodes {
 		r.mu.Lock()
 		delete(r.drainedAt, name)
 		r.mu.Unlock()
 		p.update(name, false, func(n *Node) { n.Drained = false })
+		n, _ := p.node(name)
 		p.progress(StepRestore, []string{name}, "member %s (%s) back in service", name, n.MemberID)
 	}
 	return nil
+}
+
+func firstKey[V any](m map[string]V) string {
+	for k := range m {
+		return k
+	}
+	return ""
 }
 
 // settle leaves every node fully in service or fully gone after an error or a

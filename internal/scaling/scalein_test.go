@@ -183,6 +183,35 @@ func TestScaleIn_CancelRightAfterDrainStillRestores(t *testing.T) {
 	}
 }
 
+// A batch drained and then stopped is put back in service in ONE member update, as it was
+// drained in one: the load balancer's update cycles are what a stopped scale-back costs.
+func TestScaleIn_CancelDuringABatchDrainWaitRestoresTheBatchInOneMemberUpdate(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.BatchSize = 3 })
+	f.mustApply(t, 4)
+	before := f.cloud.LB.Cycles()
+	nodes, err := f.apply(t, cancelOn(f, "waiting 1m0s for open connections"), 1)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if got := f.cloud.LB.Cycles() - before; got != 2 {
+		t.Fatalf("drain and restore of a batch of 3 took %d update cycles, want 2 (one each); log:\n%s",
+			got, strings.Join(f.cloud.LB.Log(), "\n"))
+	}
+	if len(nodes) != 4 {
+		t.Fatalf("nodes = %v, want all 4", nodeNames(nodes))
+	}
+	for _, m := range f.cloud.LB.Members() {
+		if m.Weight != 1 || !m.AdminStateUp {
+			t.Errorf("member %s left with weight %d admin %v, want every member in service (web01 untouched)", m.Name, m.Weight, m.AdminStateUp)
+		}
+	}
+	for _, n := range nodes {
+		if n.Drained {
+			t.Errorf("node %s reported drained", n.Name)
+		}
+	}
+}
+
 func TestScaleIn_CancelAfterMemberRemovalFinishesDeletingServer(t *testing.T) {
 	f := newFixture(t, nil)
 	f.mustApply(t, 3)
