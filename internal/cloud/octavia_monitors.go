@@ -3,8 +3,11 @@ package cloud
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/monitors"
+
+	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
 )
 
 // MonitorSpec is a pool's health monitor to create.
@@ -79,6 +82,23 @@ func (l *LoadBalancer) GetMonitor(ctx context.Context, id string) (*MonitorInfo,
 		return nil, apiError("reading health monitor "+id, err)
 	}
 	return monitorInfo(m), nil
+}
+
+var _ scaling.MonitorDelayReader = (*LoadBalancer)(nil)
+
+// HealthMonitorDelay reads the delay of the pool's health monitor (two GETs: the pool, its
+// monitor), which the waits for new members to be ONLINE expect; like every expected time, it
+// is multiplied by the poll's Scale.
+func (l *LoadBalancer) HealthMonitorDelay(ctx context.Context, poolID string) (time.Duration, bool, error) {
+	pool, err := l.GetPool(ctx, poolID)
+	if err != nil || pool.MonitorID == "" {
+		return 0, false, err
+	}
+	m, err := l.GetMonitor(ctx, pool.MonitorID)
+	if err != nil {
+		return 0, false, err
+	}
+	return l.Poll.Expecting(time.Duration(m.Delay) * time.Second).expected(), true, nil
 }
 
 // UpdateMonitor changes the monitor and waits for ACTIVE.

@@ -7,6 +7,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
 )
 
 // Poll is how often waiters look at an object in transition. A waiter looks at once, again
@@ -109,21 +111,7 @@ func (p Poll) expected() time.Duration {
 // next is the wait before the next look of a wait that began elapsed ago and last waited
 // prev (0 before the second look), before jitter.
 func (p Poll) next(elapsed, prev time.Duration) time.Duration {
-	limit := p.interval()
-	if prev <= 0 {
-		return p.first()
-	}
-	d := prev + prev/2
-	if e := p.expected(); e > 0 {
-		fine := max(p.first(), e/20)
-		if rem := e - elapsed; rem > 0 {
-			// Approach the expected end, never overshooting it by more than fine.
-			d = max(fine, rem*2/3)
-		} else {
-			d = max(fine, d)
-		}
-	}
-	return min(d, limit)
+	return scaling.NextLook(elapsed, prev, p.expected(), p.first(), p.interval())
 }
 
 // jittered spreads d by up to a tenth either way, never above the poll's interval.

@@ -24,6 +24,9 @@ type run struct {
 	endpointsChecked bool
 	// groupOf is the server group chosen for each node created by this run, by ordinal.
 	groupOf map[int]string
+	// monitorDelay is the pool's health monitor delay, once read (monitorRead).
+	monitorRead  bool
+	monitorDelay time.Duration
 	// deleting counts the waits for deleted servers to be gone (deleteServers); their
 	// failures go to deleteErrs until awaitDeletes reports them.
 	deleting   sync.WaitGroup

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // create builds the step's servers in parallel (at most MaxParallel at once). Every
@@ -303,14 +304,43 @@ func (r *run) waitOnline(ctx context.Context, st Step) error {
 	if pct := r.p.opts.MinHealthyPercent; pct > 0 {
 		need = (len(st.Nodes)*pct + 99) / 100
 	}
-	return r.waitHealthy(ctx, st.Kind, st.Nodes, need)
+	return r.waitHealthy(ctx, st.Kind, st.Nodes, need, r.onlineExpected(ctx))
+}
+
+// onlineExpected is how long a member just added takes to be reported ONLINE: the delay of the
+// pool's health monitor, when the adapter can read it (once per run), 0 when unknown.
+func (r *run) onlineExpected(ctx context.Context) time.Duration {
+	reader, ok := r.p.lb.(MonitorDelayReader)
+	if !ok {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.monitorRead {
+		return r.monitorDelay
+	}
+	r.monitorRead = true
+	delay, found, err := reader.HealthMonitorDelay(ctx, r.p.spec.PoolID)
+	if err != nil {
+		// Only the spacing of the looks depends on it: they back off from a short first look.
+		r.p.progress(StepWaitOnline, nil, "reading the health monitor of pool %s failed, waiting for members without its delay: %v", r.p.spec.PoolID, err)
+		return 0
+	}
+	if found {
+		r.monitorDelay = delay
+	}
+	return r.monitorDelay
 }
 
 // waitHealthy polls the LB status tree until at least need of the nodes' members have
-// a healthy operating status, bounded by HealthyTimeout.
-func (r *run) waitHealthy(ctx context.Context, kind StepKind, nodes []string, need int) error {
+// a healthy operating status, bounded by HealthyTimeout. It looks at once, then after an
+// eighth of the poll interval, then closer towards expect (how long the members are expected
+// to take, 0 when unknown), backing off past it, never more than the poll interval apart.
+func (r *run) waitHealthy(ctx context.Context, kind StepKind, nodes []string, need int, expect time.Duration) error {
 	p := r.p
-	deadline := p.clock.Now().Add(p.opts.HealthyTimeout)
+	start := p.clock.Now()
+	deadline := start.Add(p.opts.HealthyTimeout)
+	var wait time.Duration
 	for {
 		statuses, err := p.lb.MemberOperatingStatuses(ctx, p.spec.LoadBalancerID, p.spec.PoolID)
 		if err != nil {
@@ -337,7 +367,8 @@ func (r *run) waitHealthy(ctx context.Context, kind StepKind, nodes []string, ne
 				healthy, len(nodes), strings.Join(p.opts.HealthyStatuses, "/"), p.opts.HealthyTimeout, need, strings.Join(bad, ", "))
 		}
 		p.progress(kind, nodes, "waiting for members: %d of %d healthy, %d needed (%s)", healthy, len(nodes), need, strings.Join(bad, ", "))
-		if err := p.clock.Sleep(ctx, p.opts.PollInterval); err != nil {
+		wait = NextLook(p.clock.Now().Sub(start), wait, expect, p.opts.PollInterval/8, p.opts.PollInterval)
+		if err := p.clock.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
@@ -376,7 +407,7 @@ func (r *run) rebootCheck(ctx context.Context, st Step) error {
 			return fmt.Errorf("server %s (%s) did not come back ACTIVE after the reboot: %w", name, n.ServerID, err)
 		}
 		r.recordServer(n.Ordinal, name, n.ImageID, s)
-		if err := r.waitHealthy(ctx, st.Kind, []string{name}, 1); err != nil {
+		if err := r.waitHealthy(ctx, st.Kind, []string{name}, 1, 0); err != nil {
 			return fmt.Errorf("node %s after the reboot: %w", name, err)
 		}
 	}

@@ -69,6 +69,33 @@ func TestScaleOut_JoinsEachWaveWhileTheNextBuilds(t *testing.T) {
 	}
 }
 
+// The wait for new members to be ONLINE expects the health monitor's delay: it looks closer as
+// that time approaches and sees the members shortly after, not up to a poll interval late.
+func TestScaleOut_WaitForOnlineFollowsTheHealthMonitorDelay(t *testing.T) {
+	f := newFixture(t, func(o *scaling.Options) { o.PollInterval = 5 * time.Second })
+	f.cloud.LB.HealthDelay = 7 * time.Second
+	f.mustApply(t, 2)
+	var sent, healthy time.Time
+	f.rec.mu.Lock()
+	for _, e := range f.rec.events {
+		switch {
+		case strings.HasPrefix(e.Message, "member update sent for ") && sent.IsZero():
+			sent = e.At
+		case strings.HasSuffix(e.Message, "member(s) healthy") && strings.HasPrefix(e.Message, "2 of 2"):
+			healthy = e.At
+		}
+	}
+	f.rec.mu.Unlock()
+	if sent.IsZero() || healthy.IsZero() {
+		t.Fatalf("no member update or no healthy report in:\n%s", strings.Join(f.rec.messages(), "\n"))
+	}
+	online := sent.Add(f.cloud.LB.UpdateTime + f.cloud.LB.HealthDelay)
+	if lag := healthy.Sub(online); lag < 0 || lag > time.Second {
+		t.Fatalf("members ONLINE at %s, seen at %s: %s late, want within 1s (a poll interval of 5s would see them 3s late)",
+			online.Format("15:04:05.000"), healthy.Format("15:04:05.000"), lag)
+	}
+}
+
 func TestScaleOut_LooksUpExistingServersWithOneListingAndSetsMetadata(t *testing.T) {
 	f := newFixture(t, nil)
 	f.mustApply(t, 2)

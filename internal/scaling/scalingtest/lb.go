@@ -81,6 +81,18 @@ func (l *LB) RemoveMemberOutside(id string) {
 // Cycles is the number of update cycles (mutations applied).
 func (l *LB) Cycles() int { l.mu.Lock(); defer l.mu.Unlock(); return l.cycles }
 
+// HealthMonitorDelay is the pool's monitor delay as an adapter reads it: HealthDelay, the time a
+// member joined takes to be reported ONLINE.
+func (l *LB) HealthMonitorDelay(ctx context.Context, poolID string) (time.Duration, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	if poolID != l.PoolID {
+		return 0, false, fmt.Errorf("pool %s: %w", poolID, scaling.ErrNotFound)
+	}
+	return l.HealthDelay, l.Monitor, nil
+}
+
 // Conflicts counts mutations that met a PENDING_UPDATE load balancer (409 retried).
 func (l *LB) Conflicts() int { l.mu.Lock(); defer l.mu.Unlock(); return l.conflicts }
 
