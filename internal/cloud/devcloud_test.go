@@ -318,6 +318,39 @@ func TestAdapters_LoadBalancerRetriesImmutableConflictUntilActive(t *testing.T) 
 	}
 }
 
+// A batch member update refused as immutable is not re-sent: the list was read before the
+// change that made the load balancer busy, and sending it would undo that change. The adapter
+// waits for ACTIVE and answers scaling.ErrStale; the change that came first stands.
+func TestAdapters_BatchMemberUpdateRefusedWhileBusyIsNotResent(t *testing.T) {
+	l := newLab(t, 0.05)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	members, err := l.lb.ListMembers(ctx, l.poolID)
+	if err != nil || len(members) != 1 {
+		t.Fatalf("members %v %v", members, err)
+	}
+	stale := []scaling.MemberSpec{{Name: members[0].Name, Address: members[0].Address, ProtocolPort: members[0].ProtocolPort,
+		Weight: members[0].Weight, AdminStateUp: true}}
+	zero := 0
+	if err := l.lb.UpdateMember(ctx, l.poolID, members[0].ID, &zero, nil); err != nil {
+		t.Fatal(err)
+	}
+	err = l.lb.BatchUpdateMembers(ctx, l.poolID, stale)
+	if !errors.Is(err, scaling.ErrStale) {
+		t.Fatalf("batch update while PENDING_UPDATE: err = %v, want scaling.ErrStale", err)
+	}
+	if err := l.lb.WaitActive(ctx, l.lbID); err != nil {
+		t.Fatal(err)
+	}
+	members, _ = l.lb.ListMembers(ctx, l.poolID)
+	if len(members) != 1 || members[0].Weight != 0 {
+		t.Fatalf("members = %+v, want web01 at weight 0: the stale list (weight 1) must not have been sent again", members)
+	}
+	if l.conflicts(t, http.MethodPut) == 0 {
+		t.Fatal("no 409 was answered: the test did not exercise the refusal")
+	}
+}
+
 // conflicts counts devcloud's 409 answers to requests of this method.
 func (l *lab) conflicts(t *testing.T, method string) int {
 	t.Helper()

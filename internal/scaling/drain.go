@@ -76,27 +76,16 @@ func (r *run) drain(ctx context.Context, st Step) error {
 			return fmt.Errorf("draining member %s (%s) with %s: %w", names, ids[0], how, err)
 		}
 	} else {
-		err := r.updateMembers(ctx, func(m Member) (MemberSpec, bool, error) {
+		err := r.updateMembers(ctx, batch, true, func(m Member, ours bool) (MemberSpec, bool) {
 			spec := specOf(m)
-			if _, ok := batch[m.ID]; ok {
-				delete(batch, m.ID)
+			if ours {
 				if p.opts.DrainMethod == DrainDisable {
 					spec.AdminStateUp = false
 				} else {
 					spec.Weight = 0
 				}
 			}
-			return spec, true, nil
-		}, func() error {
-			if len(batch) > 0 {
-				var missing []string
-				for id, name := range batch {
-					missing = append(missing, fmt.Sprintf("%s (%s)", name, id))
-				}
-				sort.Strings(missing)
-				return fmt.Errorf("members %s are missing from pool %s", strings.Join(missing, ", "), p.spec.PoolID)
-			}
-			return nil
+			return spec, true
 		})
 		if err != nil {
 			return fmt.Errorf("draining members %s with %s in one member update: %w", names, how, err)
@@ -121,31 +110,52 @@ func (r *run) drain(ctx context.Context, st Step) error {
 	return nil
 }
 
-// updateMembers sends ONE batch member update: every member of the pool as each returns it
+// updateMembers sends ONE batch member update: every member of the pool as change returns it
 // (keep false drops it), so that members this pool does not manage, web01 among them, are
-// re-sent with every field they had. check runs once every member was seen, before anything
-// is sent.
-func (r *run) updateMembers(ctx context.Context, each func(Member) (spec MemberSpec, keep bool, err error), check func() error) error {
+// re-sent with every field they had; ours says whether the member is one of batch (member id
+// -> node name). With requireAll, a member of batch missing from the pool stops it before
+// anything is sent. A list refused because the load balancer was busy (ErrStale) may have
+// been read before another change: it is read and built again, never re-sent as it was.
+func (r *run) updateMembers(ctx context.Context, batch map[string]string, requireAll bool, change func(m Member, ours bool) (spec MemberSpec, keep bool)) error {
 	p := r.p
-	members, err := p.lb.ListMembers(ctx, p.spec.PoolID)
-	if err != nil {
-		return fmt.Errorf("listing members of pool %s: %w", p.spec.PoolID, err)
-	}
-	specs := make([]MemberSpec, 0, len(members))
-	for _, m := range members {
-		spec, keep, err := each(m)
+	for attempt := 1; ; attempt++ {
+		members, err := p.lb.ListMembers(ctx, p.spec.PoolID)
 		if err != nil {
+			return fmt.Errorf("listing members of pool %s: %w", p.spec.PoolID, err)
+		}
+		specs := make([]MemberSpec, 0, len(members))
+		seen := map[string]bool{}
+		for _, m := range members {
+			_, ours := batch[m.ID]
+			seen[m.ID] = ours
+			if spec, keep := change(m, ours); keep {
+				specs = append(specs, spec)
+			}
+		}
+		if requireAll {
+			var missing []string
+			for id, name := range batch {
+				if !seen[id] {
+					missing = append(missing, fmt.Sprintf("%s (%s)", name, id))
+				}
+			}
+			if len(missing) > 0 {
+				sort.Strings(missing)
+				return fmt.Errorf("members %s are missing from pool %s", strings.Join(missing, ", "), p.spec.PoolID)
+			}
+		}
+		err = p.lb.BatchUpdateMembers(ctx, p.spec.PoolID, specs)
+		if !errors.Is(err, ErrStale) || attempt >= maxStaleUpdates {
 			return err
 		}
-		if keep {
-			specs = append(specs, spec)
-		}
+		p.progress(StepJoin, nil, "the member update of pool %s met another change of load balancer %s: reading the members again (attempt %d of %d)",
+			p.spec.PoolID, p.spec.LoadBalancerID, attempt+1, maxStaleUpdates)
 	}
-	if err := check(); err != nil {
-		return err
-	}
-	return p.lb.BatchUpdateMembers(ctx, p.spec.PoolID, specs)
 }
+
+// maxStaleUpdates bounds the member updates rebuilt after meeting another change: each attempt
+// waited for a whole update cycle of someone else's.
+const maxStaleUpdates = 10
 
 // specOf is a member as a batch member update re-sends it unchanged.
 func specOf(m Member) MemberSpec {
@@ -214,10 +224,9 @@ func (r *run) removeMembers(ctx context.Context, st Step) error {
 			return fmt.Errorf("removing member %s (%s) from pool %s: %w", names, ids[0], p.spec.PoolID, err)
 		}
 	} else {
-		err := r.updateMembers(ctx, func(m Member) (MemberSpec, bool, error) {
-			_, ours := batch[m.ID]
-			return specOf(m), !ours, nil
-		}, func() error { return nil })
+		err := r.updateMembers(ctx, batch, false, func(m Member, ours bool) (MemberSpec, bool) {
+			return specOf(m), !ours
+		})
 		if err != nil {
 			return fmt.Errorf("removing members %s from pool %s in one member update: %w", names, p.spec.PoolID, err)
 		}
@@ -357,26 +366,19 @@ func (r *run) restore(ctx context.Context, nodes []string) error {
 			return fmt.Errorf("putting member %s (%s) back in service: %w", n.Name, n.MemberID, err)
 		}
 	} else {
-		err := r.updateMembers(ctx, func(m Member) (MemberSpec, bool, error) {
+		batch := map[string]string{}
+		for id, n := range back {
+			batch[id] = n.Name
+		}
+		err := r.updateMembers(ctx, batch, true, func(m Member, ours bool) (MemberSpec, bool) {
 			spec := specOf(m)
-			if n, ok := back[m.ID]; ok {
-				delete(back, m.ID)
+			if ours {
 				spec.AdminStateUp = true
 				if p.opts.DrainMethod == DrainWeight {
-					spec.Weight = n.Weight
+					spec.Weight = back[m.ID].Weight
 				}
 			}
-			return spec, true, nil
-		}, func() error {
-			if len(back) > 0 {
-				var missing []string
-				for id, n := range back {
-					missing = append(missing, fmt.Sprintf("%s (%s)", n.Name, id))
-				}
-				sort.Strings(missing)
-				return fmt.Errorf("members %s are missing from pool %s", strings.Join(missing, ", "), p.spec.PoolID)
-			}
-			return nil
+			return spec, true
 		})
 		if err != nil {
 			return fmt.Errorf("putting members %s back in service in one member update: %w", names, err)

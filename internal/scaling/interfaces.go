@@ -15,6 +15,12 @@ var ErrNotFound = errors.New("not found")
 // may have acted on it.
 var ErrRefused = errors.New("refused by the cloud")
 
+// ErrStale is a load balancer adapter's answer to a batch member update that Octavia refused
+// because the load balancer was busy with another change: the adapter waited until it was
+// ACTIVE again, but does not re-send the list, which was built from members read before that
+// change. The caller reads the members again and builds the list anew.
+var ErrStale = errors.New("the load balancer changed while the member list was prepared")
+
 // ServerFaultError reports a server that ended in ERROR, carrying Nova's fault message.
 type ServerFaultError struct {
 	ServerID string
@@ -112,7 +118,8 @@ type MemberSpec struct {
 type LoadBalancer interface {
 	ListMembers(ctx context.Context, poolID string) ([]Member, error)
 	// BatchUpdateMembers replaces the pool's whole member list in one update cycle:
-	// members missing from the list are deleted by Octavia.
+	// members missing from the list are deleted by Octavia. Refused because the load balancer
+	// was busy, it waits until it is ACTIVE and returns ErrStale, without sending the list again.
 	BatchUpdateMembers(ctx context.Context, poolID string, members []MemberSpec) error
 	// UpdateMember changes weight and/or admin_state_up (nil leaves it as is).
 	UpdateMember(ctx context.Context, poolID, memberID string, weight *int, adminStateUp *bool) error

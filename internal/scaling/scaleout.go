@@ -231,19 +231,43 @@ func (r *run) join(ctx context.Context, st Step) error {
 // member update (one load balancer update cycle), and records every node's member.
 func (r *run) addMembers(ctx context.Context, nodes []string) error {
 	p := r.p
+	for attempt := 1; ; attempt++ {
+		adding, err := r.sendNewMembers(ctx, nodes)
+		if errors.Is(err, ErrStale) && attempt < maxStaleUpdates {
+			// Built from members read before another change: read them again.
+			continue
+		}
+		if err != nil && len(adding) == 0 {
+			return err
+		}
+		if err != nil {
+			return fmt.Errorf("adding members %s to pool %s: %w", strings.Join(adding, ", "), p.spec.PoolID, err)
+		}
+		if len(adding) > 0 {
+			p.progress(StepJoin, adding, "member update sent for %s; waiting for load balancer %s to be ACTIVE", strings.Join(adding, ", "), p.spec.LoadBalancerID)
+			if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
+				return fmt.Errorf("waiting for load balancer %s after adding members %s: %w", p.spec.LoadBalancerID, strings.Join(adding, ", "), err)
+			}
+		}
+		break
+	}
+	return r.recordMembers(ctx, nodes)
+}
+
+// sendNewMembers reads the pool's members and sends them back, every one unchanged, with the
+// named nodes that are not members yet appended; it sends nothing when every node is a member.
+func (r *run) sendNewMembers(ctx context.Context, nodes []string) (adding []string, err error) {
+	p := r.p
 	members, err := p.lb.ListMembers(ctx, p.spec.PoolID)
 	if err != nil {
-		return fmt.Errorf("listing members of pool %s: %w", p.spec.PoolID, err)
+		return nil, fmt.Errorf("listing members of pool %s: %w", p.spec.PoolID, err)
 	}
 	specs := make([]MemberSpec, 0, len(members)+len(nodes))
 	present := map[string]bool{}
 	for _, m := range members {
-		specs = append(specs, MemberSpec{Name: m.Name, Address: m.Address, ProtocolPort: m.ProtocolPort,
-			SubnetID: m.SubnetID, Weight: m.Weight, AdminStateUp: m.AdminStateUp, Tags: m.Tags,
-			Backup: m.Backup, MonitorAddress: m.MonitorAddress, MonitorPort: m.MonitorPort})
+		specs = append(specs, specOf(m))
 		present[m.Address+":"+strconv.Itoa(m.ProtocolPort)] = true
 	}
-	var adding []string
 	for _, name := range nodes {
 		n, _ := p.node(name)
 		if present[n.Address+":"+strconv.Itoa(p.spec.ProtocolPort)] {
@@ -257,16 +281,16 @@ func (r *run) addMembers(ctx context.Context, nodes []string) error {
 			SubnetID: p.spec.SubnetID, Weight: w, AdminStateUp: true, Tags: MemberTags(p.spec.Key)})
 		adding = append(adding, name)
 	}
-	if len(adding) > 0 {
-		if err := p.lb.BatchUpdateMembers(ctx, p.spec.PoolID, specs); err != nil {
-			return fmt.Errorf("adding members %s to pool %s: %w", strings.Join(adding, ", "), p.spec.PoolID, err)
-		}
-		p.progress(StepJoin, adding, "member update sent for %s; waiting for load balancer %s to be ACTIVE", strings.Join(adding, ", "), p.spec.LoadBalancerID)
-		if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
-			return fmt.Errorf("waiting for load balancer %s after adding members %s: %w", p.spec.LoadBalancerID, strings.Join(adding, ", "), err)
-		}
+	if len(adding) == 0 {
+		return nil, nil
 	}
-	members, err = p.lb.ListMembers(ctx, p.spec.PoolID)
+	return adding, p.lb.BatchUpdateMembers(ctx, p.spec.PoolID, specs)
+}
+
+// recordMembers reads the pool's members and records each named node's member.
+func (r *run) recordMembers(ctx context.Context, nodes []string) error {
+	p := r.p
+	members, err := p.lb.ListMembers(ctx, p.spec.PoolID)
 	if err != nil {
 		return fmt.Errorf("listing members of pool %s after the update: %w", p.spec.PoolID, err)
 	}

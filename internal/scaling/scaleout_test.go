@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -427,5 +428,64 @@ func TestScaleOut_SpreadsNodesOverServerGroupsLeastFilledFirst(t *testing.T) {
 	}
 	if count["grp-a"] != 3 || count["grp-b"] != 2 || count["grp-c"] != 2 {
 		t.Fatalf("nodes per group after growing to 7 = %v, want 3/2/2", count)
+	}
+}
+
+// interleavingLB runs another client's member change (before) between the library's reading
+// of the members and its first batch member update: what two pools sharing one Octavia pool do.
+type interleavingLB struct {
+	*scalingtest.LB
+	before func()
+	once   sync.Once
+}
+
+func (l *interleavingLB) BatchUpdateMembers(ctx context.Context, poolID string, specs []scaling.MemberSpec) error {
+	l.once.Do(l.before)
+	return l.LB.BatchUpdateMembers(ctx, poolID, specs)
+}
+
+// A member list refused because another change was running (another pool sharing the Octavia
+// pool joined its node meanwhile) is read and built again: re-sending the list read before
+// would delete the other pool's member.
+func TestJoin_MemberAddedByAnotherPoolMeanwhileIsKept(t *testing.T) {
+	c := scalingtest.NewCloud()
+	ctx := context.Background()
+	lb := &interleavingLB{LB: c.LB, before: func() {
+		members := c.LB.Members()
+		specs := make([]scaling.MemberSpec, 0, len(members)+1)
+		for _, m := range members {
+			specs = append(specs, scaling.MemberSpec{Name: m.Name, Address: m.Address, ProtocolPort: m.ProtocolPort,
+				SubnetID: m.SubnetID, Weight: m.Weight, AdminStateUp: m.AdminStateUp, Tags: m.Tags})
+		}
+		specs = append(specs, scaling.MemberSpec{Name: "app-01", Address: "10.0.8.1", ProtocolPort: 80, SubnetID: "subnet-1",
+			Weight: 1, AdminStateUp: true, Tags: scaling.MemberTags("pool-key-2")})
+		if err := c.LB.BatchUpdateMembers(ctx, c.LB.PoolID, specs); err != nil {
+			t.Errorf("the other pool's join: %v", err)
+		}
+	}}
+	rec := &recorder{}
+	p, err := scaling.New(scaling.Config{Spec: c.Spec("web", "img-1"), Options: scaling.Options{Progress: rec.progress},
+		Compute: c.Compute, LB: lb, Clock: c.Clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if _, err := p.Apply(cctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range c.LB.Members() {
+		names = append(names, m.Name)
+	}
+	slices.Sort(names)
+	if want := []string{"app-01", "web-01", "web-02", "web01"}; !slices.Equal(names, want) {
+		t.Fatalf("members = %v, want %v; log:\n%s", names, want, strings.Join(c.LB.Log(), "\n"))
+	}
+	if v := c.Violations(); len(v) > 0 {
+		t.Fatalf("violations: %v", v)
+	}
+	if c.LB.Conflicts() != 1 {
+		t.Fatalf("conflicts = %d, want 1: the join met the other pool's update once", c.LB.Conflicts())
 	}
 }

@@ -41,8 +41,7 @@ func TestClock_SleepReturnsContextErrorWhenCancelled(t *testing.T) {
 
 func TestLB_MutationWhilePendingWaitsForActiveAndCountsConflict(t *testing.T) {
 	c := NewCloud()
-	m := c.LB.Members()[0]
-	_ = m
+	web01 := c.LB.Members()[0]
 	spec := []scaling.MemberSpec{{Name: "web01", Address: "10.0.9.1", ProtocolPort: 80, Weight: 1, AdminStateUp: true}}
 	ctx := context.Background()
 	if err := c.LB.BatchUpdateMembers(ctx, "pool-1", spec); err != nil {
@@ -52,11 +51,31 @@ func TestLB_MutationWhilePendingWaitsForActiveAndCountsConflict(t *testing.T) {
 		t.Fatalf("provisioning status right after an update = %s, want PENDING_UPDATE", st)
 	}
 	start := c.Clock.Now()
-	if err := c.LB.BatchUpdateMembers(ctx, "pool-1", spec); err != nil {
+	one := 1
+	if err := c.LB.UpdateMember(ctx, "pool-1", web01.ID, &one, nil); err != nil {
 		t.Fatal(err)
 	}
 	if c.LB.Conflicts() != 1 || c.LB.Cycles() != 2 || c.Clock.Now().Sub(start) != 5*time.Second {
 		t.Fatalf("conflicts %d cycles %d waited %s; want 1, 2, 5s", c.LB.Conflicts(), c.LB.Cycles(), c.Clock.Now().Sub(start))
+	}
+}
+
+// A batch member update refused while busy is not sent again (its list may be stale): the
+// fake waits for the cycle to end and answers ErrStale, as the adapters do.
+func TestLB_BatchUpdateWhilePendingWaitsAndAnswersStaleWithoutApplying(t *testing.T) {
+	c := NewCloud()
+	spec := []scaling.MemberSpec{{Name: "web01", Address: "10.0.9.1", ProtocolPort: 80, Weight: 1, AdminStateUp: true}}
+	ctx := context.Background()
+	if err := c.LB.BatchUpdateMembers(ctx, "pool-1", spec); err != nil {
+		t.Fatal(err)
+	}
+	start := c.Clock.Now()
+	if err := c.LB.BatchUpdateMembers(ctx, "pool-1", nil); !errors.Is(err, scaling.ErrStale) {
+		t.Fatalf("batch update while busy: err = %v, want ErrStale", err)
+	}
+	if c.LB.Conflicts() != 1 || c.LB.Cycles() != 1 || c.Clock.Now().Sub(start) != 5*time.Second || len(c.LB.Members()) != 1 {
+		t.Fatalf("conflicts %d cycles %d waited %s members %d; want 1, 1, 5s and web01 kept",
+			c.LB.Conflicts(), c.LB.Cycles(), c.Clock.Now().Sub(start), len(c.LB.Members()))
 	}
 }
 

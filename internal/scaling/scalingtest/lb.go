@@ -255,6 +255,20 @@ func (l *LB) BatchUpdateMembers(ctx context.Context, poolID string, specs []scal
 	if poolID != l.PoolID {
 		return fmt.Errorf("pool %s: %w", poolID, scaling.ErrNotFound)
 	}
+	// As the adapters do: a list refused while busy is not sent again, the caller rebuilds it.
+	l.mu.Lock()
+	busy := l.Clock.Now().Before(l.busyUntil)
+	if busy {
+		l.conflicts++
+	}
+	wait := l.busyUntil.Sub(l.Clock.Now())
+	l.mu.Unlock()
+	if busy {
+		if err := l.Clock.Sleep(ctx, wait); err != nil {
+			return err
+		}
+		return fmt.Errorf("batch update of pool %s: %w", poolID, scaling.ErrStale)
+	}
 	return l.mutate(ctx, fmt.Sprintf("batch update, %d members", len(specs)), func(now, applied time.Time) {
 		key := func(addr string, port int) string { return fmt.Sprintf("%s:%d", addr, port) }
 		want := map[string]scaling.MemberSpec{}
