@@ -16,6 +16,11 @@ type Timeline struct {
 	Serving    []Point // managed members in service
 	Tests      []Span
 	ScaleBacks []Span
+
+	// peakServers and peakServing are the most at any moment, counted event by event: the
+	// points keep one count per instant, and events recorded within one second (Nova's records
+	// are to the second) may rise and fall again at a single instant.
+	peakServers, peakServing int
 }
 
 // Point is a count from At on.
@@ -67,6 +72,7 @@ func Build(entries []journal.Entry, src Source) *Review {
 	lives := nodeLives(es)
 	r.Nodes = lives
 	r.Timeline = timeline(es, lives)
+	r.MaxServers, r.MaxServing = r.Timeline.peakServers, r.Timeline.peakServing
 	for _, p := range r.Timeline.Servers {
 		r.MaxServers = max(r.MaxServers, p.N)
 	}
@@ -246,13 +252,16 @@ func timeline(es []journal.Entry, lives []NodeLife) Timeline {
 		default:
 			continue
 		}
+		servers, serving := 0, 0
 		for _, c := range pools {
 			if c.sPoints == nil {
 				continue
 			}
 			c.sPoints = appendPoint(c.sPoints, e.Time, c.servers)
 			c.vPoints = appendPoint(c.vPoints, e.Time, c.serving)
+			servers, serving = servers+c.servers, serving+c.serving
 		}
+		t.peakServers, t.peakServing = max(t.peakServers, servers), max(t.peakServing, serving)
 	}
 	// The pools' counts added up, at every moment one of them changed.
 	var moments []time.Time

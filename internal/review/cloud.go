@@ -114,7 +114,16 @@ func FromCloud(ctx context.Context, rec CloudRecords, since time.Time, why strin
 		es = append(es, journal.Entry{Time: o.Created, Kind: journal.KindJoin, Pool: pool, Node: o.Name, NodeEvent: journal.NodeJoined,
 			Message: fmt.Sprintf("member %s (%s) created (Octavia created_at)", o.Name, o.ID)})
 	}
-	sort.SliceStable(es, func(i, j int) bool { return es[i].Time.Before(es[j].Time) })
+	// Nova keeps its instance actions to the second (DATETIME columns), so a server created
+	// and another deleted within one second cannot be ordered: the creations come first, and
+	// the most servers at once is what may have existed, not fewer.
+	deletion := func(e journal.Entry) bool { return e.NodeEvent == journal.NodeDeleted }
+	sort.SliceStable(es, func(i, j int) bool {
+		if !es[i].Time.Equal(es[j].Time) {
+			return es[i].Time.Before(es[j].Time)
+		}
+		return !deletion(es[i]) && deletion(es[j])
+	})
 	detail := fmt.Sprintf("the cloud's records, because %s: %s with %s (Nova), %d images and backups (Glance, Trove), %s of the pool (Octavia created_at). "+
 		"Drains, member removals, load tests, the capacity plan, the quota pre-flight and the load balancer's statistics are not in those records.",
 		why, count(len(servers), "server"), count(actions, "instance action"), len(backups), count(members, "member"))

@@ -144,3 +144,27 @@ func TestFromCloud_ErrorsNameWhatCouldNotBeRead(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// Nova's records are to the second: a server created and another deleted within the same
+// second may have existed together, and the review counts them so.
+func TestFromCloud_ACreationAndADeletionInOneSecondCountAsTogether(t *testing.T) {
+	sec := func(n int) time.Time { return t18.Add(time.Duration(n) * time.Second) }
+	fc := &fakeCloud{t: t,
+		servers: []CloudServer{
+			{ID: "s-1", Name: "web-01", Pool: "web", Status: "DELETED", Created: sec(0)},
+			{ID: "s-2", Name: "web-02", Pool: "web", Status: "ACTIVE", Created: sec(1)},
+		},
+		actions: map[string][]InstanceAction{
+			"s-1": {{Action: "create", RequestID: "req-1", Start: sec(0), Finish: sec(0), Result: "Success"},
+				{Action: "delete", RequestID: "req-3", Start: sec(1), Finish: sec(1), Result: "Success"}},
+			"s-2": {{Action: "create", RequestID: "req-2", Start: sec(1), Finish: sec(1), Result: "Success"}},
+		},
+	}
+	r, err := FromCloud(context.Background(), fc, sec(-60), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.MaxServers != 2 {
+		t.Fatalf("max servers %d, want 2: web-02 was created in the second web-01 was deleted", r.MaxServers)
+	}
+}
