@@ -55,6 +55,7 @@ func (d *poolDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, r
 					"operating_status": schema.StringAttribute{Computed: true, MarkdownDescription: "Member operating status."},
 					"created_at":       schema.StringAttribute{Computed: true, MarkdownDescription: "When Nova created the server (RFC 3339)."},
 					"flavor":           schema.StringAttribute{Computed: true, MarkdownDescription: "Name of the server's flavor."},
+					"drained":          schema.BoolAttribute{Computed: true, MarkdownDescription: "The member is drained (weight 0 or disabled) and serves no traffic."},
 				}}},
 			"node_count":                        schema.Int64Attribute{Computed: true, MarkdownDescription: "Managed nodes that exist."},
 			"online_count":                      schema.Int64Attribute{Computed: true, MarkdownDescription: "Managed members whose operating status is ONLINE."},
