@@ -293,10 +293,7 @@ func TestAdapters_LoadBalancerRetriesImmutableConflictUntilActive(t *testing.T) 
 	l := newLab(t, 0.05)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	members, err := l.lb.ListMembers(ctx, l.poolID)
-	if err != nil || len(members) != 1 {
-		t.Fatalf("members %v %v", members, err)
-	}
+	members := []scaling.Member{l.web01Member(ctx, t)}
 	zero, one := 0, 1
 	// The first update puts the LB in PENDING_UPDATE; the second must get Octavia's 409 and
 	// be retried after the LB is ACTIVE again, not fail.
@@ -325,17 +322,14 @@ func TestAdapters_BatchMemberUpdateRefusedWhileBusyIsNotResent(t *testing.T) {
 	l := newLab(t, 0.05)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	members, err := l.lb.ListMembers(ctx, l.poolID)
-	if err != nil || len(members) != 1 {
-		t.Fatalf("members %v %v", members, err)
-	}
+	members := []scaling.Member{l.web01Member(ctx, t)}
 	stale := []scaling.MemberSpec{{Name: members[0].Name, Address: members[0].Address, ProtocolPort: members[0].ProtocolPort,
 		Weight: members[0].Weight, AdminStateUp: true}}
 	zero := 0
 	if err := l.lb.UpdateMember(ctx, l.poolID, members[0].ID, &zero, nil); err != nil {
 		t.Fatal(err)
 	}
-	err = l.lb.BatchUpdateMembers(ctx, l.poolID, stale)
+	err := l.lb.BatchUpdateMembers(ctx, l.poolID, stale)
 	if !errors.Is(err, scaling.ErrStale) {
 		t.Fatalf("batch update while PENDING_UPDATE: err = %v, want scaling.ErrStale", err)
 	}
@@ -349,6 +343,16 @@ func TestAdapters_BatchMemberUpdateRefusedWhileBusyIsNotResent(t *testing.T) {
 	if l.conflicts(t, http.MethodPut) == 0 {
 		t.Fatal("no 409 was answered: the test did not exercise the refusal")
 	}
+}
+
+// web01Member is the pool's one member before a test adds any: web01.
+func (l *lab) web01Member(ctx context.Context, t *testing.T) scaling.Member {
+	t.Helper()
+	members, err := l.lb.ListMembers(ctx, l.poolID)
+	if err != nil || len(members) != 1 {
+		t.Fatalf("members %v %v", members, err)
+	}
+	return members[0]
 }
 
 // conflicts counts devcloud's 409 answers to requests of this method.
@@ -381,10 +385,7 @@ func TestAdapters_CascadeDeleteWaitsOutAChangeThenUntilTheLoadBalancerIsGone(t *
 	l := newLab(t, 0.05)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	members, err := l.lb.ListMembers(ctx, l.poolID)
-	if err != nil || len(members) != 1 {
-		t.Fatalf("members %v %v", members, err)
-	}
+	members := []scaling.Member{l.web01Member(ctx, t)}
 	zero := 0
 	if err := l.lb.UpdateMember(ctx, l.poolID, members[0].ID, &zero, nil); err != nil {
 		t.Fatal(err)

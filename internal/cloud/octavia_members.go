@@ -62,19 +62,15 @@ func (l *LoadBalancer) BatchUpdateMembers(ctx context.Context, poolID string, me
 		opts = append(opts, o)
 	}
 	action := "updating the members of pool " + poolID
-	err := pools.BatchUpdateMembers(ctx, l.Client, poolID, opts).ExtractErr()
-	if err == nil {
-		return nil
+	busy, err := l.mutateOnce(ctx, action, func(ctx context.Context) error {
+		return pools.BatchUpdateMembers(ctx, l.Client, poolID, opts).ExtractErr()
+	})
+	if busy {
+		// The list was built from members read before the change that kept the load balancer
+		// busy: sending it again would undo that change. The caller reads them again.
+		return fmt.Errorf("%s: %w: %w", action, scaling.ErrStale, err)
 	}
-	if !IsImmutable(err) || l.LoadBalancerID == "" {
-		return apiError(action, err)
-	}
-	// The list was built from members read before the change that keeps the load balancer
-	// busy: sending it again once ACTIVE would undo that change. The caller reads them again.
-	if werr := l.WaitActive(ctx, l.LoadBalancerID); werr != nil {
-		return fmt.Errorf("%s: the load balancer stayed immutable: %w", action, werr)
-	}
-	return fmt.Errorf("%s: %w: %w", action, scaling.ErrStale, err)
+	return err
 }
 
 func (l *LoadBalancer) UpdateMember(ctx context.Context, poolID, memberID string, weight *int, adminStateUp *bool) error {

@@ -34,17 +34,28 @@ func (l *LoadBalancer) mutate(ctx context.Context, action string, call func(cont
 // would hang until the timeout.
 func (l *LoadBalancer) mutateNoWait(ctx context.Context, action string, call func(context.Context) error) error {
 	for {
-		err := call(ctx)
-		if err == nil {
-			return nil
-		}
-		if !IsImmutable(err) || l.LoadBalancerID == "" {
-			return apiError(action, err)
-		}
-		if werr := l.WaitActive(ctx, l.LoadBalancerID); werr != nil {
-			return fmt.Errorf("%s: the load balancer stayed immutable: %w", action, werr)
+		busy, err := l.mutateOnce(ctx, action, call)
+		if !busy {
+			return err
 		}
 	}
+}
+
+// mutateOnce sends a change once. Refused because the load balancer was busy (Octavia's
+// "immutable"), it waits until the load balancer is ACTIVE again and returns busy with the
+// refusal; the caller decides whether the same change may be sent again.
+func (l *LoadBalancer) mutateOnce(ctx context.Context, action string, call func(context.Context) error) (busy bool, err error) {
+	err = call(ctx)
+	if err == nil {
+		return false, nil
+	}
+	if !IsImmutable(err) || l.LoadBalancerID == "" {
+		return false, apiError(action, err)
+	}
+	if werr := l.WaitActive(ctx, l.LoadBalancerID); werr != nil {
+		return false, fmt.Errorf("%s: the load balancer stayed immutable: %w", action, werr)
+	}
+	return true, err
 }
 
 // createChild sends a create that the caller follows with its object's wait once it has saved the
