@@ -310,57 +310,70 @@ func RunCompare(ctx context.Context, o Options) ([]Row, error) {
 	s := &suite{lab: lab, o: o}
 	m := Realistic
 	small, large := o.CompareSmall, o.CompareLarge
-	var rows []Row
-	for i, p := range []Provider{Eventscale(o.Provider), Peer(o.Peer)} {
-		if i > 0 {
-			if err := lab.Reset(ctx); err != nil {
-				return rows, err
-			}
+	tf := func(command string, parallel int) []string {
+		args := []string{command, "-input=false", "-no-color", fmt.Sprintf("-parallelism=%d", parallel)}
+		if command == "apply" {
+			return append(args, "-auto-approve")
 		}
-		ws, err := newWorkspace(o.Terraform, filepath.Join(o.WorkDir, "compare-"+p.Address[strings.LastIndex(p.Address, "/")+1:]), p, o.Self, o.tfLog())
-		if err != nil {
-			return rows, err
-		}
-		co := ConfigOptions{MaxParallel: benchParallel, BatchSize: 1, Drain: time.Duration(float64(benchDrain) * lab.Scale)}
-		apply := []string{"apply", "-auto-approve", "-input=false", "-no-color", fmt.Sprintf("-parallelism=%d", benchParallel)}
-		steps := []struct {
-			name  string
-			floor time.Duration
-			size  int
-			args  []string
-		}{
-			{fmt.Sprintf("scale-out 0→%d", small), m.ScaleOutFloor(small, benchParallel), small, apply},
-			{fmt.Sprintf("scale-back %d→0", small), m.ScaleInFloor(small, 1, benchDrain), 0, apply},
-			{fmt.Sprintf("scale-out 0→%d", large), m.ScaleOutFloor(large, benchParallel), large, apply},
-			{fmt.Sprintf("refresh, no changes, %d nodes (terraform plan)", large), 0, large,
-				[]string{"plan", "-detailed-exitcode", "-input=false", "-no-color", fmt.Sprintf("-parallelism=%d", benchParallel)}},
-		}
-		for _, st := range steps {
-			o.logf("==> %s: %s (floor %s)", p.Name, st.name, secs(st.floor))
-			r := s.terraform(ctx, ws, st.name, st.floor, st.size, co, st.args...)
-			rows = append(rows, r)
-			o.logf("%s", r.summary())
-		}
+		return append(args, "-detailed-exitcode")
+	}
+	steps := []compareStep{
+		{fmt.Sprintf("scale-out 0→%d", small), m.ScaleOutFloor(small, benchParallel), small, tf("apply", benchParallel)},
+		{fmt.Sprintf("scale-back %d→0", small), m.ScaleInFloor(small, 1, benchDrain), 0, tf("apply", benchParallel)},
+		{fmt.Sprintf("scale-out 0→%d", large), m.ScaleOutFloor(large, benchParallel), large, tf("apply", benchParallel)},
+		{fmt.Sprintf("refresh, no changes, %d nodes (terraform plan)", large), 0, large, tf("plan", benchParallel)},
 	}
 	// The same scale-out with every server building at once (max_parallel and Terraform's
-	// -parallelism raised to the pool's size), each provider from a fresh devcloud: what is
-	// left is what each tool asks of the cloud, one build for both, then one update cycle for
-	// all the members or one per member.
-	for _, p := range []Provider{Eventscale(o.Provider), Peer(o.Peer)} {
-		if err := lab.Reset(ctx); err != nil {
-			return rows, err
-		}
-		ws, err := newWorkspace(o.Terraform, filepath.Join(o.WorkDir, "compare-wide-"+p.Address[strings.LastIndex(p.Address, "/")+1:]), p, o.Self, o.tfLog())
+	// -parallelism raised to the pool's size): what is left is what each tool asks of the
+	// cloud, one build for both, then one update cycle for all the members or one per member.
+	wide := []compareStep{{fmt.Sprintf("scale-out 0→%d, max_parallel and -parallelism %d", large, large),
+		m.ScaleOutFloor(large, large), large, tf("apply", large)}}
+	providers := []Provider{Eventscale(o.Provider), Peer(o.Peer)}
+	var rows []Row
+	for i, p := range providers {
+		got, err := s.compareRun(ctx, p, "compare-", i > 0, benchParallel, steps)
+		rows = append(rows, got...)
 		if err != nil {
 			return rows, err
 		}
-		co := ConfigOptions{MaxParallel: large, BatchSize: 1, Drain: time.Duration(float64(benchDrain) * lab.Scale)}
-		name := fmt.Sprintf("scale-out 0→%d, max_parallel and -parallelism %d", large, large)
-		floor := m.ScaleOutFloor(large, large)
-		o.logf("==> %s: %s (floor %s)", p.Name, name, secs(floor))
-		r := s.terraform(ctx, ws, name, floor, large, co, "apply", "-auto-approve", "-input=false", "-no-color", fmt.Sprintf("-parallelism=%d", large))
+	}
+	for _, p := range providers {
+		got, err := s.compareRun(ctx, p, "compare-wide-", true, large, wide)
+		rows = append(rows, got...)
+		if err != nil {
+			return rows, err
+		}
+	}
+	return rows, nil
+}
+
+// compareStep is one Terraform command of the comparison: the pool's size and the command.
+type compareStep struct {
+	name  string
+	floor time.Duration
+	size  int
+	args  []string
+}
+
+// compareRun runs the steps with one provider in a workspace of its own (dir + the provider's
+// name), from a fresh devcloud when reset, with max_parallel set to parallel.
+func (s *suite) compareRun(ctx context.Context, p Provider, dir string, reset bool, parallel int, steps []compareStep) ([]Row, error) {
+	if reset {
+		if err := s.lab.Reset(ctx); err != nil {
+			return nil, err
+		}
+	}
+	ws, err := newWorkspace(s.o.Terraform, filepath.Join(s.o.WorkDir, dir+p.Address[strings.LastIndex(p.Address, "/")+1:]), p, s.o.Self, s.o.tfLog())
+	if err != nil {
+		return nil, err
+	}
+	co := ConfigOptions{MaxParallel: parallel, BatchSize: 1, Drain: time.Duration(float64(benchDrain) * s.lab.Scale)}
+	var rows []Row
+	for _, st := range steps {
+		s.o.logf("==> %s: %s (floor %s)", p.Name, st.name, secs(st.floor))
+		r := s.terraform(ctx, ws, st.name, st.floor, st.size, co, st.args...)
 		rows = append(rows, r)
-		o.logf("%s", r.summary())
+		s.o.logf("%s", r.summary())
 	}
 	return rows, nil
 }
