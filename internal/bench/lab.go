@@ -413,10 +413,11 @@ func (l *Lab) usage(since mark) Usage {
 			if e.Attrs["lb_id"] != l.Target.LoadBalancerID {
 				break
 			}
-			if online := e.Time.Add(health); online.After(u.LastOnline) {
+			online := e.Time.Add(health)
+			if online.After(u.LastOnline) {
 				u.LastOnline = online
 			}
-			if online := e.Time.Add(health); u.FirstOnline.IsZero() || online.Before(u.FirstOnline) {
+			if u.FirstOnline.IsZero() || online.Before(u.FirstOnline) {
 				u.FirstOnline = online
 			}
 		case "server.deleted":
@@ -429,7 +430,6 @@ func (l *Lab) usage(since mark) Usage {
 	return u
 }
 
-// modelSeconds converts a wall-clock span of the lab into model time.
 // firstServing is the model time from start until the first member added was ONLINE, zero
 // when none was added.
 func (l *Lab) firstServing(u Usage, start time.Time) time.Duration {
@@ -439,6 +439,7 @@ func (l *Lab) firstServing(u Usage, start time.Time) time.Duration {
 	return l.modelTime(u.FirstOnline.Sub(start))
 }
 
+// modelTime converts a wall-clock span of the lab into model time.
 func (l *Lab) modelTime(wall time.Duration) time.Duration {
 	return time.Duration(float64(wall) / l.Scale)
 }

@@ -76,7 +76,7 @@ func (r *run) drain(ctx context.Context, st Step) error {
 			return fmt.Errorf("draining member %s (%s) with %s: %w", names, ids[0], how, err)
 		}
 	} else {
-		err := r.updateMembers(ctx, batch, true, func(m Member, ours bool) (MemberSpec, bool) {
+		err := r.updateMembers(ctx, StepDrain, batch, true, func(m Member, ours bool) (MemberSpec, bool) {
 			spec := specOf(m)
 			if ours {
 				if p.opts.DrainMethod == DrainDisable {
@@ -110,19 +110,37 @@ func (r *run) drain(ctx context.Context, st Step) error {
 	return nil
 }
 
-// updateMembers sends ONE batch member update: every member of the pool as change returns it
-// (keep false drops it), so that members this pool does not manage, web01 among them, are
-// re-sent with every field they had; ours says whether the member is one of batch (member id
-// -> node name). With requireAll, a member of batch missing from the pool stops it before
-// anything is sent. A list refused because the load balancer was busy (ErrStale) may have
-// been read before another change: it is read and built again, never re-sent as it was.
-func (r *run) updateMembers(ctx context.Context, batch map[string]string, requireAll bool, change func(m Member, ours bool) (spec MemberSpec, keep bool)) error {
+// sendMembers sends ONE batch member update, the list build makes from the pool's members as
+// they are now (send false: nothing to send). A list refused because the load balancer was
+// busy (ErrStale) may have been built from members read before another change: it is read and
+// built again, never re-sent as it was.
+func (r *run) sendMembers(ctx context.Context, kind StepKind, build func(members []Member) (specs []MemberSpec, send bool, err error)) error {
 	p := r.p
 	for attempt := 1; ; attempt++ {
 		members, err := p.lb.ListMembers(ctx, p.spec.PoolID)
 		if err != nil {
 			return fmt.Errorf("listing members of pool %s: %w", p.spec.PoolID, err)
 		}
+		specs, send, err := build(members)
+		if err != nil || !send {
+			return err
+		}
+		err = p.lb.BatchUpdateMembers(ctx, p.spec.PoolID, specs)
+		if !errors.Is(err, ErrStale) || attempt >= maxStaleUpdates {
+			return err
+		}
+		p.progress(kind, nil, "the member update of pool %s met another change of load balancer %s: reading the members again (attempt %d of %d)",
+			p.spec.PoolID, p.spec.LoadBalancerID, attempt+1, maxStaleUpdates)
+	}
+}
+
+// updateMembers sends ONE batch member update: every member of the pool as change returns it
+// (keep false drops it), so that members this pool does not manage, web01 among them, are
+// re-sent with every field they had; ours says whether the member is one of batch (member id
+// -> node name). With requireAll, a member of batch missing from the pool stops it before
+// anything is sent.
+func (r *run) updateMembers(ctx context.Context, kind StepKind, batch map[string]string, requireAll bool, change func(m Member, ours bool) (spec MemberSpec, keep bool)) error {
+	return r.sendMembers(ctx, kind, func(members []Member) ([]MemberSpec, bool, error) {
 		specs := make([]MemberSpec, 0, len(members))
 		seen := map[string]bool{}
 		for _, m := range members {
@@ -141,16 +159,11 @@ func (r *run) updateMembers(ctx context.Context, batch map[string]string, requir
 			}
 			if len(missing) > 0 {
 				sort.Strings(missing)
-				return fmt.Errorf("members %s are missing from pool %s", strings.Join(missing, ", "), p.spec.PoolID)
+				return nil, false, fmt.Errorf("members %s are missing from pool %s", strings.Join(missing, ", "), r.p.spec.PoolID)
 			}
 		}
-		err = p.lb.BatchUpdateMembers(ctx, p.spec.PoolID, specs)
-		if !errors.Is(err, ErrStale) || attempt >= maxStaleUpdates {
-			return err
-		}
-		p.progress(StepJoin, nil, "the member update of pool %s met another change of load balancer %s: reading the members again (attempt %d of %d)",
-			p.spec.PoolID, p.spec.LoadBalancerID, attempt+1, maxStaleUpdates)
-	}
+		return specs, true, nil
+	})
 }
 
 // maxStaleUpdates bounds the member updates rebuilt after meeting another change: each attempt
@@ -224,7 +237,7 @@ func (r *run) removeMembers(ctx context.Context, st Step) error {
 			return fmt.Errorf("removing member %s (%s) from pool %s: %w", names, ids[0], p.spec.PoolID, err)
 		}
 	} else {
-		err := r.updateMembers(ctx, batch, false, func(m Member, ours bool) (MemberSpec, bool) {
+		err := r.updateMembers(ctx, StepRemoveMembers, batch, false, func(m Member, ours bool) (MemberSpec, bool) {
 			return specOf(m), !ours
 		})
 		if err != nil {
@@ -343,39 +356,36 @@ func (r *run) restore(ctx context.Context, nodes []string) error {
 	if len(nodes) == 0 {
 		return nil
 	}
-	back := map[string]Node{} // member id -> node
+	batch := map[string]string{} // member id -> node name
+	weight := map[string]int{}   // member id -> the weight it goes back to
 	for _, name := range nodes {
 		n, err := r.node(name)
 		if err != nil {
 			return err
 		}
+		batch[n.MemberID], weight[n.MemberID] = name, n.Weight
 		if n.Weight <= 0 {
-			n.Weight = p.spec.Weight
+			weight[n.MemberID] = p.spec.Weight
 		}
-		back[n.MemberID] = n
 	}
 	names := strings.Join(nodes, ", ")
 	if len(nodes) == 1 {
-		n := back[firstKey(back)]
-		up := true
-		var weight *int
+		n, _ := r.node(nodes[0])
+		up, w := true, weight[n.MemberID]
+		var wp *int
 		if p.opts.DrainMethod == DrainWeight {
-			weight = &n.Weight
+			wp = &w
 		}
-		if err := p.lb.UpdateMember(ctx, p.spec.PoolID, n.MemberID, weight, &up); err != nil {
+		if err := p.lb.UpdateMember(ctx, p.spec.PoolID, n.MemberID, wp, &up); err != nil {
 			return fmt.Errorf("putting member %s (%s) back in service: %w", n.Name, n.MemberID, err)
 		}
 	} else {
-		batch := map[string]string{}
-		for id, n := range back {
-			batch[id] = n.Name
-		}
-		err := r.updateMembers(ctx, batch, true, func(m Member, ours bool) (MemberSpec, bool) {
+		err := r.updateMembers(ctx, StepRestore, batch, true, func(m Member, ours bool) (MemberSpec, bool) {
 			spec := specOf(m)
 			if ours {
 				spec.AdminStateUp = true
 				if p.opts.DrainMethod == DrainWeight {
-					spec.Weight = back[m.ID].Weight
+					spec.Weight = weight[m.ID]
 				}
 			}
 			return spec, true
@@ -396,13 +406,6 @@ func (r *run) restore(ctx context.Context, nodes []string) error {
 		p.progress(StepRestore, []string{name}, "member %s (%s) back in service", name, n.MemberID)
 	}
 	return nil
-}
-
-func firstKey[V any](m map[string]V) string {
-	for k := range m {
-		return k
-	}
-	return ""
 }
 
 // settle leaves every node fully in service or fully gone after an error or a

@@ -173,3 +173,10 @@ type Clock interface {
 	// Sleep waits d or until ctx ends (then it returns ctx.Err()).
 	Sleep(ctx context.Context, d time.Duration) error
 }
+
+// MonitorDelayReader is what a LoadBalancer adapter may offer for the waits on new members: the
+// delay of the pool's health monitor, after which Octavia first reports a new member ONLINE.
+// found is false when the pool has no monitor.
+type MonitorDelayReader interface {
+	HealthMonitorDelay(ctx context.Context, poolID string) (delay time.Duration, found bool, err error)
+}

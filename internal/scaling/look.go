@@ -1,9 +1,6 @@
 package scaling
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
 // NextLook is the wait before the next look at a transition that began elapsed ago, the last
 // wait having been prev (0 before the second look). The second look comes after first; then the
@@ -25,11 +22,4 @@ func NextLook(elapsed, prev, expect, first, limit time.Duration) time.Duration {
 		}
 	}
 	return min(d, limit)
-}
-
-// MonitorDelayReader is what a LoadBalancer adapter may offer for the waits on new members: the
-// delay of the pool's health monitor, after which Octavia first reports a new member ONLINE.
-// found is false when the pool has no monitor.
-type MonitorDelayReader interface {
-	HealthMonitorDelay(ctx context.Context, poolID string) (delay time.Duration, found bool, err error)
 }

@@ -37,7 +37,7 @@ type Step struct {
 	DrainTimeout   time.Duration // StepDrainWait
 	Webhook        bool          // StepDrainWait: the pre-delete webhook is called
 	HealthCheckURL string        // StepHealthGate
-	Wave           int           // StepJoin: a member update whenever this many new nodes are built, 0 for one update
+	Wave           int           // StepCreate and StepJoin: a member update whenever this many new nodes are built, 0 for one update
 }
 
 func (s Step) String() string {
@@ -232,16 +232,16 @@ func scaleOutSteps(in PlanInput, ords []int, unjoined []string) []Step {
 	for _, o := range ords {
 		created = append(created, NodeName(in.NamePrefix, o))
 	}
+	wave := 0
+	if in.Wave > 0 && len(created) > in.Wave {
+		wave = in.Wave
+	}
 	if len(ords) > 0 {
-		steps = append(steps, Step{Kind: StepCreate, Nodes: created, Ordinals: ords, ImageID: in.ImageID})
+		steps = append(steps, Step{Kind: StepCreate, Nodes: created, Ordinals: ords, ImageID: in.ImageID, Wave: wave})
 	}
 	join := append(append([]string(nil), unjoined...), created...)
 	if len(join) == 0 {
 		return steps
-	}
-	wave := 0
-	if in.Wave > 0 && len(created) > in.Wave {
-		wave = in.Wave
 	}
 	steps = append(steps,
 		Step{Kind: StepJoin, Nodes: join, Wave: wave},

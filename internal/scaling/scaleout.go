@@ -21,7 +21,7 @@ func (r *run) create(ctx context.Context, st Step) error {
 	r.assignServerGroups(st.Ordinals)
 	lost := make([]bool, len(st.Ordinals))
 	errs := make([]error, len(st.Ordinals))
-	waves := r.joinWaves(ctx, len(st.Ordinals))
+	waves := r.joinWaves(ctx, st.Wave, len(st.Ordinals))
 	defer waves.finish()
 	_ = parallel(ctx, len(st.Ordinals), r.p.opts.MaxParallel, func(i int) error {
 		lost[i], errs[i] = r.buildNode(ctx, st.Ordinals[i], st.ImageID, Server{})
@@ -228,63 +228,47 @@ func (r *run) join(ctx context.Context, st Step) error {
 }
 
 // addMembers adds the named, built nodes that are not members yet to the pool in ONE batch
-// member update (one load balancer update cycle), and records every node's member.
+// member update (one load balancer update cycle): every member read back unchanged, the new
+// ones appended; then it records every node's member.
 func (r *run) addMembers(ctx context.Context, nodes []string) error {
 	p := r.p
-	for attempt := 1; ; attempt++ {
-		adding, err := r.sendNewMembers(ctx, nodes)
-		if errors.Is(err, ErrStale) && attempt < maxStaleUpdates {
-			// Built from members read before another change: read them again.
-			continue
+	var adding []string
+	err := r.sendMembers(ctx, StepJoin, func(members []Member) ([]MemberSpec, bool, error) {
+		adding = nil
+		specs := make([]MemberSpec, 0, len(members)+len(nodes))
+		present := map[string]bool{}
+		for _, m := range members {
+			specs = append(specs, specOf(m))
+			present[m.Address+":"+strconv.Itoa(m.ProtocolPort)] = true
 		}
-		if err != nil && len(adding) == 0 {
-			return err
-		}
-		if err != nil {
-			return fmt.Errorf("adding members %s to pool %s: %w", strings.Join(adding, ", "), p.spec.PoolID, err)
-		}
-		if len(adding) > 0 {
-			p.progress(StepJoin, adding, "member update sent for %s; waiting for load balancer %s to be ACTIVE", strings.Join(adding, ", "), p.spec.LoadBalancerID)
-			if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
-				return fmt.Errorf("waiting for load balancer %s after adding members %s: %w", p.spec.LoadBalancerID, strings.Join(adding, ", "), err)
+		for _, name := range nodes {
+			n, _ := p.node(name)
+			if present[n.Address+":"+strconv.Itoa(p.spec.ProtocolPort)] {
+				continue
 			}
+			w := n.Weight
+			if w <= 0 {
+				w = p.spec.Weight
+			}
+			specs = append(specs, MemberSpec{Name: name, Address: n.Address, ProtocolPort: p.spec.ProtocolPort,
+				SubnetID: p.spec.SubnetID, Weight: w, AdminStateUp: true, Tags: MemberTags(p.spec.Key)})
+			adding = append(adding, name)
 		}
-		break
+		return specs, len(adding) > 0, nil
+	})
+	if err != nil && len(adding) == 0 {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("adding members %s to pool %s: %w", strings.Join(adding, ", "), p.spec.PoolID, err)
+	}
+	if len(adding) > 0 {
+		p.progress(StepJoin, adding, "member update sent for %s; waiting for load balancer %s to be ACTIVE", strings.Join(adding, ", "), p.spec.LoadBalancerID)
+		if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
+			return fmt.Errorf("waiting for load balancer %s after adding members %s: %w", p.spec.LoadBalancerID, strings.Join(adding, ", "), err)
+		}
 	}
 	return r.recordMembers(ctx, nodes)
-}
-
-// sendNewMembers reads the pool's members and sends them back, every one unchanged, with the
-// named nodes that are not members yet appended; it sends nothing when every node is a member.
-func (r *run) sendNewMembers(ctx context.Context, nodes []string) (adding []string, err error) {
-	p := r.p
-	members, err := p.lb.ListMembers(ctx, p.spec.PoolID)
-	if err != nil {
-		return nil, fmt.Errorf("listing members of pool %s: %w", p.spec.PoolID, err)
-	}
-	specs := make([]MemberSpec, 0, len(members)+len(nodes))
-	present := map[string]bool{}
-	for _, m := range members {
-		specs = append(specs, specOf(m))
-		present[m.Address+":"+strconv.Itoa(m.ProtocolPort)] = true
-	}
-	for _, name := range nodes {
-		n, _ := p.node(name)
-		if present[n.Address+":"+strconv.Itoa(p.spec.ProtocolPort)] {
-			continue
-		}
-		w := n.Weight
-		if w <= 0 {
-			w = p.spec.Weight
-		}
-		specs = append(specs, MemberSpec{Name: name, Address: n.Address, ProtocolPort: p.spec.ProtocolPort,
-			SubnetID: p.spec.SubnetID, Weight: w, AdminStateUp: true, Tags: MemberTags(p.spec.Key)})
-		adding = append(adding, name)
-	}
-	if len(adding) == 0 {
-		return nil, nil
-	}
-	return adding, p.lb.BatchUpdateMembers(ctx, p.spec.PoolID, specs)
 }
 
 // recordMembers reads the pool's members and records each named node's member.

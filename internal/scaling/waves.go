@@ -16,18 +16,18 @@ type waveJoiner struct {
 	size  int
 	ready chan string
 	done  chan struct{}
-	// finished is closed once, by finish.
+	// finished is set by the first finish; later calls do nothing.
 	finished bool
 }
 
-// joinWaves starts joining in waves when the step builds more nodes than run at once; it
-// returns nil (a joiner that does nothing) otherwise.
-func (r *run) joinWaves(ctx context.Context, nodes int) *waveJoiner {
-	size := r.p.opts.MaxParallel
-	if size <= 0 || nodes <= size {
+// joinWaves starts joining the nodes a create step builds in waves of wave nodes, as the plan
+// says (Step.Wave); with wave 0 it returns nil, a joiner that does nothing. Every node fits in
+// the queue, so that a build never waits for a wave's update.
+func (r *run) joinWaves(ctx context.Context, wave, nodes int) *waveJoiner {
+	if wave <= 0 {
 		return nil
 	}
-	w := &waveJoiner{r: r, size: size, ready: make(chan string, nodes), done: make(chan struct{})}
+	w := &waveJoiner{r: r, size: wave, ready: make(chan string, nodes), done: make(chan struct{})}
 	go w.loop(ctx)
 	return w
 }
