@@ -65,8 +65,10 @@ func TestScaleOut_JoinsEachWaveWhileTheNextBuilds(t *testing.T) {
 		t.Fatalf("first member update at message %d, last server ACTIVE at %d: the first wave must join before the last builds; messages:\n%s",
 			firstJoin, lastActive, strings.Join(msgs, "\n"))
 	}
-	if !strings.Contains(msgs[firstJoin], "web-01") {
-		t.Errorf("first member update %q does not hold web-01, of the first wave", msgs[firstJoin])
+	// Builds end in any order: the first update holds a wave, whichever nodes were built first.
+	joined := strings.TrimPrefix(strings.SplitN(msgs[firstJoin], ";", 2)[0], "member update sent for ")
+	if n := len(strings.Split(joined, ", ")); n < 4 || n == 10 {
+		t.Errorf("first member update %q holds %d node(s), want a wave: at least 4 (max_parallel), not all 10", msgs[firstJoin], n)
 	}
 }
 
