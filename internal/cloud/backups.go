@@ -114,8 +114,7 @@ func (n *NovaBackups) Find(ctx context.Context, t backup.Target) (*backup.Backup
 }
 
 // Create sends createBackup once: a retry after Nova acted on it would make a second image.
-// A 409 because the server is busy with another task (a snapshot, another backup) is sent again
-// once the task may be over: Nova did nothing.
+// A server busy with another task is asked again once the task may be over (sendImageAction).
 func (n *NovaBackups) Create(ctx context.Context, t backup.Target) (string, error) {
 	metadata := map[string]string{BackupKeyProperty: t.Key}
 	for k, v := range t.Labels {
@@ -125,7 +124,7 @@ func (n *NovaBackups) Create(ctx context.Context, t backup.Target) (string, erro
 		"name": t.Name, "backup_type": t.BackupType, "rotation": t.Rotation, "metadata": metadata,
 	}}
 	action := fmt.Sprintf("backing up server %s into image %q", t.SourceID, t.Name)
-	for {
+	id, err := n.sendImageAction(ctx, action, t.Name, BackupKeyProperty, t.Key, func() (string, error) {
 		// At microversion 2.45 and later the image id is in the body.
 		var answer struct {
 			ImageID string `json:"image_id"`
@@ -133,19 +132,12 @@ func (n *NovaBackups) Create(ctx context.Context, t backup.Target) (string, erro
 		resp, err := n.Compute.Post(ctx, n.Compute.ServiceURL("servers", t.SourceID, "action"), body, &answer,
 			&gophercloud.RequestOpts{OkCodes: []int{http.StatusAccepted}})
 		closeResponse(resp)
-		if err == nil {
-			if answer.ImageID == "" {
-				return "", fmt.Errorf("%s: Nova accepted the request but returned no image id", action)
-			}
-			return answer.ImageID, nil
-		}
-		if !snapshotBusy(err) {
-			return "", createError(action, err)
-		}
-		if werr := sleepCtx(ctx, n.Poll.interval()); werr != nil {
-			return "", fmt.Errorf("%s: the server stayed busy with another task: %w (last answer: %w)", action, werr, apiError(action, err))
-		}
+		return answer.ImageID, err
+	})
+	if err == nil && id == "" {
+		return "", fmt.Errorf("%s: Nova accepted the request but returned no image id", action)
 	}
+	return id, err
 }
 
 // Get reads one backup image.
@@ -162,13 +154,26 @@ func (n *NovaBackups) Get(ctx context.Context, id string) (backup.Backup, error)
 }
 
 // Wait waits until the backup image is active or has failed. Nova keeps the reason of a failed
-// upload in the server's instance actions, so the fault says where to look.
+// upload in the server's instance actions, so the fault says where to look. An image that
+// stays queued while the server has no task is never uploaded (ErrSnapshotAbandoned): it is
+// deleted, and the next apply takes the backup again.
 func (n *NovaBackups) Wait(ctx context.Context, id string) (backup.Backup, error) {
-	b, err := waitFor(ctx, n.Poll, "backup image "+id, func(ctx context.Context) (backup.Backup, string, error) {
-		b, err := n.Get(ctx, id)
-		return b, b.Status, err
-	}, imagePending, []string{string(images.ImageStatusActive)}, imageFailed)
-	if err != nil && n.Phase(b.Status) == backup.Failed {
+	b, err := n.Get(ctx, id)
+	if err != nil {
+		return b, err
+	}
+	img, err := n.WaitSnapshotActive(ctx, b.SourceID, id)
+	if img != nil {
+		b = n.toBackup(img)
+	}
+	switch {
+	case errors.Is(err, ErrSnapshotAbandoned):
+		if derr := n.DeleteImage(context.WithoutCancel(ctx), id); derr != nil {
+			return b, fmt.Errorf("%w; deleting it failed: %w", err, derr)
+		}
+		b.Status = string(images.ImageStatusDeleted)
+		b.Fault = fmt.Sprintf("Nova made the image, then did not start the backup; the image was deleted (the server's instance actions say why: openstack server event list %s)", b.SourceID)
+	case err != nil && n.Phase(b.Status) == backup.Failed:
 		b.Fault = fmt.Sprintf("Glance marked the image %s; Nova's reason is in the server's instance actions (openstack server event list %s)", b.Status, b.SourceID)
 	}
 	return b, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -64,31 +65,74 @@ var (
 )
 
 // SnapshotServer asks Nova for a snapshot of the server and returns the new image's id.
-// The POST is sent once: a retry after the cloud acted on it would make a second image.
-//
-// Nova answers 409 while the server has a task in progress (another snapshot, a backup, a
-// reboot): it did nothing, so the request is sent again once the task may be over. A 409 on
-// the server's vm_state (error, building) is permanent and returned.
+// The POST is sent once: a retry after the cloud acted on it would make a second image. The
+// metadata carries the adoption key (SnapshotKeyProperty), which names the images this request
+// may leave behind.
 func (i *Images) SnapshotServer(ctx context.Context, serverID, name string, metadata map[string]string) (string, error) {
 	action := fmt.Sprintf("snapshotting server %s into image %q", serverID, name)
-	var id string
+	id, err := i.sendImageAction(ctx, action, name, SnapshotKeyProperty, metadata[SnapshotKeyProperty], func() (string, error) {
+		return servers.CreateImage(ctx, i.Compute, serverID, servers.CreateImageOpts{Name: name, Metadata: metadata}).ExtractImageID()
+	})
+	if err == nil && id == "" {
+		return "", fmt.Errorf("%s: Nova accepted the request but returned no image id", action)
+	}
+	return id, err
+}
+
+// sendImageAction sends a server action that makes an image (createImage, createBackup) until
+// the server takes it. Nova did not start the action when:
+//   - it answers 409 while the server has a task in progress (another snapshot, a backup, a
+//     reboot): nothing was made, and the request is sent again once the task may be over;
+//   - another task took the server between the API's state check and its save: Nova Zed
+//     answers 500 naming UnexpectedTaskStateError, after making the queued image, to which
+//     nothing will ever upload. That image (named name, carrying keyProperty = key) is deleted
+//     before the request is sent again, so that no one adopts it and waits for it.
+//
+// A 409 on the server's vm_state (error, building) is permanent and returned, as is every other
+// error.
+func (i *Images) sendImageAction(ctx context.Context, action, name, keyProperty, key string, send func() (string, error)) (string, error) {
 	for {
-		var err error
-		id, err = servers.CreateImage(ctx, i.Compute, serverID, servers.CreateImageOpts{Name: name, Metadata: metadata}).ExtractImageID()
+		id, err := send()
 		if err == nil {
-			break
+			return id, nil
 		}
-		if !snapshotBusy(err) {
+		switch {
+		case snapshotBusy(err):
+		case snapshotRaceLost(err) && key != "":
+			if derr := i.deleteAbandonedImages(ctx, name, keyProperty, key); derr != nil {
+				return "", fmt.Errorf("%s: %w; the image Nova made for it is left queued: %w", action, apiError(action, err), derr)
+			}
+		default:
 			return "", createError(action, err)
 		}
 		if werr := sleepCtx(ctx, i.Poll.interval()); werr != nil {
 			return "", fmt.Errorf("%s: the server stayed busy with another task: %w (last answer: %w)", action, werr, apiError(action, err))
 		}
 	}
-	if id == "" {
-		return "", fmt.Errorf("snapshotting server %s into image %q: Nova accepted the request but returned no image id", serverID, name)
+}
+
+// deleteAbandonedImages deletes the queued images named name that carry keyProperty = key: the
+// images Nova made for a request of ours that lost the race for the server. Filtered again
+// here, so that a cloud that ignores the name filter never makes us delete a stranger.
+func (i *Images) deleteAbandonedImages(ctx context.Context, name, keyProperty, key string) error {
+	pages, err := images.List(i.Image, images.ListOpts{Name: name, Status: images.ImageStatusQueued}).AllPages(ctx)
+	if err != nil {
+		return apiError("listing the queued images named "+name, err)
 	}
-	return id, nil
+	all, err := images.ExtractImages(pages)
+	if err != nil {
+		return apiError("reading the queued images named "+name, err)
+	}
+	for k := range all {
+		img := imageInfo(&all[k])
+		if img.Name != name || img.Status != string(images.ImageStatusQueued) || img.Properties[keyProperty] != key {
+			continue
+		}
+		if err := i.DeleteImage(ctx, img.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SnapshotKeyProperty is the image property a snapshot carries until its create is complete: a
@@ -161,6 +205,76 @@ func (i *Images) WaitImageActive(ctx context.Context, id string) (*ImageInfo, er
 	return img, err
 }
 
+// ErrSnapshotAbandoned: the image is queued and nothing will upload to it. Nova makes a snapshot's
+// image before it starts the snapshot; when the start then fails (another task took the server,
+// the server went away), the image stays queued for good.
+var ErrSnapshotAbandoned = errors.New("the image stays queued: no snapshot is uploading to it")
+
+// abandonedAfterPolls is how many poll intervals an image may stay queued while its server has
+// no task before it counts as abandoned. Nova sets the server's task state before it answers
+// createImage and clears it only once the upload ended, so a snapshot that runs always shows a
+// task; the grace covers a request that is still between making the image and setting the task.
+const abandonedAfterPolls = 5
+
+// WaitSnapshotActive is WaitImageActive for a snapshot of serverID that also ends, with
+// ErrSnapshotAbandoned, when the image stays queued while the server has no task that could
+// upload to it (or the server is gone).
+func (i *Images) WaitSnapshotActive(ctx context.Context, serverID, id string) (*ImageInfo, error) {
+	const abandoned = "abandoned"
+	var idleSince time.Time
+	gaveUp := false
+	grace := abandonedAfterPolls * i.Poll.interval()
+	img, err := waitFor(ctx, i.Poll, "image "+id, func(ctx context.Context) (*ImageInfo, string, error) {
+		// The server first, then the image: a snapshot that ends between the two readings
+		// shows an active image, never a queued one on an idle server.
+		task, err := i.serverTask(ctx, serverID)
+		if err != nil {
+			return nil, "", err
+		}
+		img, err := i.GetImage(ctx, id)
+		if err != nil {
+			return nil, "", err
+		}
+		if img.Status != string(images.ImageStatusQueued) || task != "" {
+			idleSince = time.Time{}
+			return img, img.Status, nil
+		}
+		if idleSince.IsZero() {
+			idleSince = time.Now()
+		}
+		if time.Since(idleSince) >= grace {
+			gaveUp = true
+			return img, abandoned, nil
+		}
+		return img, img.Status, nil
+	}, imagePending, []string{string(images.ImageStatusActive)}, append([]string{abandoned}, imageFailed...))
+	switch {
+	case gaveUp:
+		return img, fmt.Errorf("image %s of server %s: %w (the server has had no task for %s: Nova made the image, then did not start the snapshot)",
+			id, serverID, ErrSnapshotAbandoned, grace)
+	case err != nil && img != nil && img.Status == string(images.ImageStatusKilled):
+		return img, fmt.Errorf("%w: the snapshot failed (see the server's instance actions: openstack server event list)", err)
+	}
+	return img, err
+}
+
+// serverTask returns the server's task state ("" when it has none or is gone).
+func (i *Images) serverTask(ctx context.Context, serverID string) (string, error) {
+	var s struct {
+		TaskState *string `json:"OS-EXT-STS:task_state"`
+	}
+	err := servers.Get(ctx, i.Compute, serverID).ExtractInto(&s) // unwraps "server"
+	switch {
+	case IsNotFound(err):
+		return "", nil
+	case err != nil:
+		return "", apiError("reading server "+serverID, err)
+	case s.TaskState == nil:
+		return "", nil
+	}
+	return *s.TaskState, nil
+}
+
 // UpdateImage renames the image and sets or removes properties, in one JSON-patch request.
 // current holds the properties the image has now (ImageInfo.Properties), so that a set becomes
 // add or replace.
@@ -222,4 +336,10 @@ func (i *Images) WaitImageGone(ctx context.Context, id string) error {
 // snapshotBusy reports Nova's "Cannot 'createImage' instance ... while it is in task_state ...".
 func snapshotBusy(err error) bool {
 	return StatusCode(err) == http.StatusConflict && strings.Contains(err.Error(), "task_state")
+}
+
+// snapshotRaceLost reports the 500 Nova answers when another task took the server between the
+// API's state check and its save of the task state (nova.exception.UnexpectedTaskStateError).
+func snapshotRaceLost(err error) bool {
+	return StatusCode(err) == http.StatusInternalServerError && strings.Contains(err.Error(), "UnexpectedTaskStateError")
 }

@@ -41,10 +41,15 @@ type FaultSpec struct {
 //	                      "deleted" kills the image and then deletes it, as Nova's
 //	                      delete_image_on_error does, "stuck" leaves the image "saving"
 //	                      and the server in task image_uploading
+//	kind "server_snapshot": a Nova createImage; "race" answers as Nova Zed does when another
+//	                      task took the server between the API's state check and its save:
+//	                      the queued image is already in Glance, nothing will upload to it, and
+//	                      the answer is a 500 naming UnexpectedTaskStateError ("race" also
+//	                      applies to "server_backup", whose createBackup races the same way)
 //	kind "db_backup":     a Trove backup; "error" ends it FAILED, "stuck" leaves it BUILDING
 //
 // Name, when set, limits the fault to objects whose name contains it (zone or recordset
-// name, backup name).
+// name, image name, backup name).
 type ObjectFault struct {
 	Kind        string  `json:"kind"`
 	Outcome     string  `json:"outcome"`
@@ -53,7 +58,13 @@ type ObjectFault struct {
 	Probability float64 `json:"probability,omitempty"`
 }
 
-var objectFaultKinds = []string{"zone", "recordset", "server_backup", "db_backup"}
+var objectFaultKinds = []string{"zone", "recordset", "server_snapshot", "server_backup", "db_backup"}
+
+// objectFaultOutcomes lists the outcomes each kind accepts.
+var objectFaultOutcomes = map[string][]string{
+	"zone": {"stuck", "error"}, "recordset": {"stuck", "error"}, "server_snapshot": {"race"},
+	"server_backup": {"stuck", "error", "deleted", "race"}, "db_backup": {"stuck", "error"},
+}
 
 // FaultRule matches requests by service ("compute", "identity", "image", "network",
 // "load-balancer", "database", "key-manager", "dns"; "" any), method ("" any) and path (a substring of the path
@@ -205,8 +216,8 @@ func validateFaultSpec(spec FaultSpec) error {
 		if !contains(objectFaultKinds, o.Kind) {
 			return fmt.Errorf("object_faults[%d]: kind must be one of %s, got %q", i, strings.Join(objectFaultKinds, ", "), o.Kind)
 		}
-		if o.Outcome != "stuck" && o.Outcome != "error" && (o.Outcome != "deleted" || o.Kind != "server_backup") {
-			return fmt.Errorf("object_faults[%d]: outcome must be stuck or error (or deleted for server_backup), got %q", i, o.Outcome)
+		if want := objectFaultOutcomes[o.Kind]; !contains(want, o.Outcome) {
+			return fmt.Errorf("object_faults[%d]: outcome of a %s fault must be one of %s, got %q", i, o.Kind, strings.Join(want, ", "), o.Outcome)
 		}
 		if o.Probability < 0 || o.Probability > 1 || o.Next < 0 {
 			return fmt.Errorf("object_faults[%d]: next must be >= 0 and probability within 0..1", i)

@@ -113,6 +113,10 @@ func (n *novaReq) createImage(s *server, args map[string]any) {
 		return
 	}
 	meta, _ := args["metadata"].(map[string]any)
+	if c.faults.objectFault("server_snapshot", name) == "race" {
+		n.loseTaskStateRace(s, name, "snapshot", meta)
+		return
+	}
 	img := c.snapshotLocked(s, name, "snapshot", meta)
 	s.TaskState = "image_snapshot"
 	action := c.startActionLocked(s, "createImage", n.reqID, n.tok.UserID, n.tok.ProjectID)
@@ -152,6 +156,18 @@ func (n *novaReq) createImage(s *server, args map[string]any) {
 	}
 	n.w.Header().Set("Location", n.base+"/image/v2/images/"+imageID)
 	n.w.WriteHeader(http.StatusAccepted)
+}
+
+// loseTaskStateRace answers a createImage or createBackup that another task beat to the server
+// as Nova Zed does: compute.API creates the queued image before it saves the task state, the
+// save finds the task state taken, and the API turns the UnexpectedTaskStateError it does not
+// catch into a 500. No upload follows: the image stays queued until it is deleted.
+func (n *novaReq) loseTaskStateRace(s *server, name, imageType string, meta map[string]any) {
+	c := n.c
+	img := c.snapshotLocked(s, name, imageType, meta)
+	c.Event("image.created", map[string]any{"image_id": img.ID, "name": img.Name, "server_id": s.ID})
+	c.mu.Unlock()
+	novaError(n.w, http.StatusInternalServerError, "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.\n<class 'nova.exception.UnexpectedTaskStateError'>")
 }
 
 func (n *novaReq) consoleOutput(s *server, args map[string]any) {

@@ -41,11 +41,15 @@ func (n *novaReq) createBackup(s *server, args map[string]any) {
 		props[k] = v
 	}
 	props["backup_type"] = backupType
+	outcome := c.faults.objectFault("server_backup", name)
+	if outcome == "race" {
+		n.loseTaskStateRace(s, name, "backup", props)
+		return
+	}
 	img := c.snapshotLocked(s, name, "backup", props)
 	s.TaskState = "image_backup"
 	action := c.startActionLocked(s, "createBackup", n.reqID, n.tok.UserID, n.tok.ProjectID)
 	ev := action.startEvent(eventBackup, s.Host)
-	outcome := c.faults.objectFault("server_backup", name)
 	gen := c.gen
 	c.Event("image.created", map[string]any{"image_id": img.ID, "name": img.Name, "server_id": s.ID, "backup_type": backupType})
 	imageID := img.ID

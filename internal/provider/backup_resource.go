@@ -149,7 +149,11 @@ func (r *backupResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 			"lost, or an apply that was interrupted, adopts the backup it finds instead of taking a second one. A backup that " +
 			"fails, or is still being made when the timeout runs out, is recorded as it is (`status`) with a warning, and the " +
 			"others are kept: the next apply resumes in place — it waits for the pending ones, deletes the failed ones and " +
-			"takes them again. A backup deleted outside Terraform (or rotated out) shows `status = \"gone\"` and is taken again.\n\n" +
+			"takes them again. A backup deleted outside Terraform (or rotated out) shows `status = \"gone\"` and is taken again. " +
+			"A server busy with another task (a snapshot, another backup) is asked again when the task may be over; a request " +
+			"that lost the race for the server to another one (Nova answers 500, UnexpectedTaskStateError, and leaves its image " +
+			"`queued`) has that image deleted and is asked again; an image that stays `queued` while the server has no task is " +
+			"deleted and recorded as `deleted`, and the next apply takes it again.\n\n" +
 			"**Plan-time checks** (read-only, before anything is created): every server and the database instance exist and " +
 			"are in a state the cloud backs up (servers ACTIVE, SHUTOFF, PAUSED or SUSPENDED; instances ACTIVE), the backup " +
 			"names fit, and Trove's backups quota has room. A server or instance busy with another task is a warning (the " +

@@ -70,6 +70,12 @@ func (r *seedImageResource) Schema(ctx context.Context, _ resource.SchemaRequest
 			"that snapshot and adopts it rather than taking a second one. A snapshot still saving when the create's " +
 			"timeout runs out is kept, with a warning: the next apply waits for it in place (replacing it would change " +
 			"`id`, and every web pool built from it would roll over). Only a snapshot that failed (`killed`) is replaced.\n\n" +
+			"**A busy server.** While the server has another task (a backup, another snapshot), Nova refuses the snapshot and " +
+			"it is asked again when the task may be over. Two requests that reach Nova at the same moment can both pass its " +
+			"check, and the loser's image is then left `queued` with nothing uploading to it (Nova answers 500, " +
+			"UnexpectedTaskStateError): that image is deleted and the snapshot asked again. An image, adopted or not, that " +
+			"stays `queued` while the server has had no task for five poll intervals is treated the same way (at most " +
+			"three snapshots per create).\n\n" +
 			"Import with the image id: `terraform import eventscale_seed_image.web <image-id>`.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, MarkdownDescription: "Glance image id.",
@@ -134,25 +140,36 @@ func (r *seedImageResource) Create(ctx context.Context, req resource.CreateReque
 		return
 	}
 	key := cloud.SnapshotKey(m.ServerID.ValueString(), m.Name.ValueString())
-	id, err := r.snapshot(ctx, api, m.ServerID.ValueString(), m.Name.ValueString(), key, md)
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("server_id"), "Cannot snapshot the seed server", err.Error())
-		return
-	}
-	tflog.Info(ctx, "snapshot requested", map[string]any{"image_id": id, "server_id": m.ServerID.ValueString()})
+	for attempt := 1; ; attempt++ {
+		id, err := r.snapshot(ctx, api, m.ServerID.ValueString(), m.Name.ValueString(), key, md)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("server_id"), "Cannot snapshot the seed server", err.Error())
+			return
+		}
+		tflog.Info(ctx, "snapshot requested", map[string]any{"image_id": id, "server_id": m.ServerID.ValueString()})
 
-	// Saved before the wait, so that the image is never forgotten while Glance builds it.
-	m.ID = types.StringValue(id)
-	m.Status = types.StringValue("queued")
-	m.Size = types.Int64Null()
-	m.CreatedAt = types.StringNull()
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
+		// Saved before the wait, so that the image is never forgotten while Glance builds it.
+		m.ID = types.StringValue(id)
+		m.Status = types.StringValue("queued")
+		m.Size = types.Int64Null()
+		m.CreatedAt = types.StringNull()
+		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		abandoned := r.waitActive(ctx, api, &m, &resp.Diagnostics, attempt < maxSnapshotAttempts)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+		if !abandoned || resp.Diagnostics.HasError() {
+			return
+		}
+		tflog.Warn(ctx, "the snapshot was never started, and its queued image is deleted: asking Nova again",
+			map[string]any{"image_id": id, "server_id": m.ServerID.ValueString(), "attempt": attempt + 1})
 	}
-	r.waitActive(ctx, api, &m, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
+
+// maxSnapshotAttempts bounds the snapshots a create asks for when Nova makes an image and then
+// does not start the snapshot (cloud.ErrSnapshotAbandoned).
+const maxSnapshotAttempts = 3
 
 // snapshot adopts the snapshot an earlier attempt left unclaimed, or asks Nova for a new one. A
 // request whose answer was lost is looked for again before being reported: Nova may have acted.
@@ -180,10 +197,13 @@ func (r *seedImageResource) snapshot(ctx context.Context, api *cloud.Images, ser
 }
 
 // waitActive waits for the snapshot. A failed snapshot is an error (Terraform replaces it); one
-// still saving when time runs out is a warning, and the next apply waits for it in place.
-func (r *seedImageResource) waitActive(ctx context.Context, api *cloud.Images, m *seedImageModel, diags *diag.Diagnostics) {
+// still saving when time runs out is a warning, and the next apply waits for it in place. A
+// snapshot Nova never started (cloud.ErrSnapshotAbandoned) has its image deleted; with retry it
+// reports abandoned, for the caller to ask again, otherwise it is an error and the next apply
+// replaces it.
+func (r *seedImageResource) waitActive(ctx context.Context, api *cloud.Images, m *seedImageModel, diags *diag.Diagnostics, retry bool) (abandoned bool) {
 	id := m.ID.ValueString()
-	img, err := api.WaitImageActive(ctx, id)
+	img, err := api.WaitSnapshotActive(ctx, m.ServerID.ValueString(), id)
 	if img != nil {
 		m.fromImage(img)
 	}
@@ -194,6 +214,18 @@ func (r *seedImageResource) waitActive(ctx context.Context, api *cloud.Images, m
 				fmt.Sprintf("Image %s is active, but removing its %s property failed: %v. A later snapshot of the same server and name could adopt it.",
 					id, cloud.SnapshotKeyProperty, cerr))
 		}
+	case errors.Is(err, cloud.ErrSnapshotAbandoned):
+		if derr := api.DeleteImage(context.WithoutCancel(ctx), id); derr != nil {
+			diags.AddAttributeError(path.Root("id"), "Snapshot never started",
+				fmt.Sprintf("%v. Deleting the image failed: %v. It is kept in state; delete it (openstack image delete %s) or run terraform apply again.", err, derr, id))
+			return false
+		}
+		m.Status = types.StringValue("deleted")
+		if retry {
+			return true
+		}
+		diags.AddAttributeError(path.Root("id"), "Snapshot never started",
+			fmt.Sprintf("%v. The image is deleted; the next apply takes a new snapshot. The server's instance actions say why (openstack server event list %s).", err, m.ServerID.ValueString()))
 	case img != nil && seedImageFailed(img.Status):
 		diags.AddAttributeError(path.Root("id"), "Snapshot failed",
 			fmt.Sprintf("Image %s of server %s: %v. It is kept in state and replaced on the next apply.", id, m.ServerID.ValueString(), err))
@@ -206,6 +238,7 @@ func (r *seedImageResource) waitActive(ctx context.Context, api *cloud.Images, m
 			fmt.Sprintf("Image %s of server %s: %v.\n\nThe snapshot is kept; run terraform apply again and it waits for it in place. "+
 				"Web pools refuse to build nodes from it until it is active.", id, m.ServerID.ValueString(), err))
 	}
+	return false
 }
 
 // checkServerAtPlan refuses, with a read-only call, a server Nova does not know or cannot snapshot.
@@ -382,7 +415,7 @@ func (r *seedImageResource) Update(ctx context.Context, req resource.UpdateReque
 			resp.Diagnostics.AddError("Cannot reach the image service", err.Error())
 			return
 		}
-		r.waitActive(ctx, api, &plan, &resp.Diagnostics)
+		r.waitActive(ctx, api, &plan, &resp.Diagnostics, false)
 	}
 	if plan.Status.IsUnknown() {
 		plan.Status = state.Status

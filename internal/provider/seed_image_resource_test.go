@@ -346,3 +346,52 @@ resource "eventscale_seed_image" "web" {
 		}},
 	})
 }
+
+// A createImage that lost the race for the server (Nova makes the image, then does not start
+// the snapshot) and whose answer never arrived: the queued image carries the adoption key and
+// is adopted, but nothing will upload to it. The create sees the server without a task, deletes
+// that image and asks again, instead of waiting for it until the timeout; one image is left.
+func TestAccSeedImage_AdoptedSnapshotNovaNeverStartedIsDeletedAndTakenAgain(t *testing.T) {
+	target := accCloud(t)
+	if target.Dev == nil {
+		t.Skip("needs devcloud's fault injection to make a createImage lose the race for the server")
+	}
+	name := accName(t, "acc-race")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             testAccCheckSeedImagesGone(target),
+		Steps: []resource.TestStep{{
+			Config: seedImageHCL(target, name, "{}", false),
+			PreConfig: func() {
+				target.Dev.InjectFaults(devcloud.FaultSpec{
+					ObjectFaults: []devcloud.ObjectFault{{Kind: "server_snapshot", Outcome: "race", Name: name, Next: 1}},
+					Rules: []devcloud.FaultRule{
+						{Service: "compute", Method: "POST", Path: "/action", Drop: true, After: true, Times: 1}},
+				})
+			},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("eventscale_seed_image.web", "status", "active"),
+				func(s *terraform.State) error {
+					target.Dev.InjectFaults(devcloud.FaultSpec{})
+					var created, deleted []string
+					for _, e := range target.Dev.Events() {
+						if e.Attrs["name"] != name {
+							continue
+						}
+						switch e.Kind {
+						case "image.created":
+							created = append(created, fmt.Sprint(e.Attrs["image_id"]))
+						case "image.deleted":
+							deleted = append(deleted, fmt.Sprint(e.Attrs["image_id"]))
+						}
+					}
+					got := s.RootModule().Resources["eventscale_seed_image.web"].Primary.ID
+					if len(created) != 2 || created[1] != got || len(deleted) != 1 || deleted[0] != created[0] {
+						return fmt.Errorf("images created %v, deleted %v, state %s: want the never-started one deleted and the second recorded", created, deleted, got)
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}
