@@ -285,6 +285,27 @@ func scaleBackTimeline(dc *devcloud.Cloud, loadBalancerID string, managed map[st
 	return order, nil
 }
 
+// newestFirst is the order in which a scale-back removes the named nodes (prefix + ordinal)
+// that all serve: by Nova's creation time, newest first, and by ordinal, highest first, between
+// nodes created in the same second, as Nova's created times are to the second and a real cloud
+// builds a wave's nodes in any order.
+func newestFirst(createdAt map[string]string, prefix string, ordinals ...string) []string {
+	names := make([]string, len(ordinals))
+	for i, o := range ordinals {
+		names[i] = prefix + o
+	}
+	sort.SliceStable(names, func(i, j int) bool {
+		a, b := createdAt[names[i]], createdAt[names[j]]
+		ta, erra := time.Parse(time.RFC3339, a)
+		tb, errb := time.Parse(time.RFC3339, b)
+		if erra == nil && errb == nil && !ta.Equal(tb) {
+			return ta.After(tb)
+		}
+		return names[i] > names[j]
+	})
+	return names
+}
+
 func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *testing.T) {
 	target := accWebCloud(t)
 	name := accName(t, "accweb")
@@ -294,6 +315,7 @@ func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *tes
 	before := map[string]string{}
 	after := map[string]string{}
 	addresses := map[string]string{} // member address -> node name
+	createdAt := map[string]string{} // node name -> created_at, as the scale-back orders by it
 	var load vipLoad
 	t.Cleanup(func() { load.finish() })
 	var refreshCalls []int
@@ -306,16 +328,15 @@ func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *tes
 			t.Fatalf("scale-in watch: %v", err)
 		}
 	}
-	// checkWatch verifies, from Octavia's and Nova's lists, the staggered order of the apply.
-	checkWatch := func(want ...string) resource.TestCheckFunc {
+	// checkWatch verifies, from Octavia's and Nova's lists, the staggered order of the apply:
+	// the nodes of the given ordinals, newest first.
+	checkWatch := func(ordinals ...string) resource.TestCheckFunc {
 		return func(*terraform.State) error {
 			order, err := watch.finish(accDrainTimeout(target))
 			if err != nil {
 				return err
 			}
-			for i := range want {
-				want[i] = name + want[i]
-			}
+			want := newestFirst(createdAt, name, ordinals...)
 			if strings.Join(order, ",") != strings.Join(want, ",") {
 				return fmt.Errorf("scale-in order seen from the APIs %v, want %v", order, want)
 			}
@@ -361,7 +382,9 @@ func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *tes
 					func(s *terraform.State) error {
 						rs := s.RootModule().Resources["eventscale_web_pool.web"]
 						for i := 0; i < 4; i++ {
-							addresses[rs.Primary.Attributes[fmt.Sprintf("nodes.%d.address", i)]] = rs.Primary.Attributes[fmt.Sprintf("nodes.%d.name", i)]
+							node := rs.Primary.Attributes[fmt.Sprintf("nodes.%d.name", i)]
+							addresses[rs.Primary.Attributes[fmt.Sprintf("nodes.%d.address", i)]] = node
+							createdAt[node] = rs.Primary.Attributes[fmt.Sprintf("nodes.%d.created_at", i)]
 						}
 						for n, id := range before {
 							if after[n] != id {
@@ -387,7 +410,7 @@ func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *tes
 				PreConfig: startWatch,
 				Config:    cfg(2),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkWatch("-04", "-03"),
+					checkWatch("-03", "-04"),
 					resource.TestCheckResourceAttr("eventscale_web_pool.web", "nodes.#", "2"),
 					testAccCheckPoolMatchesCloud(target, name, 2),
 					func(s *terraform.State) error {
@@ -417,7 +440,7 @@ func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *tes
 				},
 				Config: webPoolConfig{Name: name, Size: -1}.hcl(target),
 				Check: func(s *terraform.State) error {
-					if err := checkWatch("-02", "-01")(s); err != nil {
+					if err := checkWatch("-01", "-02")(s); err != nil {
 						return err
 					}
 					if err := testAccCheckPoolGone(target, name)(nil); err != nil {
@@ -436,7 +459,7 @@ func TestAccWebPool_ScaleOutInPlaceScaleInAndStaggeredDestroyUnderTraffic(t *tes
 					if err != nil {
 						return err
 					}
-					want := []string{name + "-04", name + "-03", name + "-02", name + "-01"}
+					want := append(newestFirst(createdAt, name, "-03", "-04"), newestFirst(createdAt, name, "-01", "-02")...)
 					if strings.Join(order, ",") != strings.Join(want, ",") {
 						return fmt.Errorf("drain order %v, want newest first, one at a time: %v", order, want)
 					}
