@@ -90,17 +90,12 @@ func (n *NovaBackups) Find(ctx context.Context, t backup.Target) (*backup.Backup
 	if t.BackupType != "" {
 		q["backup_type"] = t.BackupType
 	}
-	pages, err := images.List(n.Image, q).AllPages(ctx)
+	all, err := n.listImages(ctx, fmt.Sprintf("the backups of server %s named %s", t.SourceID, t.Name), q)
 	if err != nil {
-		return nil, apiError(fmt.Sprintf("listing the backups of server %s named %s", t.SourceID, t.Name), err)
-	}
-	all, err := images.ExtractImages(pages)
-	if err != nil {
-		return nil, apiError("reading the image list", err)
+		return nil, err
 	}
 	var found *backup.Backup
-	for i := range all {
-		img := imageInfo(&all[i])
+	for _, img := range all {
 		// Filtered again here: a cloud that ignored a filter must not make us adopt a stranger.
 		if img.Properties[BackupKeyProperty] != t.Key || img.Name != t.Name || n.Phase(img.Status) == backup.Failed {
 			continue

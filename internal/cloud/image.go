@@ -115,16 +115,11 @@ func (i *Images) sendImageAction(ctx context.Context, action, name, keyProperty,
 // images Nova made for a request of ours that lost the race for the server. Filtered again
 // here, so that a cloud that ignores the name filter never makes us delete a stranger.
 func (i *Images) deleteAbandonedImages(ctx context.Context, name, keyProperty, key string) error {
-	pages, err := images.List(i.Image, images.ListOpts{Name: name, Status: images.ImageStatusQueued}).AllPages(ctx)
+	all, err := i.listImages(ctx, "the queued images named "+name, images.ListOpts{Name: name, Status: images.ImageStatusQueued})
 	if err != nil {
-		return apiError("listing the queued images named "+name, err)
+		return err
 	}
-	all, err := images.ExtractImages(pages)
-	if err != nil {
-		return apiError("reading the queued images named "+name, err)
-	}
-	for k := range all {
-		img := imageInfo(&all[k])
+	for _, img := range all {
 		if img.Name != name || img.Status != string(images.ImageStatusQueued) || img.Properties[keyProperty] != key {
 			continue
 		}
@@ -149,17 +144,12 @@ func SnapshotKey(serverID, name string) string {
 // FindUnclaimedSnapshot returns the newest image named name that still carries the adoption key
 // (a snapshot whose create never completed) and has not failed, or nil.
 func (i *Images) FindUnclaimedSnapshot(ctx context.Context, name, key string) (*ImageInfo, error) {
-	pages, err := images.List(i.Image, images.ListOpts{Name: name}).AllPages(ctx)
+	all, err := i.listImages(ctx, "images named "+name, images.ListOpts{Name: name})
 	if err != nil {
-		return nil, apiError("listing images named "+name, err)
-	}
-	all, err := images.ExtractImages(pages)
-	if err != nil {
-		return nil, apiError("reading images named "+name, err)
+		return nil, err
 	}
 	var found *ImageInfo
-	for k := range all {
-		img := imageInfo(&all[k])
+	for _, img := range all {
 		if img.Properties[SnapshotKeyProperty] != key || slices.Contains(imageFailed, img.Status) {
 			continue
 		}
@@ -189,20 +179,21 @@ func (i *Images) GetImage(ctx context.Context, id string) (*ImageInfo, error) {
 	return imageInfo(img), nil
 }
 
-// WaitImageActive waits until Glance has the whole snapshot. A killed or deleted image is a
-// failed snapshot: Nova's own reason is only in its logs, so the message says where to look.
-func (i *Images) WaitImageActive(ctx context.Context, id string) (*ImageInfo, error) {
-	img, err := waitFor(ctx, i.Poll, "image "+id, func(ctx context.Context) (*ImageInfo, string, error) {
-		img, err := i.GetImage(ctx, id)
-		if err != nil {
-			return nil, "", err
-		}
-		return img, img.Status, nil
-	}, imagePending, []string{string(images.ImageStatusActive)}, imageFailed)
-	if err != nil && img != nil && img.Status == string(images.ImageStatusKilled) {
-		return img, fmt.Errorf("%w: the snapshot failed (see the server's instance actions: openstack server event list)", err)
+// listImages lists every image the query matches, all pages; what names them in errors.
+func (i *Images) listImages(ctx context.Context, what string, opts images.ListOptsBuilder) ([]*ImageInfo, error) {
+	pages, err := images.List(i.Image, opts).AllPages(ctx)
+	if err != nil {
+		return nil, apiError("listing "+what, err)
 	}
-	return img, err
+	all, err := images.ExtractImages(pages)
+	if err != nil {
+		return nil, apiError("reading "+what, err)
+	}
+	out := make([]*ImageInfo, len(all))
+	for k := range all {
+		out[k] = imageInfo(&all[k])
+	}
+	return out, nil
 }
 
 // ErrSnapshotAbandoned: the image is queued and nothing will upload to it. Nova makes a snapshot's
@@ -216,9 +207,10 @@ var ErrSnapshotAbandoned = errors.New("the image stays queued: no snapshot is up
 // task; the grace covers a request that is still between making the image and setting the task.
 const abandonedAfterPolls = 5
 
-// WaitSnapshotActive is WaitImageActive for a snapshot of serverID that also ends, with
-// ErrSnapshotAbandoned, when the image stays queued while the server has no task that could
-// upload to it (or the server is gone).
+// WaitSnapshotActive waits until Glance has the whole snapshot of serverID. A killed or
+// deleted image is a failed snapshot: Nova's own reason is only in its logs, so the message
+// says where to look. It also ends, with ErrSnapshotAbandoned, when the image stays queued
+// while the server has no task that could upload to it (or the server is gone).
 func (i *Images) WaitSnapshotActive(ctx context.Context, serverID, id string) (*ImageInfo, error) {
 	const abandoned = "abandoned"
 	var idleSince time.Time

@@ -68,7 +68,7 @@ func TestSnapshotServer_LostRaceForTheServerIsAskedAgainAndNovasQueuedImageDelet
 	if err != nil {
 		t.Fatalf("a lost race is Nova not acting, so the snapshot is asked again: %v", err)
 	}
-	if _, err := imgs.WaitImageActive(ctx, id); err != nil {
+	if _, err := imgs.WaitSnapshotActive(ctx, l.seed.Web01ServerID, id); err != nil {
 		t.Fatal(err)
 	}
 	created, deleted := createdAndDeletedImages(l.dc, name)

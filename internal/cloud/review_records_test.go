@@ -49,7 +49,7 @@ func TestReviewRecords_AScaleOutAndBackAsNovaGlanceAndOctaviaRememberIt(t *testi
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := imgs.WaitImageActive(ctx, snap); err != nil {
+	if _, err := imgs.WaitSnapshotActive(ctx, l.seed.Web01ServerID, snap); err != nil {
 		t.Fatal(err)
 	}
 
