@@ -67,7 +67,7 @@ func apiError(action string, err error) error {
 	}
 	var code gophercloud.ErrUnexpectedResponseCode
 	if errors.As(err, &code) {
-		wrapped := fmt.Errorf("%s: HTTP %d from %s %s: %s", action, code.Actual, code.Method, code.URL, CloudMessage(code.Body))
+		wrapped := &cloudError{msg: fmt.Sprintf("%s: HTTP %d from %s %s: %s", action, code.Actual, code.Method, code.URL, CloudMessage(code.Body)), err: err}
 		if code.Actual == http.StatusNotFound {
 			return errors.Join(wrapped, scaling.ErrNotFound)
 		}
@@ -75,6 +75,16 @@ func apiError(action string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", action, err)
 }
+
+// cloudError says what failed in the cloud's own words, and keeps gophercloud's error
+// underneath for StatusCode and errors.As.
+type cloudError struct {
+	msg string
+	err error
+}
+
+func (e *cloudError) Error() string { return e.msg }
+func (e *cloudError) Unwrap() error { return e.err }
 
 // createError is apiError for a request that creates something: a 4xx answer means the cloud
 // refused it and made nothing, which callers must not confuse with a lost answer.

@@ -2,11 +2,15 @@ package cloud
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"slices"
 	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
 
 	"github.com/eventscale/terraform-provider-eventscale/internal/scaling"
 )
@@ -129,13 +133,21 @@ func waitFor[T any](ctx context.Context, p Poll, what string, refresh func(conte
 	lastStatus := ""
 	start := time.Now()
 	var prev time.Duration
+	revoked := 0
 	for {
 		v, status, err := refresh(ctx)
-		if err != nil {
+		if err != nil && (!tokenRevokedAgain(err) || revoked >= maxRevokedLooks) {
 			return v, err
 		}
-		last, lastStatus = v, status
+		if err != nil {
+			// A look is a read: the next one, with the token the client has by then, is as good.
+			revoked++
+		} else {
+			revoked = 0
+			last, lastStatus = v, status
+		}
 		switch {
+		case err != nil:
 		case slices.Contains(target, status):
 			return v, nil
 		case slices.Contains(failed, status):
@@ -152,6 +164,18 @@ func waitFor[T any](ctx context.Context, p Poll, what string, refresh func(conte
 		case <-timer.C:
 		}
 	}
+}
+
+// maxRevokedLooks is how many looks in a row a wait lets fail with tokenRevokedAgain.
+const maxRevokedLooks = 3
+
+// tokenRevokedAgain reports a 401 that came after gophercloud authenticated again: the token
+// was revoked once more in between (a Keystone key rotation, a password change, a busy cloud
+// revoking tokens in bursts), which the next request, authenticating again, gets past.
+func tokenRevokedAgain(err error) bool {
+	var again *gophercloud.ErrErrorAfterReauthentication
+	var againValue gophercloud.ErrErrorAfterReauthentication
+	return (errors.As(err, &again) || errors.As(err, &againValue)) && gophercloud.ResponseCodeIs(err, http.StatusUnauthorized)
 }
 
 // waitGone polls get until it answers 404.

@@ -1,8 +1,13 @@
 package cloud
 
 import (
+	"context"
+	"errors"
+	"net/http"
 	"testing"
 	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
 )
 
 func TestConfiguredPoll_ReadsTheTestInterval(t *testing.T) {
@@ -86,5 +91,49 @@ func TestPoll_ScaledRunsTheSameScheduleFaster(t *testing.T) {
 		if d := real[i]/10 - fast[i]; d > time.Microsecond || d < -time.Microsecond {
 			t.Fatalf("look %d at %s, scaled %s: want a tenth", i, real[i], fast[i])
 		}
+	}
+}
+
+// revokedAgain is the error gophercloud returns when the token was revoked once more between
+// its re-authentication and the retried request.
+func revokedAgain() error {
+	return apiError("reading load balancer lb-1", &gophercloud.ErrErrorAfterReauthentication{
+		ErrOriginal: gophercloud.ErrUnexpectedResponseCode{Method: "GET", URL: "/v2/lbaas/loadbalancers/lb-1",
+			Expected: []int{200}, Actual: http.StatusUnauthorized}})
+}
+
+func TestWaitFor_ALookMeetingATokenRevokedAgainIsLookedAgain(t *testing.T) {
+	statuses := []string{"PENDING_UPDATE", "", "", "ACTIVE"}
+	looked := 0
+	got, err := waitFor(context.Background(), Poll{Interval: time.Millisecond}, "load balancer lb-1",
+		func(context.Context) (string, string, error) {
+			s := statuses[looked]
+			looked++
+			if s == "" {
+				return "", "", revokedAgain()
+			}
+			return s, s, nil
+		}, loadBalancerPending, []string{"ACTIVE"}, []string{"ERROR"})
+	if err != nil || got != "ACTIVE" || looked != 4 {
+		t.Fatalf("waitFor = %q, %v after %d looks; want ACTIVE after 4 looks, the two 401s looked past", got, err, looked)
+	}
+}
+
+func TestWaitFor_TokensRevokedLookAfterLookOrAnyOtherErrorEndTheWait(t *testing.T) {
+	looked := 0
+	_, err := waitFor(context.Background(), Poll{Interval: time.Millisecond}, "load balancer lb-1",
+		func(context.Context) (string, string, error) { looked++; return "", "", revokedAgain() },
+		loadBalancerPending, []string{"ACTIVE"}, []string{"ERROR"})
+	if !gophercloud.ResponseCodeIs(err, http.StatusUnauthorized) || looked != maxRevokedLooks+1 {
+		t.Fatalf("err = %v after %d looks, want the 401 after %d looks", err, looked, maxRevokedLooks+1)
+	}
+	forbidden := apiError("reading load balancer lb-1", gophercloud.ErrUnexpectedResponseCode{Method: "GET",
+		URL: "/v2/lbaas/loadbalancers/lb-1", Expected: []int{200}, Actual: http.StatusForbidden})
+	looked = 0
+	_, err = waitFor(context.Background(), Poll{Interval: time.Millisecond}, "load balancer lb-1",
+		func(context.Context) (string, string, error) { looked++; return "", "", forbidden },
+		loadBalancerPending, []string{"ACTIVE"}, []string{"ERROR"})
+	if !errors.Is(err, forbidden) || looked != 1 {
+		t.Fatalf("err = %v after %d looks, want the 403 at the first look", err, looked)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Discover reads the pool's servers (one metadata listing) and the pool's members, and
@@ -16,7 +18,7 @@ func (p *Pool) Discover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listing the servers of pool %q: %w", p.spec.Key, err)
 	}
-	members, err := p.lb.ListMembers(ctx, p.spec.PoolID)
+	members, err := p.listSettledMembers(ctx)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		// A pool that is gone (or never was) has no member to drain: the servers are still
@@ -128,4 +130,20 @@ func (p *Pool) Discover(ctx context.Context) error {
 	}
 	p.replaceAll(out)
 	return nil
+}
+
+// listSettledMembers lists the pool's members as the load balancer applied them. A member in
+// a PENDING_* status is in a change Octavia has not applied yet (a removal shows as
+// PENDING_DELETE, and such a member may still carry connections): the list is read again once
+// the load balancer is ACTIVE, so that a node is never taken for memberless while its
+// removal is under way.
+func (p *Pool) listSettledMembers(ctx context.Context) ([]Member, error) {
+	members, err := p.lb.ListMembers(ctx, p.spec.PoolID)
+	if err != nil || !slices.ContainsFunc(members, func(m Member) bool { return strings.HasPrefix(m.ProvisioningStatus, "PENDING_") }) {
+		return members, err
+	}
+	if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
+		return nil, fmt.Errorf("waiting for load balancer %s to apply a member change under way: %w", p.spec.LoadBalancerID, err)
+	}
+	return p.lb.ListMembers(ctx, p.spec.PoolID)
 }

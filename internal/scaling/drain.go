@@ -21,6 +21,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -245,9 +247,10 @@ func (r *run) removeMembers(ctx context.Context, st Step) error {
 		}
 	}
 	r.mu.Lock()
-	for _, name := range st.Nodes {
+	for i, name := range st.Nodes {
 		delete(r.drainedAt, name)
 		r.removed[name] = true
+		r.unapplied[name] = ids[i]
 	}
 	r.mu.Unlock()
 	for _, name := range st.Nodes {
@@ -256,6 +259,11 @@ func (r *run) removeMembers(ctx context.Context, st Step) error {
 	if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
 		return fmt.Errorf("waiting for load balancer %s after removing members %s: %w", p.spec.LoadBalancerID, names, err)
 	}
+	r.mu.Lock()
+	for _, name := range st.Nodes {
+		delete(r.unapplied, name)
+	}
+	r.mu.Unlock()
 	for _, name := range st.Nodes {
 		p.progress(st.Kind, []string{name}, "member %s removed", name)
 	}
@@ -415,8 +423,13 @@ func (r *run) restore(ctx context.Context, nodes []string) error {
 //     instead would mean either cutting its open connections (removing before the drain
 //     time) or waiting out the drain after the user asked to stop; restoring is one quick
 //     update and loses nothing. The next Apply drains it again from the start.
-//   - a node whose member is already removed has its server deleted: it carries no
-//     traffic any more, so finishing is safe and quick.
+//   - a node whose member is removed has its server deleted: it carries no traffic any
+//     more, so finishing is safe and quick.
+//
+// Nothing is decided before the load balancer is ACTIVE: Octavia applies a removal (or a
+// drain) in the update cycle the call starts, and until then the member list still shows the
+// member (PENDING_DELETE) and the member may still carry connections. A load balancer that
+// cannot be read leaves every node as it is, servers kept, for the next Apply to finish.
 func (r *run) settle(ctx context.Context, cause error) error {
 	// Deletions in flight end first (with the caller's context: cancelled, they stop at
 	// once). Their failures need no report of their own here: a server not known to be gone
@@ -430,28 +443,63 @@ func (r *run) settle(ctx context.Context, cause error) error {
 	for name := range r.removed {
 		removed = append(removed, name)
 	}
+	unapplied := maps.Clone(r.unapplied)
 	r.mu.Unlock()
 	if len(drained) == 0 && len(removed) == 0 {
 		return cause
 	}
+	sort.Strings(drained)
+	sort.Strings(removed)
 	p := r.p
 	cctx, cancel := p.cleanupContext(ctx)
 	defer cancel()
+	unsettled := strings.Join(append(append([]string(nil), drained...), removed...), ", ")
+	if err := p.lb.WaitActive(cctx, p.spec.LoadBalancerID); err != nil {
+		return errors.Join(cause, fmt.Errorf("cleaning up after the failure: waiting for load balancer %s to apply the last member change: %w; "+
+			"node(s) %s left as they are, their servers kept: the next apply finishes them", p.spec.LoadBalancerID, err, unsettled))
+	}
 	var errs []error
-	if len(drained) > 0 {
+	if len(drained) > 0 || len(unapplied) > 0 {
 		members, err := p.lb.ListMembers(cctx, p.spec.PoolID)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("listing members to restore drained nodes %s: %w", strings.Join(drained, ", "), err))
+			// Only the nodes whose member is known to be gone are finished.
+			kept := slices.Clone(drained)
+			var gone []string
+			for _, name := range removed {
+				if _, sent := unapplied[name]; sent {
+					kept = append(kept, name)
+				} else {
+					gone = append(gone, name)
+				}
+			}
+			removed = gone
+			errs = append(errs, fmt.Errorf("listing the members of pool %s: %w; node(s) %s left as they are, their servers kept: the next apply finishes them",
+				p.spec.PoolID, err, strings.Join(kept, ", ")))
+			drained, unapplied = nil, nil
 		}
 		exists := map[string]bool{}
 		for _, m := range members {
 			exists[m.ID] = true
 		}
+		// A removal that was sent but did not take leaves a drained member: it goes back
+		// in service with the others.
+		removed = slices.DeleteFunc(removed, func(name string) bool {
+			id, sent := unapplied[name]
+			if !sent || !exists[id] {
+				return false
+			}
+			p.update(name, false, func(n *Node) { n.MemberID, n.Drained = id, true })
+			drained = append(drained, name)
+			r.mu.Lock()
+			delete(r.removed, name)
+			r.mu.Unlock()
+			return true
+		})
 		var back []string
 		for _, name := range drained {
 			n, ok := p.node(name)
 			switch {
-			case err != nil || !ok:
+			case !ok:
 			case exists[n.MemberID]:
 				back = append(back, name)
 			default:

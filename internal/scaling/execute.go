@@ -15,6 +15,10 @@ type run struct {
 	mu        sync.Mutex
 	drainedAt map[string]time.Time // drained by this run and still a member
 	removed   map[string]bool      // member removed by this run, server not yet gone
+	// unapplied holds the members (node name -> member id) whose removal was sent but not
+	// yet seen applied: until the load balancer is ACTIVE again such a member may still carry
+	// connections, and its server is not deleted.
+	unapplied map[string]string
 	// failed holds nodes whose server could not be built: the rest of the wave still
 	// joins and serves, and the run reports these errors at the end.
 	failed   map[string]bool
@@ -34,7 +38,7 @@ type run struct {
 }
 
 func (p *Pool) execute(ctx context.Context, steps []Step) error {
-	r := &run{p: p, drainedAt: map[string]time.Time{}, removed: map[string]bool{}, failed: map[string]bool{}}
+	r := &run{p: p, drainedAt: map[string]time.Time{}, removed: map[string]bool{}, unapplied: map[string]string{}, failed: map[string]bool{}}
 	for i, st := range steps {
 		if err := ctx.Err(); err != nil {
 			return r.settle(ctx, fmt.Errorf("pool %q stopped before step %d of %d (%s): %w", p.spec.Key, i+1, len(steps), st, err))

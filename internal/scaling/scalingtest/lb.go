@@ -38,7 +38,11 @@ type LB struct {
 	// backend reports whether a server exists at an address, serves, and since when.
 	backend func(address string) (exists, up bool, since time.Time)
 
-	drainedAt  map[string]time.Time
+	drainedAt map[string]time.Time
+	// leaving is when the removal of a member at an address takes effect: Octavia applies a
+	// removal in the update cycle it starts, and until then the member may still carry
+	// connections (PENDING_DELETE), so its server must not be deleted.
+	leaving    map[string]time.Time
 	maxDrained int
 	violations []string
 	log        []string
@@ -54,8 +58,8 @@ type fmember struct {
 func NewLB(c *Clock) *LB {
 	return &LB{Clock: c, ID: "lb-1", PoolID: "pool-1", UpdateTime: 5 * time.Second, HealthDelay: 10 * time.Second,
 		Monitor: true, Provider: "amphora", DrainTimeout: 60 * time.Second, BatchSize: 1,
-		drainedAt: map[string]time.Time{},
-		backend:   func(string) (bool, bool, time.Time) { return true, true, time.Time{} }}
+		drainedAt: map[string]time.Time{}, leaving: map[string]time.Time{},
+		backend: func(string) (bool, bool, time.Time) { return true, true, time.Time{} }}
 }
 
 // AddMember inserts a member directly (setup of unmanaged members such as web01); it
@@ -208,8 +212,9 @@ func (l *LB) mutate(ctx context.Context, what string, f func(now, applied time.T
 	return nil
 }
 
-// checkRemoval audits the removal of a member at now.
-func (l *LB) checkRemoval(m *fmember, now time.Time) {
+// checkRemoval audits the removal of a member at now, applied when the update cycle ends.
+func (l *LB) checkRemoval(m *fmember, now, applied time.Time) {
+	l.leaving[m.Address] = applied
 	if !managed(m.Member) {
 		l.violate("unmanaged member %s (%s) removed", m.Name, m.ID)
 		return
@@ -228,10 +233,15 @@ func (l *LB) checkRemoval(m *fmember, now time.Time) {
 	delete(l.drainedAt, m.ID)
 }
 
-// checkServerDelete audits a server deletion: it must not be a member any more.
+// checkServerDelete audits a server deletion: it must not be a member any more, and the
+// removal of its member must have been applied.
 func (l *LB) checkServerDelete(s scaling.Server) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if at, ok := l.leaving[s.Address]; ok && s.Address != "" && l.Clock.Now().Before(at) {
+		l.violate("server %s (%s) deleted while the removal of its member was not applied yet (load balancer busy until %s)",
+			s.Name, s.ID, at.Format("15:04:05"))
+	}
 	for _, m := range l.members {
 		if s.Address != "" && m.Address == s.Address {
 			l.violate("server %s (%s) deleted while it is member %s (weight %d, admin_state_up %v)", s.Name, s.ID, m.ID, m.Weight, m.AdminStateUp)
@@ -281,7 +291,7 @@ func (l *LB) BatchUpdateMembers(ctx context.Context, poolID string, specs []scal
 			k := key(m.Address, m.ProtocolPort)
 			s, ok := want[k]
 			if !ok {
-				l.checkRemoval(m, now)
+				l.checkRemoval(m, now, applied)
 				continue
 			}
 			seen[k] = true
@@ -363,7 +373,7 @@ func (l *LB) DeleteMember(ctx context.Context, poolID, memberID string) error {
 	return l.mutate(ctx, "delete member "+memberID, func(now, applied time.Time) {
 		l.members = slices.DeleteFunc(l.members, func(m *fmember) bool {
 			if m.ID == memberID {
-				l.checkRemoval(m, now)
+				l.checkRemoval(m, now, applied)
 				return true
 			}
 			return false
