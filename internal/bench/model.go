@@ -67,10 +67,13 @@ func (m Model) ScaleOutFloor(n, parallel int) time.Duration {
 	return time.Duration(waves(n, parallel))*m.ServerReady() + m.LBUpdate + m.MonitorDelay
 }
 
-// ScaleInFloor is what the cloud needs for the staggered scale-back of n nodes, batch by
-// batch and never two batches at once: an update cycle setting the batch's weights to 0, the
-// drain time, an update cycle removing the batch's members, and the servers' delete. The
-// health check of the remaining tier answers at once in the model.
+// ScaleInFloor is what the cloud needs for the operator's staggered scale-back of n nodes,
+// batch by batch and never two batches at once: an update cycle setting the batch's weights to
+// 0, the drain time, an update cycle removing the batch's members, and the servers' delete. The
+// health check of the remaining tier answers at once in the model. The provider deletes a
+// batch's servers, out of the pool, while the next batch drains, so it may end below this floor;
+// the shortest sequence that overlap allows, ⌈n ÷ batch⌉ × (2 cycles + drain) + one delete, is
+// the floor its note compares the health gate's time to.
 func (m Model) ScaleInFloor(n, batch int, drain time.Duration) time.Duration {
 	if n <= 0 {
 		return 0

@@ -111,7 +111,9 @@ func (w *scaleInWatch) poll() error {
 			w.nodes[s.ID] = &watchedNode{name: s.Name, address: s.Address}
 		}
 	}
-	inScaleIn := []string{}
+	// Drained and still a member: the server of a node whose member is gone serves nothing,
+	// and may be deleted while the next node drains.
+	draining := []string{}
 	serving := 0
 	for id, n := range w.nodes {
 		m, isMember := byAddr[n.address]
@@ -136,23 +138,24 @@ func (w *scaleInWatch) poll() error {
 				w.violations = append(w.violations, fmt.Sprintf("%s: server gone while still a pool member", n.name))
 			}
 		}
-		if n.drainedSeen && !n.goneSeen {
-			inScaleIn = append(inScaleIn, n.name)
+		if n.drainedSeen && isMember && !n.goneSeen {
+			draining = append(draining, n.name)
 		}
 	}
 	if w.minServing < 0 || serving < w.minServing {
 		w.minServing = serving
 	}
-	if len(inScaleIn) > 1 {
-		sort.Strings(inScaleIn)
-		w.violations = append(w.violations, fmt.Sprintf("%d nodes being scaled in at once: %s", len(inScaleIn), strings.Join(inScaleIn, ", ")))
+	if len(draining) > 1 {
+		sort.Strings(draining)
+		w.violations = append(w.violations, fmt.Sprintf("%d nodes drained at once: %s", len(draining), strings.Join(draining, ", ")))
 	}
 	return nil
 }
 
 // finish stops polling, takes a last snapshot and returns the nodes in the order their drain
 // was first seen, after checking: each node drained, then its member removed no sooner than
-// drainTimeout (less one poll) after the drain, then its server gone; one node at a time.
+// drainTimeout (less one poll) after the drain, then its server gone; one node drained at a
+// time, and removed only once the server of the one before is gone.
 func (w *scaleInWatch) finish(drainTimeout time.Duration) ([]string, error) {
 	if w.stop != nil {
 		close(w.stop)
@@ -188,8 +191,13 @@ func (w *scaleInWatch) finish(drainTimeout time.Duration) ([]string, error) {
 		if n.goneAt.Before(n.memberGoneAt) {
 			return nil, fmt.Errorf("%s: server gone before its member", n.name)
 		}
-		if i > 0 && n.drainedAt.Before(gone[i-1].goneAt) {
-			return nil, fmt.Errorf("%s drained before %s was gone", n.name, gone[i-1].name)
+		// The next node may drain while the server of the one before is deleted (its member is
+		// gone, it serves nothing), but it leaves the pool only once that server is gone.
+		if i > 0 && n.drainedAt.Before(gone[i-1].memberGoneAt) {
+			return nil, fmt.Errorf("%s drained before the member of %s was removed", n.name, gone[i-1].name)
+		}
+		if i > 0 && n.memberGoneAt.Before(gone[i-1].goneAt) {
+			return nil, fmt.Errorf("%s removed from the pool before the server of %s was gone", n.name, gone[i-1].name)
 		}
 		order = append(order, n.name)
 	}

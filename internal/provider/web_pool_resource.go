@@ -231,7 +231,8 @@ func (r *webPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Attributes: map[string]schema.Attribute{
 					"batch_size": schema.Int64Attribute{Optional: true, MarkdownDescription: "Nodes drained per step, 1–100 (default 1). " +
 						"A batch is drained in one member update and removed in one: two load balancer update cycles per batch, whatever " +
-						"its size. Its servers are deleted while the remaining tier is health-checked, and the next batch drains once they are gone.",
+						"its size. Its servers, out of the pool, are deleted while the remaining tier is health-checked and the next batch drains; " +
+						"that batch leaves the pool only once they are gone and the tier is healthy still.",
 						Validators: []validator.Int64{int64validator.Between(1, 100)}},
 					"drain_timeout": schema.StringAttribute{Optional: true,
 						MarkdownDescription: "Time given to open connections after the member stops receiving new ones, from `0s` to `1h` " +

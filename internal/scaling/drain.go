@@ -11,8 +11,10 @@ package scaling
 // A batch of several nodes is drained in ONE member update and removed in ONE member update
 // (Octavia's batch member PUT, every other member re-sent as it is, the unmanaged ones
 // included): one load balancer update cycle each per batch, not per node. The servers'
-// deletion overlaps the health gate only: the next batch is drained once they are gone (see
-// run.awaitDeletes), so that two batches are never scaled back at once.
+// deletion overlaps the health gate and the next batch's drain, since their members are gone
+// and they serve nothing. The next batch's members are removed only once those servers are
+// gone and the remaining members are healthy still (overlapsDeletes, finishDeletes): one batch
+// drains at a time, and one batch's servers are deleted at a time.
 //
 // Cancellation or an error in the middle of a batch is settled so that every node is
 // either fully in service or fully gone (see settle).
@@ -324,8 +326,7 @@ func (r *run) deleteServers(ctx context.Context, st Step) error {
 }
 
 // awaitDeletes waits until every server deletion in flight is over and returns the
-// failures. Every step but the health gate calls it first, and so does the end of the run:
-// the next batch is drained only once the previous batch's servers are gone.
+// failures.
 func (r *run) awaitDeletes() error {
 	r.deleting.Wait()
 	r.mu.Lock()
@@ -333,6 +334,27 @@ func (r *run) awaitDeletes() error {
 	err := errors.Join(r.deleteErrs...)
 	r.deleteErrs = nil
 	return err
+}
+
+// finishDeletes waits until the deletions in flight are over, then, when a health gate passed
+// while they ran, checks again that the remaining members are healthy with those servers
+// gone. Every step but those overlapsDeletes names calls it first, and so does the end of
+// the run.
+func (r *run) finishDeletes(ctx context.Context) error {
+	if err := r.awaitDeletes(); err != nil {
+		return err
+	}
+	gate := r.gated
+	if gate == nil {
+		return nil
+	}
+	r.gated = nil
+	p := r.p
+	if err := r.membersHealthy(ctx, *gate, p.clock.Now().Add(p.opts.HealthyTimeout)); err != nil {
+		return err
+	}
+	p.progress(gate.Kind, gate.Nodes, "members healthy with the servers of %s gone", strings.Join(gate.Nodes, ", "))
+	return nil
 }
 
 func (r *run) removeOrphans(ctx context.Context, st Step) error {
@@ -569,9 +591,10 @@ func (r *run) ensureBaseline(ctx context.Context) error {
 }
 
 // healthGate runs after a batch's members are removed, while its servers are deleted: the
-// remaining members must be healthy and the health URL must answer; once the servers are
-// gone, the members must be healthy still. Otherwise the scale-back stops, removing nothing
-// more.
+// remaining members must be healthy and the health URL must answer before the next batch
+// drains. Once the servers are gone, the members must be healthy still: finishDeletes checks
+// it before the next batch's members are removed, or at the end. Otherwise the scale-back
+// stops, removing nothing more.
 func (r *run) healthGate(ctx context.Context, st Step) error {
 	p := r.p
 	deadline := p.clock.Now().Add(p.opts.HealthyTimeout)
@@ -584,12 +607,8 @@ func (r *run) healthGate(ctx context.Context, st Step) error {
 			return fmt.Errorf("health gate after removing %s failed: %w; removing nothing more", removed, err)
 		}
 	}
-	if err := r.awaitDeletes(); err != nil {
-		return err
-	}
-	if err := r.membersHealthy(ctx, st, deadline); err != nil {
-		return err
-	}
+	gate := st
+	r.gated = &gate
 	p.progress(st.Kind, st.Nodes, "health gate passed after removing %s", removed)
 	return nil
 }

@@ -35,6 +35,9 @@ type run struct {
 	// failures go to deleteErrs until awaitDeletes reports them.
 	deleting   sync.WaitGroup
 	deleteErrs []error
+	// gated is the health gate whose batch's servers were still being deleted when it passed:
+	// the remaining members are checked again once they are gone (finishDeletes).
+	gated *Step
 }
 
 func (p *Pool) execute(ctx context.Context, steps []Step) error {
@@ -47,12 +50,11 @@ func (p *Pool) execute(ctx context.Context, steps []Step) error {
 		if st.Kind == StepDrain && len(r.deferred) > 0 {
 			// A replacement that failed to build must not be paid for with capacity.
 			return fmt.Errorf("pool %q stopped before step %d of %d (%s), nodes failed to build: %w",
-				p.spec.Key, i+1, len(steps), st, errors.Join(r.deferred...))
+				p.spec.Key, i+1, len(steps), st, errors.Join(append(r.deferred, r.awaitDeletes())...))
 		}
 		st.Nodes = r.withoutFailed(st)
-		if st.Kind != StepHealthGate {
-			// Only the health gate overlaps the deletion of the batch before it.
-			if err := r.awaitDeletes(); err != nil {
+		if !overlapsDeletes(st.Kind) {
+			if err := r.finishDeletes(ctx); err != nil {
 				return r.settle(ctx, fmt.Errorf("pool %q, before step %d of %d (%s): %w", p.spec.Key, i+1, len(steps), st, err))
 			}
 		}
@@ -60,10 +62,20 @@ func (p *Pool) execute(ctx context.Context, steps []Step) error {
 			return r.settle(ctx, fmt.Errorf("pool %q, step %d of %d (%s): %w", p.spec.Key, i+1, len(steps), st, err))
 		}
 	}
-	if err := r.awaitDeletes(); err != nil {
+	if err := r.finishDeletes(ctx); err != nil {
 		return r.settle(ctx, fmt.Errorf("pool %q, deleting servers: %w", p.spec.Key, err))
 	}
 	return errors.Join(r.deferred...)
+}
+
+// overlapsDeletes says whether a step may run while the servers of the batch before it are
+// being deleted. Their members are gone, so they serve nothing: the health gate and the next
+// batch's drain and drain wait run meanwhile. Every other step waits until they are gone (and
+// the remaining members are healthy still), the next batch's member removal among them, so that
+// one batch's servers are deleted at a time, and a failed deletion stops the scale-back before
+// another node leaves the pool (settle then puts the drained batch back in service).
+func overlapsDeletes(k StepKind) bool {
+	return k == StepHealthGate || k == StepDrain || k == StepDrainWait
 }
 
 // withoutFailed drops nodes that failed to build from the scale-out steps after them.

@@ -487,7 +487,10 @@ func TestScaleIn_BatchIsDrainedAndRemovedInOneMemberUpdateEachKeepingUnmanagedMe
 	}
 }
 
-func TestScaleIn_NextBatchDrainsOnlyOnceThePreviousServersAreGone(t *testing.T) {
+// The servers of a batch whose members are gone serve nothing: their deletion runs during the
+// health gate and the next batch's drain, but that batch's members leave the pool only once
+// they are gone and the remaining members are healthy still.
+func TestScaleIn_NextBatchDrainsWhileThePreviousServersAreDeletedAndLeavesThePoolOnceTheyAreGone(t *testing.T) {
 	f := newFixture(t, nil)
 	f.mustApply(t, 3)
 	f.mustApply(t, 0)
@@ -496,11 +499,17 @@ func TestScaleIn_NextBatchDrainsOnlyOnceThePreviousServersAreGone(t *testing.T) 
 		return slices.IndexFunc(msgs, func(m string) bool { return strings.HasPrefix(m, prefix) && strings.HasSuffix(m, suffix) })
 	}
 	for _, pair := range [][2]string{{"web-03", "web-02"}, {"web-02", "web-01"}} {
-		deleted, drained := index("server "+pair[0]+" (", "deleted"), index("member "+pair[1]+" (", "drained (weight 0)")
-		if deleted < 0 || drained < 0 || drained < deleted {
-			t.Fatalf("%s drained (message %d) before %s's server was gone (message %d):\n%s",
-				pair[1], drained, pair[0], deleted, strings.Join(msgs, "\n"))
+		drained := index("member "+pair[1]+" (", "drained (weight 0)")
+		deleted := index("server "+pair[0]+" (", "deleted")
+		healthy := index("members healthy with the servers of "+pair[0]+" gone", "")
+		removed := index("member "+pair[1]+" removed", "")
+		if drained < 0 || deleted < 0 || healthy < 0 || removed < 0 || !(drained < deleted && deleted < healthy && healthy < removed) {
+			t.Fatalf("want %[2]s drained (message %[3]d) while %[1]s's server is deleted (gone: message %[4]d), then the members healthy without it (message %[5]d), then %[2]s removed (message %[6]d):\n%[7]s",
+				pair[0], pair[1], drained, deleted, healthy, removed, strings.Join(msgs, "\n"))
 		}
+	}
+	if last := index("members healthy with the servers of web-01 gone", ""); last < 0 {
+		t.Fatalf("the last batch's servers gone, the remaining members are checked once more:\n%s", strings.Join(msgs, "\n"))
 	}
 }
 

@@ -63,22 +63,32 @@ func TestCheckScaleBack_AcceptsOneNodeAtATimeWithFullDrains(t *testing.T) {
 	}
 }
 
+// A node's server, its member gone, serves nothing: the next node may drain while it is
+// deleted, and leaves the pool once it is gone.
+func TestCheckScaleBack_AcceptsTheNextDrainWhileTheServerBeforeIsDeleted(t *testing.T) {
+	events := append(scaleBackEvents("m2", "s2", 1, 2.5, 2.6, 3.5), scaleBackEvents("m1", "s1", 3, 4.5, 4.6, 4.7)...)
+	if problems := checkScaleBack(scaleBackTimeline(events, twoNodes), time.Second); len(problems) > 0 {
+		t.Fatalf("a drain overlapping only the deletion of a server out of the pool reported as broken: %v", problems)
+	}
+}
+
 func TestCheckScaleBack_ReportsShortDrainDeleteInPoolAndOverlap(t *testing.T) {
 	var events []cloudEvent
-	events = append(events, scaleBackEvents("m2", "s2", 1, 1.5, 1.4, 3)...)   // short drain, deleted while a member
-	events = append(events, scaleBackEvents("m1", "s1", 2, 3.5, 3.6, 3.7)...) // drained before web-02 was gone
+	events = append(events, scaleBackEvents("m2", "s2", 1, 1.5, 1.4, 3)...)     // short drain, deleted while a member
+	events = append(events, scaleBackEvents("m1", "s1", 1.2, 2.9, 3.6, 3.7)...) // drained before web-02 left, removed before it was gone
 	problems := checkScaleBack(scaleBackTimeline(events, twoNodes), time.Second)
 	for _, want := range []string{
 		"web-02 was removed 0.50s after its drain, before the drain timeout of 1s",
 		"web-02: its server was deleted while still a member of the pool",
-		"web-01 was drained before web-02 was deleted: two nodes scaled back at once",
+		"web-01 was drained before web-02 left the pool: two nodes drained at once",
+		"web-01 left the pool before the server of web-02 was deleted",
 	} {
 		if !contains(problems, want) {
 			t.Errorf("missing %q in %q", want, problems)
 		}
 	}
-	if len(problems) != 3 {
-		t.Errorf("want exactly 3 problems, got %q", problems)
+	if len(problems) != 4 {
+		t.Errorf("want exactly 4 problems, got %q", problems)
 	}
 }
 

@@ -82,7 +82,9 @@ func scaleBackTimeline(events []cloudEvent, nodes []poolNode) []nodeSteps {
 
 // checkScaleBack states every way the recorded scale-back broke the product's promise: each
 // node drained for the full drain timeout, removed from the pool before its server is
-// deleted, and the next node drained only once the previous one is gone.
+// deleted, the next node drained only once the previous one left the pool (its server, which
+// serves nothing then, may still be deleted meanwhile), and removed only once that server is
+// gone.
 func checkScaleBack(steps []nodeSteps, drainTimeout time.Duration) []string {
 	var problems []string
 	for i, s := range steps {
@@ -105,8 +107,11 @@ func checkScaleBack(steps []nodeSteps, drainTimeout time.Duration) []string {
 		}
 		if i > 0 {
 			prev := steps[i-1]
-			if !prev.Deleted.IsZero() && s.Drained.Before(prev.Deleted) {
-				problems = append(problems, fmt.Sprintf("%s was drained before %s was deleted: two nodes scaled back at once", s.Name, prev.Name))
+			if !prev.Removed.IsZero() && s.Drained.Before(prev.Removed) {
+				problems = append(problems, fmt.Sprintf("%s was drained before %s left the pool: two nodes drained at once", s.Name, prev.Name))
+			}
+			if !prev.Deleted.IsZero() && s.Removed.Before(prev.Deleted) {
+				problems = append(problems, fmt.Sprintf("%s left the pool before the server of %s was deleted", s.Name, prev.Name))
 			}
 		}
 	}
