@@ -503,7 +503,7 @@ func TestScaleIn_NextBatchDrainsWhileThePreviousServersAreDeletedAndLeavesThePoo
 		deleted := index("server "+pair[0]+" (", "deleted")
 		healthy := index("members healthy with the servers of "+pair[0]+" gone", "")
 		removed := index("member "+pair[1]+" removed", "")
-		if drained < 0 || deleted < 0 || healthy < 0 || removed < 0 || !(drained < deleted && deleted < healthy && healthy < removed) {
+		if drained < 0 || deleted < 0 || healthy < 0 || removed < 0 || drained >= deleted || deleted >= healthy || healthy >= removed {
 			t.Fatalf("want %[2]s drained (message %[3]d) while %[1]s's server is deleted (gone: message %[4]d), then the members healthy without it (message %[5]d), then %[2]s removed (message %[6]d):\n%[7]s",
 				pair[0], pair[1], drained, deleted, healthy, removed, strings.Join(msgs, "\n"))
 		}
