@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Discover reads the pool's servers (one metadata listing) and the pool's members, and
@@ -136,14 +137,35 @@ func (p *Pool) Discover(ctx context.Context) error {
 // a PENDING_* status is in a change Octavia has not applied yet (a removal shows as
 // PENDING_DELETE, and such a member may still carry connections): the list is read again once
 // the load balancer is ACTIVE, so that a node is never taken for memberless while its
-// removal is under way.
+// removal is under way. A load balancer that stays busy past settleWait (an Octavia worker
+// that died mid-update leaves it PENDING_UPDATE for good) does not hold a refresh forever: the
+// members are returned as listed, the pending ones still counted as members.
 func (p *Pool) listSettledMembers(ctx context.Context) ([]Member, error) {
 	members, err := p.lb.ListMembers(ctx, p.spec.PoolID)
-	if err != nil || !slices.ContainsFunc(members, func(m Member) bool { return strings.HasPrefix(m.ProvisioningStatus, "PENDING_") }) {
+	if err != nil || !slices.ContainsFunc(members, pendingMember) {
 		return members, err
 	}
-	if err := p.lb.WaitActive(ctx, p.spec.LoadBalancerID); err != nil {
-		return nil, fmt.Errorf("waiting for load balancer %s to apply a member change under way: %w", p.spec.LoadBalancerID, err)
+	wctx, cancel := context.WithTimeout(ctx, settleWait)
+	defer cancel()
+	if err := p.lb.WaitActive(wctx, p.spec.LoadBalancerID); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("waiting for load balancer %s to apply a member change under way: %w", p.spec.LoadBalancerID, err)
+		}
+		var pending []string
+		for _, m := range members {
+			if pendingMember(m) {
+				pending = append(pending, fmt.Sprintf("%s (%s, %s)", m.Name, m.ID, m.ProvisioningStatus))
+			}
+		}
+		p.progress(StepRemoveOrphans, nil, "load balancer %s did not apply the change to member(s) %s within %s (%v): they are counted as members still",
+			p.spec.LoadBalancerID, strings.Join(pending, ", "), settleWait, err)
+		return members, nil
 	}
 	return p.lb.ListMembers(ctx, p.spec.PoolID)
 }
+
+func pendingMember(m Member) bool { return strings.HasPrefix(m.ProvisioningStatus, "PENDING_") }
+
+// settleWait bounds how long discovery waits for a member change under way: a few of
+// Octavia's update cycles, which take seconds.
+const settleWait = 2 * time.Minute

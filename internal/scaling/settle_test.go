@@ -148,3 +148,43 @@ func TestScaleIn_RemovalThatDidNotTakeIsPutBackInServiceNotDeleted(t *testing.T)
 		}
 	}
 }
+
+// stuckLB is a load balancer an Octavia worker left busy for good: every member shows
+// PENDING_UPDATE and the wait for ACTIVE ends in an error.
+type stuckLB struct{ *scalingtest.LB }
+
+func (l stuckLB) ListMembers(ctx context.Context, poolID string) ([]scaling.Member, error) {
+	ms, err := l.LB.ListMembers(ctx, poolID)
+	for i := range ms {
+		ms[i].ProvisioningStatus = "PENDING_UPDATE"
+	}
+	return ms, err
+}
+
+func (l stuckLB) WaitActive(ctx context.Context, id string) error {
+	return errors.New("waiting for load balancer lb-1 to reach [ACTIVE]: context deadline exceeded (last status \"PENDING_UPDATE\")")
+}
+
+// A refresh of a pool whose load balancer never leaves PENDING_UPDATE ends, and counts every
+// member it lists as a member still: no node is taken for memberless (whose server a
+// scale-in would delete without a drain).
+func TestDiscover_LoadBalancerStuckBusyCountsPendingMembersAsMembers(t *testing.T) {
+	f := newFixture(t, nil)
+	f.mustApply(t, 2)
+	f.withLB(t, stuckLB{f.cloud.LB})
+	if err := f.pool.Discover(context.Background()); err != nil {
+		t.Fatalf("Discover: %v", err)
+	}
+	nodes := f.pool.Nodes()
+	if len(nodes) != 2 {
+		t.Fatalf("nodes = %v, want web-01 and web-02", nodeNames(nodes))
+	}
+	for _, n := range nodes {
+		if n.MemberID == "" || n.ServerID == "" {
+			t.Errorf("node %+v lost its member or its server", n)
+		}
+	}
+	if !contains(f.rec.messages(), "counted as members still") {
+		t.Errorf("no progress message says the pending members were counted as members: %v", f.rec.messages())
+	}
+}
