@@ -136,24 +136,21 @@ func waitFor[T any](ctx context.Context, p Poll, what string, refresh func(conte
 	revoked := 0
 	for {
 		v, status, err := refresh(ctx)
-		if err != nil && (!tokenRevokedAgain(err) || revoked >= maxRevokedLooks) {
+		switch {
+		case err != nil && (!tokenRevokedAgain(err) || revoked >= maxRevokedLooks):
 			return v, err
-		}
-		if err != nil {
+		case err != nil:
 			// A look is a read: the next one, with the token the client has by then, is as good.
 			revoked++
-		} else {
-			revoked = 0
-			last, lastStatus = v, status
-		}
-		switch {
-		case err != nil:
 		case slices.Contains(target, status):
 			return v, nil
 		case slices.Contains(failed, status):
 			return v, fmt.Errorf("%s went to %s", what, status)
 		case len(pending) > 0 && !slices.Contains(pending, status):
 			return v, fmt.Errorf("%s is in unexpected status %q while waiting for %v", what, status, target)
+		}
+		if err == nil {
+			revoked, last, lastStatus = 0, v, status
 		}
 		prev = p.next(time.Since(start), prev)
 		timer := time.NewTimer(p.jittered(prev))
@@ -174,8 +171,7 @@ const maxRevokedLooks = 3
 // revoking tokens in bursts), which the next request, authenticating again, gets past.
 func tokenRevokedAgain(err error) bool {
 	var again *gophercloud.ErrErrorAfterReauthentication
-	var againValue gophercloud.ErrErrorAfterReauthentication
-	return (errors.As(err, &again) || errors.As(err, &againValue)) && gophercloud.ResponseCodeIs(err, http.StatusUnauthorized)
+	return errors.As(err, &again) && gophercloud.ResponseCodeIs(err, http.StatusUnauthorized)
 }
 
 // waitGone polls get until it answers 404.

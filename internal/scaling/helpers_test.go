@@ -99,6 +99,18 @@ func (f *fixture) withImage(t *testing.T, image string, tweak func(*scaling.Opti
 	return f.withSpec(t, func(s *scaling.PoolSpec) { s.ImageID = image }, tweak)
 }
 
+// withAdapters is a new Pool with the same spec, options and nodes, calling the cloud through
+// compute and lb (wrappers that inject a failure).
+func (f *fixture) withAdapters(t *testing.T, compute scaling.Compute, lb scaling.LoadBalancer) {
+	t.Helper()
+	p, err := scaling.New(scaling.Config{Spec: f.pool.Spec(), Options: f.pool.Options(), Compute: compute, LB: lb,
+		Clock: f.cloud.Clock, Known: f.pool.Nodes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.pool = p
+}
+
 // withSpec is a new Pool on the same cloud and nodes, with the spec changed.
 func (f *fixture) withSpec(t *testing.T, change func(*scaling.PoolSpec), tweak func(*scaling.Options)) *fixture {
 	t.Helper()

@@ -539,13 +539,7 @@ func (c *failingDelete) WaitServerGone(ctx context.Context, id string) error {
 func TestScaleIn_FailedServerDeleteIsReportedKeptInTheNodesAndStopsTheScaleBack(t *testing.T) {
 	f := newFixture(t, nil)
 	f.mustApply(t, 3)
-	compute := &failingDelete{Compute: f.cloud.Compute, name: "web-02"}
-	p, err := scaling.New(scaling.Config{Spec: f.pool.Spec(), Options: f.pool.Options(), Compute: compute, LB: f.cloud.LB,
-		Clock: f.cloud.Clock, Known: f.pool.Nodes()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.pool = p
+	f.withAdapters(t, &failingDelete{Compute: f.cloud.Compute, name: "web-02"}, f.cloud.LB)
 	nodes, err := f.apply(t, context.Background(), 0)
 	if err == nil || !strings.Contains(err.Error(), "web-02") || !strings.Contains(err.Error(), "delete failed") {
 		t.Fatalf("err = %v, want the failed deletion of web-02", err)

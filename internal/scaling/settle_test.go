@@ -48,16 +48,6 @@ func (l *unreadableAfterRemoval) WaitActive(ctx context.Context, id string) erro
 	return l.LB.WaitActive(ctx, id)
 }
 
-func (f *fixture) withLB(t *testing.T, lb scaling.LoadBalancer) {
-	t.Helper()
-	p, err := scaling.New(scaling.Config{Spec: f.pool.Spec(), Options: f.pool.Options(), Compute: f.cloud.Compute, LB: lb,
-		Clock: f.cloud.Clock, Known: f.pool.Nodes()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.pool = p
-}
-
 // The wait after a member's removal fails: the removal was sent, but Octavia may not have
 // applied it yet and the member may still carry connections. The clean-up waits for the load
 // balancer before it deletes the server (the fake's audit fails a server deleted before the
@@ -65,7 +55,7 @@ func (f *fixture) withLB(t *testing.T, lb scaling.LoadBalancer) {
 func TestScaleIn_WaitFailingAfterMemberRemovalDeletesTheServerOnlyOnceTheRemovalIsApplied(t *testing.T) {
 	f := newFixture(t, nil)
 	f.mustApply(t, 3)
-	f.withLB(t, &unreadableAfterRemoval{LB: f.cloud.LB, times: 1})
+	f.withAdapters(t, f.cloud.Compute, &unreadableAfterRemoval{LB: f.cloud.LB, times: 1})
 	nodes, err := f.apply(t, context.Background(), 1)
 	if !errors.Is(err, errReauth) || !strings.Contains(err.Error(), "after removing members web-03") {
 		t.Fatalf("err = %v, want the failed wait after removing web-03", err)
@@ -85,7 +75,7 @@ func TestScaleIn_WaitFailingAfterMemberRemovalDeletesTheServerOnlyOnceTheRemoval
 func TestScaleIn_LoadBalancerUnreadableAfterMemberRemovalKeepsTheServerForTheNextApply(t *testing.T) {
 	f := newFixture(t, nil)
 	f.mustApply(t, 3)
-	f.withLB(t, &unreadableAfterRemoval{LB: f.cloud.LB, times: -1})
+	f.withAdapters(t, f.cloud.Compute, &unreadableAfterRemoval{LB: f.cloud.LB, times: -1})
 	nodes, err := f.apply(t, context.Background(), 1)
 	if !errors.Is(err, errReauth) || !strings.Contains(err.Error(), "web-03") || !strings.Contains(err.Error(), "kept") {
 		t.Fatalf("err = %v, want the failed wait, naming web-03 and its server kept", err)
@@ -103,7 +93,7 @@ func TestScaleIn_LoadBalancerUnreadableAfterMemberRemovalKeepsTheServerForTheNex
 		t.Fatalf("servers = %d, want 3: web-03's server kept", len(f.cloud.Compute.Servers()))
 	}
 
-	f.withLB(t, f.cloud.LB)
+	f.withAdapters(t, f.cloud.Compute, f.cloud.LB)
 	nodes = f.mustApply(t, 2)
 	if got := nodeNames(nodes); !slices.Equal(got, []string{"web-01", "web-02"}) {
 		t.Fatalf("next apply: nodes = %v, want web-03 finished", got)
@@ -129,7 +119,7 @@ func (l *lostRemoval) DeleteMember(ctx context.Context, poolID, memberID string)
 func TestScaleIn_RemovalThatDidNotTakeIsPutBackInServiceNotDeleted(t *testing.T) {
 	f := newFixture(t, nil)
 	f.mustApply(t, 3)
-	f.withLB(t, &lostRemoval{unreadableAfterRemoval{LB: f.cloud.LB, times: 1}})
+	f.withAdapters(t, f.cloud.Compute, &lostRemoval{unreadableAfterRemoval{LB: f.cloud.LB, times: 1}})
 	nodes, err := f.apply(t, context.Background(), 1)
 	if !errors.Is(err, errReauth) {
 		t.Fatalf("err = %v, want the failed wait after removing web-03", err)
@@ -171,7 +161,7 @@ func (l stuckLB) WaitActive(ctx context.Context, id string) error {
 func TestDiscover_LoadBalancerStuckBusyCountsPendingMembersAsMembers(t *testing.T) {
 	f := newFixture(t, nil)
 	f.mustApply(t, 2)
-	f.withLB(t, stuckLB{f.cloud.LB})
+	f.withAdapters(t, f.cloud.Compute, stuckLB{f.cloud.LB})
 	if err := f.pool.Discover(context.Background()); err != nil {
 		t.Fatalf("Discover: %v", err)
 	}
